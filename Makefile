@@ -1,0 +1,77 @@
+# imgp — plain make.  `make`, `make check`, `make demo`, `make bench`,
+# `make install PREFIX=/usr/local`, `make SANITIZE=1 check`.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2
+CPPFLAGS += -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags libcurl 2>/dev/null)
+# libjq 1.6 on Debian ships no pkg-config file.
+LDLIBS += -ljq -lonig -lcurl -lcrypto -lz -lm
+
+ifeq ($(SANITIZE),1)
+CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+BUILD = build/sanitize
+else
+BUILD = build/default
+endif
+
+LIB_SRC = $(sort $(wildcard lib/*.c))
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+TOOLS = $(patsubst tools/%.c,%,$(sort $(wildcard tools/*.c)))
+BINS = $(TOOLS:%=$(BUILD)/bin/%)
+MAN = $(sort $(wildcard man/*.[1-9]))
+
+all: deps $(BINS) bin
+
+# `make` installs what is missing (scripts/install-deps is quiet and
+# installs nothing when all is there).
+deps:
+	@scripts/install-deps
+
+# bin/ points at the build of the last `make`, plain or sanitized.
+bin: $(BINS)
+	@rm -rf bin && ln -s $(BUILD)/bin bin
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libimgp.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: tools/%.c $(BUILD)/libimgp.a $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(BUILD)/libimgp.a $(LDLIBS)
+
+check: all
+	@tests/run
+
+demo: all
+	@scripts/demo
+
+bench: all
+	@bench/run
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	for t in $(TOOLS); do install -m 755 $(BUILD)/bin/$$t $(DESTDIR)$(BINDIR)/; done
+	for m in $(MAN); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MAN); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
+
+clean:
+	rm -rf build bin demo
+
+.PHONY: all deps bin check demo bench install uninstall clean

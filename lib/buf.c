@@ -1,0 +1,112 @@
+#include "buf.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+void
+buf_grow(struct buf *b, size_t extra)
+{
+	size_t need, cap;
+
+	if (extra > SIZE_MAX - b->len - 1)
+		diag_errx(1, "out of memory");
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	b->data = realloc(b->data, cap);
+	if (b->data == NULL)
+		diag_errx(1, "out of memory");
+	b->cap = cap;
+}
+
+void
+buf_add(struct buf *b, const void *data, size_t len)
+{
+	buf_grow(b, len);
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+}
+
+void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+void
+buf_putc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+void
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		diag_errx(1, "bad format");
+	buf_grow(b, (size_t)n);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(b, fmt, ap);
+	va_end(ap);
+}
+
+void
+buf_reset(struct buf *b)
+{
+	buf_truncate(b, 0);
+}
+
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (b->data == NULL)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+char *
+buf_detach(struct buf *b, size_t *len)
+{
+	char *data;
+
+	buf_grow(b, 0);
+	data = b->data;
+	if (len)
+		*len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return data;
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

@@ -1,0 +1,138 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "diag.h"
+
+void
+cli_usage(const char *synopsis, int status)
+{
+	fprintf(status ? stderr : stdout, "usage: %s\n", synopsis);
+	if (status == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+		diag_err(1, "write error on standard output");
+	exit(status);
+}
+
+void
+cli_version(void)
+{
+	printf("%s %s\n", diag_progname(), IMGP_VERSION);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		diag_err(1, "write error on standard output");
+	exit(0);
+}
+
+unsigned long long
+cli_uint(const char *option, const char *arg, unsigned long long min,
+    unsigned long long max)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (*arg < '0' || *arg > '9' || *end != '\0' || errno == ERANGE ||
+	    v < min || v > max)
+		diag_errx(2, "%s: '%s' is not a whole number from %llu to %llu",
+		    option, arg, min, max);
+	return v;
+}
+
+double
+cli_seconds(const char *option, const char *arg)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (*arg < '0' || *arg > '9' || *end != '\0' || errno == ERANGE ||
+	    !(v > 0) || v > 86400 * 365)
+		diag_errx(2, "%s: '%s' is not a positive number of seconds",
+		    option, arg);
+	return v;
+}
+
+/* "<a><sep><b>" with a and b whole numbers in [1, max]. */
+static int
+pair(const char *arg, char sep, unsigned long max)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (*arg < '1' || *arg > '9')
+		return 0;
+	a = strtoul(arg, &end, 10);
+	if (*end != sep || end[1] < '1' || end[1] > '9')
+		return 0;
+	b = strtoul(end + 1, &end, 10);
+	return *end == '\0' && a <= max && b <= max;
+}
+
+const char *
+cli_size(const char *option, const char *arg)
+{
+	if (!pair(arg, 'x', 16384))
+		diag_errx(2, "%s: '%s' is not a size WxH (e.g. 1344x576)",
+		    option, arg);
+	return arg;
+}
+
+const char *
+cli_ratio(const char *option, const char *arg)
+{
+	if (!pair(arg, ':', 1000))
+		diag_errx(2, "%s: '%s' is not an aspect ratio W:H (e.g. 21:9)",
+		    option, arg);
+	return arg;
+}
+
+const char *
+cli_env(const char *const *names, const char *fallback)
+{
+	for (; *names; names++) {
+		const char *v = getenv(*names);
+
+		if (v && *v)
+			return v;
+	}
+	return fallback;
+}
+
+char *
+cli_read_secret(const char *option, const char *path)
+{
+	struct buf secret = BUF_INIT;
+	struct stat st;
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		diag_err(2, "%s %s", option, path);
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+		diag_warnx("%s %s: readable by others; chmod 600 it", option,
+		    path);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
+	    (n < 0 && errno == EINTR))
+		if (n > 0)
+			buf_add(&secret, chunk, (size_t)n);
+	if (n < 0)
+		diag_err(2, "%s %s", option, path);
+	close(fd);
+	explicit_bzero(chunk, sizeof(chunk));
+	if (secret.len && secret.data[secret.len - 1] == '\n')
+		buf_truncate(&secret, secret.len - 1);
+	if (secret.len && secret.data[secret.len - 1] == '\r')
+		buf_truncate(&secret, secret.len - 1);
+	if (secret.len == 0)
+		diag_errx(2, "%s %s: the file is empty", option, path);
+	return buf_detach(&secret, NULL);
+}

@@ -1,0 +1,48 @@
+/*
+ * cli — what every imgp tool's command line has in common.
+ *
+ * Each tool's usage text is its man page's SYNOPSIS, word for word (a test
+ * checks it): `-h`/`--help` prints it on standard output and exits 0, a
+ * usage error prints it on standard error and exits 2.  `-V`/`--version`
+ * prints "<program> <version>".  Option values are checked here, with
+ * messages that name the option; a bad value is exit 2 (DESIGN §1).
+ */
+#ifndef IMGP_CLI_H
+#define IMGP_CLI_H
+
+#define IMGP_VERSION "0.1.0"
+
+/* The long options every tool has, for its getopt_long table. */
+#define CLI_COMMON_OPTIONS \
+	{ "help", no_argument, NULL, 'h' }, \
+	{ "version", no_argument, NULL, 'V' }
+
+/* Print "usage: <synopsis>" and exit: status 0 to stdout, else stderr. */
+_Noreturn void cli_usage(const char *synopsis, int status);
+
+/* Print "<program> <version>" and exit 0. */
+_Noreturn void cli_version(void);
+
+/* An unsigned decimal integer in [min, max], or exit 2 naming `option`. */
+unsigned long long cli_uint(const char *option, const char *arg,
+    unsigned long long min, unsigned long long max);
+
+/* A positive decimal number (e.g. seconds "1.5"), or exit 2. */
+double cli_seconds(const char *option, const char *arg);
+
+/* An image size "WxH" (1 to 16384 each) or an aspect ratio "W:H" (1 to
+ * 1000 each): the argument itself, or exit 2 naming `option`. */
+const char *cli_size(const char *option, const char *arg);
+const char *cli_ratio(const char *option, const char *arg);
+
+/* The value of the first of the environment variables `names` (a NULL-ended
+ * list) that is set and not empty, else `fallback`. */
+const char *cli_env(const char *const *names, const char *fallback);
+
+/* Read a secret (an API or signing key) from a file: its contents less one
+ * trailing newline (and a \r before it).  Exits 2 when the file cannot be
+ * read or is empty; warns when it is readable by group or others.  The
+ * result is malloc'd; the caller wipes and frees it. */
+char *cli_read_secret(const char *option, const char *path);
+
+#endif

@@ -1,0 +1,39 @@
+#include "filter.h"
+
+#include "input.h"
+#include "out.h"
+
+int
+filter_run(char *const *operands, int n, filter_fn *fn, void *ctx)
+{
+	struct input *in = input_open(operands, n);
+	struct rec r = REC_INIT;
+	struct buf line_out = BUF_INIT;
+	char *line;
+	size_t len;
+	int status = 0;
+
+	input_set_wait_hook(in, out_flush, NULL);
+	while (!out_gone() && input_next(in, &line, &len, 0) == INPUT_LINE) {
+		if (rec_blank(line, len))
+			continue;
+		r.lineno = input_lineno(in);
+		r.source = input_name(in);
+		buf_reset(&line_out);
+		if (rec_parse(&r, line, len) < 0) {
+			rec_bad_json(&r, &line_out);
+			status = 1;
+		} else if (rec_has_error(&r)) {
+			buf_add(&line_out, line, len);
+		} else if (fn(ctx, &r, &line_out) != 0) {
+			status = 1;
+		}
+		out_line(line_out.data, line_out.len);
+	}
+	if (input_failed(in))
+		status = 1;
+	rec_free(&r);
+	buf_free(&line_out);
+	input_close(in);
+	return out_close() || status;
+}

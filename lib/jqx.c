@@ -1,0 +1,227 @@
+#include "jqx.h"
+
+#include <stdlib.h>
+
+#include <jq.h>
+
+#include "diag.h"
+
+/*
+ * Shadowing definitions put before every user expression: definitions and
+ * bindings made first are in scope for all that follows, and `import` or
+ * `include` are only allowed at the very start of a program, so after this
+ * prefix they fail to compile instead of reading files.
+ */
+static const char sandbox[] =
+    "def env: error(\"env is not available in profile expressions\");\n"
+    "def input: error(\"input is not available in profile expressions\");\n"
+    "def inputs: error(\"inputs is not available in profile expressions\");\n"
+    "def input_filename: null;\n"
+    "def stderr: .;\n"
+    "def debug: .;\n"
+    "null as $ENV |\n";
+
+struct jqx_prog {
+	jq_state *jq;
+};
+
+jv
+jqx_parse(const char *text, size_t len)
+{
+	jv v = jv_parse_sized(text, (int)len);
+
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return jv_invalid();
+	}
+	return v;
+}
+
+void
+jqx_free(jv v)
+{
+	jv_free(v);
+}
+
+/* Values fetched from a container are also referenced by it: dropping
+ * our reference at once lends them for the container's lifetime. */
+static jv
+borrow(jv v)
+{
+	jv_free(v);
+	return v;
+}
+
+jv
+jqx_get(jv obj, const char *key)
+{
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return jv_invalid();
+	return borrow(jv_object_get(jv_copy(obj), jv_string(key)));
+}
+
+size_t
+jqx_len(jv v)
+{
+	if (jv_get_kind(v) == JV_KIND_OBJECT)
+		return (size_t)jv_object_length(jv_copy(v));
+	if (jv_get_kind(v) == JV_KIND_ARRAY)
+		return (size_t)jv_array_length(jv_copy(v));
+	return 0;
+}
+
+jv
+jqx_at(jv arr, size_t i)
+{
+	if (i >= jqx_len(arr))
+		return jv_invalid();
+	return borrow(jv_array_get(jv_copy(arr), (int)i));
+}
+
+const char *
+jqx_str(jv v, size_t *len)
+{
+	if (jv_get_kind(v) != JV_KIND_STRING)
+		return NULL;
+	if (len)
+		*len = (size_t)jv_string_length_bytes(jv_copy(v));
+	return jv_string_value(v);
+}
+
+int
+jqx_int(jv v, double min, double max, long long *out)
+{
+	double d;
+
+	if (jv_get_kind(v) != JV_KIND_NUMBER)
+		return 0;
+	d = jv_number_value(v);
+	if (d != (double)(long long)d || d < min || d > max)
+		return 0;
+	*out = (long long)d;
+	return 1;
+}
+
+int
+jqx_present(jv v)
+{
+	return jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL;
+}
+
+void
+jqx_dump(jv v, struct buf *out)
+{
+	jv s = jv_dump_string(jv_copy(v), 0);
+
+	buf_add(out, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
+	jv_free(s);
+}
+
+void
+jqx_each(jv obj, void (*fn)(const char *key, jv value, void *arg), void *arg)
+{
+	jv keys;
+	size_t i, n;
+
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return;
+	keys = jv_keys_unsorted(jv_copy(obj));
+	n = (size_t)jv_array_length(jv_copy(keys));
+	for (i = 0; i < n; i++) {
+		jv key = jv_array_get(jv_copy(keys), (int)i);
+
+		fn(jv_string_value(key), jqx_get(obj, jv_string_value(key)), arg);
+		jv_free(key);
+	}
+	jv_free(keys);
+}
+
+static void
+nomem(void *unused)
+{
+	(void)unused;
+	diag_errx(1, "out of memory in libjq");
+}
+
+static void
+collect_error(void *data, jv msg)
+{
+	struct buf *err = data;
+
+	if (err == NULL) {
+		jv_free(msg);
+		return;
+	}
+	if (err->len)
+		buf_putc(err, '\n');
+	if (jv_get_kind(msg) == JV_KIND_STRING)
+		buf_puts(err, jv_string_value(msg));
+	else
+		jqx_dump(msg, err);
+	jv_free(msg);
+}
+
+static jv
+no_more_input(jq_state *jq, void *unused)
+{
+	(void)jq;
+	(void)unused;
+	return jv_invalid();
+}
+
+static void
+discard_debug(void *unused, jv msg)
+{
+	(void)unused;
+	jv_free(msg);
+}
+
+struct jqx_prog *
+jqx_compile(const char *expr, struct buf *err)
+{
+	struct jqx_prog *p = calloc(1, sizeof(*p));
+	struct buf program = BUF_INIT;
+	int ok;
+
+	if (p == NULL || (p->jq = jq_init()) == NULL)
+		diag_errx(1, "out of memory");
+	/* libjq 1.6 leaves these unset: set them before anything runs. */
+	jq_set_nomem_handler(p->jq, nomem, NULL);
+	jq_set_input_cb(p->jq, no_more_input, NULL);
+	jq_set_debug_cb(p->jq, discard_debug, NULL);
+	jq_set_error_cb(p->jq, collect_error, err);
+	buf_printf(&program, "%s(%s\n)", sandbox, expr);
+	ok = jq_compile_args(p->jq, program.data, jv_object());
+	buf_free(&program);
+	/* Errors at run time are "false", not messages. */
+	jq_set_error_cb(p->jq, collect_error, NULL);
+	if (!ok) {
+		jqx_prog_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int
+jqx_test(struct jqx_prog *p, jv input)
+{
+	jv result;
+	int truthy;
+
+	jq_start(p->jq, jv_copy(input), 0);
+	result = jq_next(p->jq);
+	truthy = jv_is_valid(result) &&
+	    jv_get_kind(result) != JV_KIND_FALSE &&
+	    jv_get_kind(result) != JV_KIND_NULL && !jq_halted(p->jq);
+	jv_free(result);	/* an invalid's message is freed with it */
+	return truthy;
+}
+
+void
+jqx_prog_free(struct jqx_prog *p)
+{
+	if (p == NULL)
+		return;
+	jq_teardown(&p->jq);
+	free(p);
+}

@@ -1,0 +1,448 @@
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+struct scanner {
+	const unsigned char *p, *start, *end;
+	const char *why;
+	int depth;
+};
+
+static int value(struct scanner *s);
+
+static int
+fail(struct scanner *s, const char *why)
+{
+	if (s->why == NULL)
+		s->why = why;
+	return -1;
+}
+
+static void
+skip_space(struct scanner *s)
+{
+	while (s->p < s->end &&
+	    (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* Length of the valid UTF-8 sequence starting at p (>= 0x80), or 0. */
+static size_t
+utf8_sequence(const unsigned char *p, const unsigned char *end)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2, cp = *p & 0x1f;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3, cp = *p & 0x0f;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4, cp = *p & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+static int
+hex4(const unsigned char *p, const unsigned char *end)
+{
+	int i;
+
+	if (end - p < 4)
+		return 0;
+	for (i = 0; i < 4; i++)
+		if (!strchr("0123456789abcdefABCDEF", p[i]) || p[i] == '\0')
+			return 0;
+	return 1;
+}
+
+static int
+string(struct scanner *s)
+{
+	size_t n;
+
+	s->p++;			/* the opening quote */
+	while (s->p < s->end) {
+		unsigned char c = *s->p;
+
+		if (c == '"') {
+			s->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return fail(s, "control character in string");
+		if (c == '\\') {
+			if (++s->p == s->end)
+				break;
+			if (*s->p == 'u') {
+				if (!hex4(s->p + 1, s->end))
+					return fail(s, "bad \\u escape");
+				s->p += 5;
+			} else if (*s->p && strchr("\"\\/bfnrt", *s->p)) {
+				s->p++;
+			} else {
+				return fail(s, "bad escape in string");
+			}
+		} else if (c < 0x80) {
+			s->p++;
+		} else if ((n = utf8_sequence(s->p, s->end)) != 0) {
+			s->p += n;
+		} else {
+			return fail(s, "invalid UTF-8");
+		}
+	}
+	return fail(s, "unterminated string");
+}
+
+static int
+digits(struct scanner *s)
+{
+	const unsigned char *from = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > from ? 0 : fail(s, "bad number");
+}
+
+static int
+number(struct scanner *s)
+{
+	if (*s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (digits(s) < 0)
+		return -1;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (digits(s) < 0)
+			return -1;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (digits(s) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+literal(struct scanner *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return fail(s, "unexpected character");
+	s->p += n;
+	return 0;
+}
+
+/* The members of an object, or the elements of an array: `close` ends
+ * the list; for objects each item is `string : value`. */
+static int
+container(struct scanner *s, unsigned char close, struct json_members *out)
+{
+	if (++s->depth > JSON_MAX_DEPTH)
+		return fail(s, "nesting too deep");
+	s->p++;
+	skip_space(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
+		const unsigned char *text = s->p, *key_end = s->p, *val;
+
+		if (close == '}') {
+			if (s->p == s->end || *s->p != '"')
+				return fail(s, "expected a member name");
+			if (string(s) < 0)
+				return -1;
+			key_end = s->p - 1;
+			skip_space(s);
+			if (s->p == s->end || *s->p != ':')
+				return fail(s, "expected ':'");
+			s->p++;
+			skip_space(s);
+		}
+		val = s->p;
+		if (value(s) < 0)
+			return -1;
+		if (out && s->depth == 1) {
+			struct json_member *m;
+
+			if (out->n == out->cap) {
+				out->cap = out->cap ? out->cap * 2 : 16;
+				out->v = realloc(out->v, out->cap * sizeof(*out->v));
+				if (out->v == NULL)
+					diag_errx(1, "out of memory");
+			}
+			m = &out->v[out->n++];
+			m->key = (const char *)text + 1;
+			m->key_len = (size_t)(key_end - text - 1);
+			m->text = (const char *)text;
+			m->text_len = (size_t)(s->p - text);
+			m->value = (const char *)val;
+			m->value_len = (size_t)(s->p - val);
+		}
+		skip_space(s);
+		if (s->p == s->end)
+			return fail(s, "unexpected end of input");
+		if (*s->p == close) {
+			s->p++;
+			s->depth--;
+			return 0;
+		}
+		if (*s->p != ',')
+			return fail(s, "expected ',' or the end of the list");
+		s->p++;
+		skip_space(s);
+	}
+}
+
+static int
+value(struct scanner *s)
+{
+	if (s->p == s->end)
+		return fail(s, "unexpected end of input");
+	switch (*s->p) {
+	case '{':
+		return container(s, '}', NULL);
+	case '[':
+		return container(s, ']', NULL);
+	case '"':
+		return string(s);
+	case 't':
+		return literal(s, "true");
+	case 'f':
+		return literal(s, "false");
+	case 'n':
+		return literal(s, "null");
+	default:
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+			return number(s);
+		return fail(s, *s->p ? "unexpected character" : "NUL byte");
+	}
+}
+
+static int
+scan(const char *text, size_t len, struct json_members *out, const char **why,
+    size_t *where)
+{
+	struct scanner s = { (const unsigned char *)text,
+	    (const unsigned char *)text, (const unsigned char *)text + len,
+	    NULL, 0 };
+	int rc;
+
+	skip_space(&s);
+	if (out) {
+		out->n = 0;
+		if (s.p == s.end || *s.p != '{')
+			rc = fail(&s, "not a JSON object");
+		else
+			rc = container(&s, '}', out);
+	} else {
+		rc = value(&s);
+	}
+	if (rc == 0) {
+		skip_space(&s);
+		if (s.p != s.end)
+			rc = fail(&s, "unexpected text after the JSON value");
+	}
+	if (rc < 0) {
+		*why = s.why;
+		*where = (size_t)(s.p - s.start);
+	}
+	return rc;
+}
+
+int
+json_scan_object(const char *text, size_t len, struct json_members *out,
+    const char **why, size_t *where)
+{
+	return scan(text, len, out, why, where);
+}
+
+int
+json_validate(const char *text, size_t len, const char **why, size_t *where)
+{
+	return scan(text, len, NULL, why, where);
+}
+
+void
+json_members_free(struct json_members *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = m->cap = 0;
+}
+
+/* Decode one character of a JSON string body at *p, advancing it; the
+ * result is the byte sequence in out[0..return).  Surrogate pairs are
+ * joined; a lone surrogate decodes as U+FFFD, as libjq does. */
+static size_t
+decode_char(const char **p, char out[4])
+{
+	static const char esc_from[] = "\"\\/bfnrt", esc_to[] = "\"\\/\b\f\n\r\t";
+	const char *s = *p;
+	unsigned long cp;
+
+	if (*s != '\\') {
+		out[0] = *s;
+		*p = s + 1;
+		return 1;
+	}
+	if (s[1] != 'u') {
+		out[0] = esc_to[strchr(esc_from, s[1]) - esc_from];
+		*p = s + 2;
+		return 1;
+	}
+	cp = strtoul((char[5]){ s[2], s[3], s[4], s[5], 0 }, NULL, 16);
+	*p = s + 6;
+	if (cp >= 0xd800 && cp <= 0xdbff && s[6] == '\\' && s[7] == 'u') {
+		unsigned long lo = strtoul((char[5]){ s[8], s[9], s[10], s[11], 0 },
+		    NULL, 16);
+
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			*p = s + 12;
+		}
+	}
+	if (cp >= 0xd800 && cp <= 0xdfff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+int
+json_key_is(const struct json_member *m, const char *name)
+{
+	const char *p = m->key, *end = m->key + m->key_len;
+	size_t n = strlen(name);
+
+	if (memchr(p, '\\', m->key_len) == NULL)
+		return m->key_len == n && memcmp(p, name, n) == 0;
+	while (p < end) {
+		char c[4];
+		size_t k = decode_char(&p, c);
+
+		if (k > n || memcmp(c, name, k) != 0)
+			return 0;
+		name += k;
+		n -= k;
+	}
+	return n == 0;
+}
+
+void
+json_key_decode(const struct json_member *m, struct buf *out)
+{
+	const char *p = m->key, *end = m->key + m->key_len;
+
+	while (p < end) {
+		char c[4];
+
+		buf_add(out, c, decode_char(&p, c));
+	}
+}
+
+const struct json_member *
+json_find(const struct json_members *m, const char *name)
+{
+	size_t i = m->n;
+
+	while (i-- > 0)
+		if (json_key_is(&m->v[i], name))
+			return &m->v[i];
+	return NULL;
+}
+
+void
+json_put_string(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	const unsigned char *run = p;
+
+	buf_grow(b, len + 2);
+	buf_putc(b, '"');
+	while (p < end) {
+		const char *esc = NULL;
+		size_t n = 1;
+
+		if (*p >= 0x80 && (n = utf8_sequence(p, end)) != 0) {
+			p += n;
+			continue;
+		}
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') {
+			p++;
+			continue;
+		}
+		buf_add(b, run, (size_t)(p - run));
+		switch (*p) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		}
+		if (esc)
+			buf_puts(b, esc);
+		else if (*p < 0x20)
+			buf_add(b, (char[]){ '\\', 'u', '0', '0', hex[*p >> 4],
+			    hex[*p & 15] }, 6);
+		else		/* a byte that is not UTF-8: U+FFFD */
+			buf_add(b, "\xef\xbf\xbd", 3);
+		run = ++p;
+	}
+	buf_add(b, run, (size_t)(end - run));
+	buf_putc(b, '"');
+}
+
+void
+json_put_cstring(struct buf *b, const char *s)
+{
+	json_put_string(b, s, strlen(s));
+}
+
+void
+json_put_key(struct buf *b, const char *name)
+{
+	json_put_cstring(b, name);
+	buf_putc(b, ':');
+}

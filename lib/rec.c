@@ -1,0 +1,185 @@
+#include "rec.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "jqx.h"
+
+int
+rec_blank(const char *line, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!strchr(" \t\r\f\v", line[i]) || line[i] == '\0')
+			return 0;
+	return 1;
+}
+
+int
+rec_parse(struct rec *r, const char *line, size_t len)
+{
+	size_t where;
+
+	jqx_free(r->value);
+	r->value = jv_invalid();
+	r->line = line;
+	r->len = len;
+	r->why = NULL;
+	if (json_scan_object(line, len, &r->members, &r->why, &where) < 0)
+		return -1;
+	r->value = jqx_parse(line, len);
+	if (!jv_is_valid(r->value)) {
+		r->why = "libjq could not parse it";
+		return -1;
+	}
+	return 0;
+}
+
+void
+rec_free(struct rec *r)
+{
+	jqx_free(r->value);
+	r->value = jv_invalid();
+	json_members_free(&r->members);
+}
+
+jv
+rec_get(const struct rec *r, const char *key)
+{
+	return jqx_get(r->value, key);
+}
+
+int
+rec_has_error(const struct rec *r)
+{
+	return jqx_present(rec_get(r, "error"));
+}
+
+static const struct rec_edit *
+edit_for(const struct json_member *m, const struct rec_edit *edits,
+    size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (json_key_is(m, edits[i].key))
+			return &edits[i];
+	return NULL;
+}
+
+static void
+put_member(struct buf *out, const char *key, const char *text, size_t len)
+{
+	if (out->data[out->len - 1] != '{')
+		buf_putc(out, ',');
+	json_put_key(out, key);
+	buf_add(out, text, len);
+}
+
+void
+rec_splice(const struct json_members *members, const struct rec_edit *edits,
+    size_t nedits, struct buf *out)
+{
+	unsigned char placed[nedits ? nedits : 1];
+	size_t i;
+
+	memset(placed, 0, sizeof(placed));
+	buf_putc(out, '{');
+	for (i = 0; i < members->n; i++) {
+		const struct json_member *m = &members->v[i];
+		const struct rec_edit *e = edit_for(m, edits, nedits);
+
+		if (e == NULL) {
+			if (out->data[out->len - 1] != '{')
+				buf_putc(out, ',');
+			buf_add(out, m->text, m->text_len);
+		} else if (e->text && !placed[e - edits]) {
+			put_member(out, e->key, e->text, e->len);
+		}
+		if (e)
+			placed[e - edits] = 1;
+	}
+	for (i = 0; i < nedits; i++)
+		if (!placed[i] && edits[i].text)
+			put_member(out, edits[i].key, edits[i].text,
+			    edits[i].len);
+	buf_putc(out, '}');
+}
+
+void
+rec_with(const struct rec *r, const char *key, const char *text, size_t len,
+    struct buf *out)
+{
+	struct rec_edit edit = { key, text, len };
+
+	rec_splice(&r->members, &edit, 1, out);
+}
+
+static void
+error_vbegin(struct buf *b, const char *code, const char *fmt, va_list ap)
+{
+	struct buf message = BUF_INIT;
+
+	buf_vprintf(&message, fmt, ap);
+	buf_puts(b, "{\"stage\":");
+	json_put_cstring(b, diag_stage());
+	buf_puts(b, ",\"code\":");
+	json_put_cstring(b, code);
+	buf_puts(b, ",\"message\":");
+	json_put_string(b, message.data, message.len);
+	buf_free(&message);
+}
+
+void
+rec_error_begin(struct buf *b, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vbegin(b, code, fmt, ap);
+	va_end(ap);
+}
+
+void
+rec_error_end(struct buf *b)
+{
+	buf_putc(b, '}');
+}
+
+void
+rec_bad_json(const struct rec *r, struct buf *out)
+{
+	buf_puts(out, "{\"error\":");
+	rec_error_begin(out, "bad_json", "line %ld%s%s is not a JSON object: %s",
+	    r->lineno, strcmp(r->source, "-") ? " of " : "",
+	    strcmp(r->source, "-") ? r->source : "", r->why);
+	buf_printf(out, ",\"retryable\":false,\"line\":%ld", r->lineno);
+	if (strcmp(r->source, "-") != 0) {
+		buf_puts(out, ",\"file\":");
+		json_put_cstring(out, r->source);
+	}
+	rec_error_end(out);
+	buf_puts(out, ",\"raw\":");
+	json_put_string(out, r->line, r->len);
+	buf_putc(out, '}');
+}
+
+void
+rec_field_error(const struct rec *r, struct buf *out, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	struct buf error = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vbegin(&error, code, fmt, ap);
+	va_end(ap);
+	buf_puts(&error, ",\"retryable\":false,\"field\":");
+	json_put_cstring(&error, field);
+	rec_error_end(&error);
+	rec_with(r, "error", error.data, error.len, out);
+	buf_free(&error);
+}

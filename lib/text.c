@@ -1,0 +1,88 @@
+#include "text.h"
+
+#include <string.h>
+
+/* Byte length of the white-space character at s (0 if none). */
+static size_t
+space_at(const unsigned char *s, const unsigned char *end)
+{
+	size_t left = (size_t)(end - s);
+
+	if (strchr(" \t\n\v\f\r", *s) && *s)
+		return 1;
+	if (left >= 2 && s[0] == 0xc2 && s[1] == 0xa0)
+		return 2;			/* U+00A0 */
+	if (left < 3)
+		return 0;
+	if (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)
+		return 3;			/* U+1680 */
+	if (s[0] == 0xe2 && s[1] == 0x80 &&
+	    (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
+		return 3;			/* U+2000–200A, 2028, 2029, 202F */
+	if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)
+		return 3;			/* U+205F */
+	if (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)
+		return 3;			/* U+3000 */
+	if (s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+		return 3;			/* U+FEFF */
+	return 0;
+}
+
+/* Length of the UTF-8 sequence led by byte c. */
+static size_t
+char_len(unsigned char c)
+{
+	return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+void
+text_cut(struct buf *b, size_t from, size_t max_chars)
+{
+	size_t at = from;
+
+	while (at < b->len && max_chars > 0) {
+		at += char_len((unsigned char)b->data[at]);
+		max_chars--;
+	}
+	if (at < b->len)
+		buf_truncate(b, at);
+}
+
+size_t
+text_chars(const char *s, size_t len)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len) {
+		i += char_len((unsigned char)s[i]);
+		n++;
+	}
+	return n;
+}
+
+void
+text_compact(struct buf *out, const char *s, size_t len, size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t from = out->len;
+	int pending_space = 0;
+
+	while (p < end) {
+		size_t n = space_at(p, end);
+
+		if (n) {
+			pending_space = out->len > from;
+			p += n;
+			continue;
+		}
+		if (pending_space)
+			buf_putc(out, ' ');
+		pending_space = 0;
+		n = char_len(*p);
+		if (n > (size_t)(end - p))
+			n = (size_t)(end - p);
+		buf_add(out, p, n);
+		p += n;
+	}
+	text_cut(out, from, max_chars);
+}
