@@ -2,6 +2,7 @@
 # The tools under test are the ones `make` built (bin/ points at the plain
 # or the SANITIZE=1 build); every test gets its own temporary directory.
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
