@@ -31,3 +31,10 @@ run_with() {
 line_jq() {
 	printf '%s\n' "${lines[$(($1 - 1))]}" | jq -r "$2"
 }
+
+# The shell commands of a man page's EXAMPLES (its indented literal
+# blocks), as a script: `bash -c "$(man_examples imgp-enrich.1)"`.
+man_examples() {
+	mandoc -Tascii "$ROOT/man/$1" | col -bx |
+		sed -n '/^EXAMPLES$/,/^SEE ALSO$/p' | sed -n 's/^         *//p'
+}
