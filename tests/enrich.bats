@@ -357,10 +357,16 @@ prompt_of() {
 	assert_equal "${output%,\"request\":*}" "${rec%\}}"
 }
 
-@test "pass-through: white space between top-level members is not kept" {
+@test "pass-through: white space between members is kept too" {
 	enrich ' { "session" : "s" ,	"turn":0, "image_prompt":"p" } '
 	assert_success
-	assert_regex "$output" '^\{"session" : "s","turn":0,"image_prompt":"p","request":\{'
+	assert_regex "$output" '^\{ "session" : "s" ,	"turn":0, "image_prompt":"p","request":\{.*\} \}$'
+}
+
+@test "pass-through: a null request is replaced where it stands" {
+	enrich '{"session":"s", "request" : null , "turn":0,"image_prompt":"p"}'
+	assert_success
+	assert_regex "$output" '^\{"session":"s", "request" : \{"prompt":.*\} , "turn":0,"image_prompt":"p"\}$'
 }
 
 @test "pass-through: an existing request member is replaced in place" {
