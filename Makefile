@@ -61,7 +61,7 @@ demo: all
 bench: all
 	@bench/run
 
-install: all
+install: deps $(BINS)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	for t in $(TOOLS); do install -m 755 $(BUILD)/bin/$$t $(DESTDIR)$(BINDIR)/; done
