@@ -118,6 +118,9 @@ rec_with(const struct rec *r, const char *key, const char *text, size_t len,
 	rec_splice(&r->members, &edit, 1, out);
 }
 
+static void error_vbegin(struct buf *, const char *, const char *, va_list)
+	__attribute__((format(printf, 3, 0)));
+
 static void
 error_vbegin(struct buf *b, const char *code, const char *fmt, va_list ap)
 {
