@@ -22,7 +22,7 @@ struct sign_key {
 #define MAX_EXPIRES_DIGITS 12
 
 enum sign_scheme
-sign_scheme(const char *option, const char *name)
+sign_parse_scheme(const char *option, const char *name)
 {
 	if (strcmp(name, "hmac") == 0)
 		return SIGN_HMAC;

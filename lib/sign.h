@@ -22,7 +22,7 @@
 enum sign_scheme { SIGN_NONE, SIGN_HMAC, SIGN_NGINX };
 
 /* The scheme called `name` ("hmac" or "nginx"), or exit 2 naming option. */
-enum sign_scheme sign_scheme(const char *option, const char *name);
+enum sign_scheme sign_parse_scheme(const char *option, const char *name);
 
 struct sign_key;
 

@@ -214,7 +214,7 @@ url_setup(struct url *u)
 	struct buf values[P_COUNT], link = BUF_INIT;
 	const char *bad;
 	long uses;
-	size_t i;
+	size_t i, bad_len;
 
 	check_options(u);
 	if (u->key_file)
@@ -222,14 +222,16 @@ url_setup(struct url *u)
 	if (u->template == NULL)
 		u->template = DEFAULT_TEMPLATE;
 	memset(values, 0, sizeof(values));
-	for (i = 1; i < P_COUNT; i++)
-		buf_puts(&values[i], sample[i]);
 	put_base(u, &values[P_BASE]);
-	if ((uses = expand(u->template, values, &link, &bad)) < 0)
+	for (i = 0; i < P_COUNT; i++)
+		if (sample[i])
+			buf_puts(&values[i], sample[i]);
+	if ((uses = expand(u->template, values, &link, &bad)) < 0) {
+		bad_len = strcspn(bad, "}");
 		diag_errx(2, "--template: '%.*s' is none of {base} {path} "
 		    "{sha256} {session} {turn} {ext}",
-		    (int)strcspn(bad, "}") + (bad[strcspn(bad, "}")] == '}'),
-		    bad);
+		    (int)(bad_len + (bad[bad_len] == '}')), bad);
+	}
 	u->uses = (unsigned)uses;
 	if (u->scheme != SIGN_NONE && sign_url(u->key, u->scheme, &link, 0) < 0)
 		diag_errx(2, "--sign: URLs such as %s cannot be signed: they "

@@ -50,7 +50,7 @@ main(int argc, char *argv[])
 		case 'V': cli_version();
 		case 'b': u.base = optarg; break;
 		case 't': u.template = optarg; break;
-		case 's': u.scheme = sign_scheme("--sign", optarg); break;
+		case 's': u.scheme = sign_parse_scheme("--sign", optarg); break;
 		case 'k': u.key_file = optarg; break;
 		case 'e':
 			u.expires_in = (long long)cli_duration("--expires",
