@@ -108,3 +108,10 @@ fuzz: $(FUZZ_BINS)
 .PHONY: fuzz
 # Keep the fuzz objects between runs.
 .SECONDARY: $(FUZZ_LIB_OBJ)
+
+# The demo against a real provider: needs OPENROUTER_API_KEY (or
+# IMGP_API_KEY); nothing else changes.
+demo-live: all
+	@IMGP_DEMO_API=openrouter scripts/demo
+
+.PHONY: demo-live
