@@ -82,7 +82,7 @@ journal_append(const char *path, const char *line, size_t len, int sync)
 	ssize_t n;
 	int fd, saved = 0;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
 	while (flock(fd, LOCK_EX) < 0)
