@@ -20,6 +20,7 @@
 #include "imgsniff.h"
 #include "jqx.h"
 #include "journal.h"
+#include "json.h"
 #include "out.h"
 
 struct object {
@@ -207,12 +208,17 @@ static void
 check_entry(struct check *c, const char *rel, long lineno, const char *line,
     size_t len)
 {
-	jv entry = jqx_parse(line, len);
-	const char *sha = jqx_str(jqx_get(entry, "sha256"), NULL);
-	const char *path = jqx_str(jqx_get(entry, "path"), NULL);
+	const char *why, *sha, *path;
 	const struct object *o = NULL;
+	size_t where;
 	long long turn;
+	jv entry;
 
+	/* libjq 1.6 leaks on some junk: it parses valid lines only. */
+	entry = json_validate(line, len, &why, &where) < 0 ? jv_invalid() :
+	    jqx_parse(line, len);
+	sha = jqx_str(jqx_get(entry, "sha256"), NULL);
+	path = jqx_str(jqx_get(entry, "path"), NULL);
 	if (path && !store_name_problem(path))
 		o = find_object(c, path);
 	if (jv_get_kind(entry) != JV_KIND_OBJECT)

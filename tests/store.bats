@@ -116,6 +116,8 @@ small_disk() {
 	store "$before\"data\":\"$data\",$after"
 	assert_success
 	assert_equal "${output%,\"asset\":*}}" "$before$after"
+	store "{\"session\":\"s\",\"turn\":1,\"image\":{ \"m\":1 , \"data\":\"$data\" } ,\"b\":2}"
+	assert_equal "${output%,\"asset\":*}}" '{"session":"s","turn":1,"image":{ "m":1 } ,"b":2}'
 }
 
 @test "--keep-data keeps the image member as it was" {
