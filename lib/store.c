@@ -163,6 +163,11 @@ store_template_check(const char *template, const char **why)
 static void
 store_error(const struct rec *r, struct buf *out, const char *code,
     int retryable, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void
+store_error(const struct rec *r, struct buf *out, const char *code,
+    int retryable, const char *fmt, ...)
 {
 	struct buf message = BUF_INIT, error = BUF_INIT;
 	va_list ap;
