@@ -456,7 +456,7 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 
 /* Append the journal line; on failure `what` says where. */
 static int
-journal(const struct store *s, const struct rec *r, const struct item *it,
+append_journal(const struct store *s, const struct rec *r, const struct item *it,
     struct buf *what)
 {
 	struct buf dir = BUF_INIT, line = BUF_INIT;
@@ -528,7 +528,7 @@ store_record(void *ctx, const struct rec *r, struct buf *out)
 		io_error(r, out, &what);
 		goto done;
 	}
-	if (journal(s, r, &it, &what) < 0) {
+	if (append_journal(s, r, &it, &what) < 0) {
 		io_error(r, out, &what);
 		goto done;
 	}
