@@ -216,8 +216,8 @@ journal_scan(const char *store, const char *session, long long before_turn,
 		if (json_validate(line, (size_t)len, &why, &where) < 0)
 			continue;
 		entry = jqx_parse(line, (size_t)len);
-		if (jqx_int(jqx_get(entry, "turn"), 0, JOURNAL_TURN_MAX, &turn) &&
-		    turn < before_turn)
+		if (jqx_int(jqx_get(entry, "turn"), 0, JOURNAL_TURN_MAX,
+		    &turn) && turn < before_turn)
 			keep_entry(view, keep, turn, entry);
 		jqx_free(entry);
 	}

@@ -30,7 +30,7 @@ struct item {
 	struct buf bytes;		/* image.data decoded */
 	struct imgsniff kind;
 	char sha256[DIGEST_HEX_LEN + 1];
-	struct buf rel;			/* its name, relative to the store */
+	struct buf rel;		/* its name, relative to the store */
 };
 
 const char *
@@ -456,8 +456,8 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 
 /* Append the journal line; on failure `what` says where. */
 static int
-append_journal(const struct store *s, const struct rec *r, const struct item *it,
-    struct buf *what)
+append_journal(const struct store *s, const struct rec *r,
+    const struct item *it, struct buf *what)
 {
 	struct buf dir = BUF_INIT, line = BUF_INIT;
 	char *path = journal_path(s->dir, it->session);
