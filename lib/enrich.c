@@ -40,33 +40,12 @@ struct judge {
 static int
 read_judge(const struct rec *r, struct judge *j, struct buf *out)
 {
-	jv session = rec_get(r, "session"), turn = rec_get(r, "turn");
 	jv prompt = rec_get(r, "image_prompt"), history = rec_get(r, "history");
 	jv hint = rec_get(r, "previous_hint"), seed = rec_get(r, "seed");
 	size_t i;
 
-	if (!jqx_present(session)) {
-		rec_field_error(r, out, "missing_field", "session",
-		    "the record has no session");
+	if (journal_record_key(r, out, &j->session, &j->turn) < 0)
 		return -1;
-	}
-	j->session = jqx_str(session, NULL);
-	if (j->session == NULL || !journal_session_valid(j->session)) {
-		rec_field_error(r, out, "invalid_field", "session", "session "
-		    "must be a string of 1 to 128 of A-Z a-z 0-9 . _ - (not . "
-		    "or ..)");
-		return -1;
-	}
-	if (!jqx_present(turn)) {
-		rec_field_error(r, out, "missing_field", "turn",
-		    "the record has no turn");
-		return -1;
-	}
-	if (!jqx_int(turn, 0, JQX_MAX_EXACT, &j->turn)) {
-		rec_field_error(r, out, "invalid_field", "turn",
-		    "turn must be a whole number from 0 to 2^53-1");
-		return -1;
-	}
 	if (!jqx_present(prompt)) {
 		rec_field_error(r, out, "missing_field", "image_prompt",
 		    "the record has no image_prompt");

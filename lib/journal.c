@@ -1,12 +1,17 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "diag.h"
+#include "durable.h"
 #include "jqx.h"
 #include "json.h"
 
@@ -19,6 +24,37 @@ journal_session_valid(const char *name)
 	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+int
+journal_record_key(const struct rec *r, struct buf *out, const char **session,
+    long long *turn)
+{
+	jv s = rec_get(r, "session"), t = rec_get(r, "turn");
+
+	if (!jqx_present(s)) {
+		rec_field_error(r, out, "missing_field", "session",
+		    "the record has no session");
+		return -1;
+	}
+	*session = jqx_str(s, NULL);
+	if (*session == NULL || !journal_session_valid(*session)) {
+		rec_field_error(r, out, "invalid_field", "session", "session "
+		    "must be a string of 1 to 128 of A-Z a-z 0-9 . _ - (not . "
+		    "or ..)");
+		return -1;
+	}
+	if (!jqx_present(t)) {
+		rec_field_error(r, out, "missing_field", "turn",
+		    "the record has no turn");
+		return -1;
+	}
+	if (!jqx_int(t, 0, JOURNAL_TURN_MAX, turn)) {
+		rec_field_error(r, out, "invalid_field", "turn",
+		    "turn must be a whole number from 0 to 2^53-1");
+		return -1;
+	}
+	return 0;
+}
+
 char *
 journal_path(const char *store, const char *session)
 {
@@ -26,6 +62,63 @@ journal_path(const char *store, const char *session)
 
 	buf_printf(&path, "%s/sessions/%s.ndjson", store, session);
 	return buf_detach(&path, NULL);
+}
+
+/* With the journal locked: whether its last byte is not a newline (a
+ * writer was killed in the middle of its line). */
+static int
+unterminated(int fd, off_t size)
+{
+	char last = '\n';
+
+	return size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != '\n';
+}
+
+int
+journal_append(const char *path, const char *line, size_t len, int sync)
+{
+	struct buf out = BUF_INIT;
+	struct stat st;
+	ssize_t n;
+	int fd, saved = 0;
+
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			goto fail;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (unterminated(fd, st.st_size))
+		buf_putc(&out, '\n');
+	buf_add(&out, line, len);
+	buf_putc(&out, '\n');
+	/* One write(2): O_APPEND alone does not keep a multi-KB line whole
+	 * against other writers, the lock does.  A short write (a full
+	 * disk) is undone, so that no half line stays behind. */
+	do
+		n = write(fd, out.data, out.len);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)out.len) {
+		saved = n < 0 ? errno : ENOSPC;
+		if (n > 0 && ftruncate(fd, st.st_size) < 0)
+			saved = errno;
+		goto fail;
+	}
+	flock(fd, LOCK_UN);	/* the fsync below needs no lock */
+	if (sync && (fsync(fd) < 0 ||
+	    (st.st_size == 0 && durable_sync_parent(path) < 0)))
+		goto fail;
+	buf_free(&out);
+	return close(fd);
+fail:
+	if (saved == 0)
+		saved = errno;
+	buf_free(&out);
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 static char *
@@ -123,7 +216,7 @@ journal_scan(const char *store, const char *session, long long before_turn,
 		if (json_validate(line, (size_t)len, &why, &where) < 0)
 			continue;
 		entry = jqx_parse(line, (size_t)len);
-		if (jqx_int(jqx_get(entry, "turn"), 0, 9007199254740991.0,
+		if (jqx_int(jqx_get(entry, "turn"), 0, JOURNAL_TURN_MAX,
 		    &turn) && turn < before_turn)
 			keep_entry(view, keep, turn, entry);
 		jqx_free(entry);

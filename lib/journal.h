@@ -1,5 +1,6 @@
 /*
- * journal — reading a session's journal in the store (DESIGN §2).
+ * journal — a session's journal in the store (DESIGN §2): appending, for
+ * imgp-store, and reading.
  *
  * imgp-store appends one line per stored image to
  * <store>/sessions/<session>.ndjson.  imgp-enrich reads it for the "previous
@@ -16,7 +17,13 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "digest.h"
+#include "rec.h"
+
+/* The largest turn: 2^53 - 1, the largest integer a JSON number holds
+ * exactly. */
+#define JOURNAL_TURN_MAX 9007199254740991.0
 
 struct journal_entry {
 	long long turn;
@@ -36,8 +43,29 @@ struct journal_view {
  * or "..", so that it is safe as a file name. */
 int journal_session_valid(const char *name);
 
+/*
+ * Read a record's `session` and `turn` (DESIGN §1), which place it in a
+ * journal.  On a problem, append the record with a missing_field or
+ * invalid_field error to `out` and return -1.
+ */
+int journal_record_key(const struct rec *r, struct buf *out,
+    const char **session, long long *turn);
+
 /* The journal file of `session` in `store` (malloc'd). */
 char *journal_path(const char *store, const char *session);
+
+/*
+ * Append `line` (len bytes, no newline) and a newline to the journal at
+ * `path`, creating it (mode 0644 less the umask) if needed; its directory
+ * must exist.  Many processes may append to one journal at once: the line
+ * goes out in a single write(2) under an exclusive flock(2), so lines never
+ * interleave.  A write that fails part way is cut off again, and a line
+ * left unterminated by a writer that was killed is closed with a newline
+ * first, so a torn line never swallows the next.  With `sync`, the data and
+ * (for a new journal) its directory entry are fsync'd.  Returns 0, or -1
+ * with errno set.
+ */
+int journal_append(const char *path, const char *line, size_t len, int sync);
 
 /*
  * Find the entries of the `keep` (at least 1) latest turns before

@@ -103,8 +103,11 @@ rec_splice(const struct json_members *members, const struct rec_edit *edits,
 		const struct rec_edit *e = edit_for(m, edits, nedits);
 
 		if (e && (e->text == NULL || placed[e - edits])) {
+			/* Removed, or a later duplicate: the next member's
+			 * separator starts after it, not before. */
 			placed[e - edits] = 1;
-			continue;	/* removed, or a later duplicate */
+			tail = m->value + m->value_len;
+			continue;
 		}
 		if (!first)
 			buf_add(out, i ? tail : ",", i ? (size_t)(m->text - tail) : 1);

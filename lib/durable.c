@@ -1,0 +1,109 @@
+#include "durable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+durable_sync_parent(const char *path)
+{
+	struct buf dir = BUF_INIT;
+	size_t len = strlen(path);
+	int fd, status = -1, saved;
+
+	/* Drop the last component and the slashes around it ("a//b/"). */
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	while (len > 0 && path[len - 1] != '/')
+		len--;
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	if (len == 0)
+		buf_putc(&dir, '.');
+	else
+		buf_add(&dir, path, len);
+	if ((fd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		status = fsync(fd);
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	buf_free(&dir);
+	return status;
+}
+
+/* mkdir -p: `path` is a writable copy, cut at each slash in turn. */
+static int
+make_dirs(char *path, int sync, struct buf *failed)
+{
+	char *slash = strrchr(path, '/');
+	int status;
+
+	if (mkdir(path, 0755) == 0)
+		goto made;
+	if (errno == EEXIST)
+		return 0;
+	if (errno != ENOENT || slash == NULL || slash == path)
+		goto fail;
+	*slash = '\0';
+	status = make_dirs(path, sync, failed);
+	*slash = '/';
+	if (status < 0)
+		return -1;
+	if (mkdir(path, 0755) == 0)
+		goto made;
+	if (errno == EEXIST)
+		return 0;
+fail:
+	if (failed)
+		buf_puts(failed, path);
+	return -1;
+made:
+	if (sync && durable_sync_parent(path) < 0)
+		goto fail;
+	return 0;
+}
+
+int
+durable_open_dir(const char *path, int sync, struct buf *failed)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct buf copy = BUF_INIT;
+
+	if (fd >= 0 || errno != ENOENT)
+		goto done;
+	buf_puts(&copy, path);
+	if (make_dirs(copy.data, sync, failed) < 0) {
+		int saved = errno;
+
+		buf_free(&copy);
+		errno = saved;
+		return -1;
+	}
+	buf_free(&copy);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+done:
+	if (fd < 0 && failed && failed->len == 0)
+		buf_puts(failed, path);
+	return fd;
+}
+
+int
+durable_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

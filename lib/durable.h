@@ -1,0 +1,33 @@
+/*
+ * durable — the file system calls that make the store crash-safe.
+ *
+ * fsync(2) of a file does not persist its name: the directory holding a
+ * new entry (a new directory, a renamed object, a new journal) has to be
+ * fsync'd as well (DESIGN §7).  These helpers do that in one place, for
+ * imgp-store's objects and its journals.
+ */
+#ifndef IMGP_DURABLE_H
+#define IMGP_DURABLE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* fsync the directory that holds `path` ("." for a bare name).  0, or -1
+ * with errno set. */
+int durable_sync_parent(const char *path);
+
+/*
+ * Open the directory `path` (O_DIRECTORY, close-on-exec), first creating
+ * it and any missing parents (mode 0755 less the umask).  With `sync`,
+ * every directory created is made durable in its parent.  Returns the
+ * descriptor, or -1 with errno set and `failed` (if not NULL) holding the
+ * directory that could not be made or opened.
+ */
+int durable_open_dir(const char *path, int sync, struct buf *failed);
+
+/* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
+ * -1 with errno set (some bytes may have been written). */
+int durable_write_all(int fd, const void *data, size_t len);
+
+#endif

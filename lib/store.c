@@ -1,0 +1,542 @@
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "durable.h"
+#include "imgsniff.h"
+#include "journal.h"
+#include "jqx.h"
+#include "json.h"
+
+/* Longer names are refused before the file system would: a name must fit
+ * in a journal line and a URL. */
+#define NAME_MAX_LEN 1024
+
+/* What a record brings to the store. */
+struct item {
+	const char *session;
+	long long turn;
+	jv image;			/* borrowed from the record */
+	struct buf bytes;		/* image.data decoded */
+	struct imgsniff kind;
+	char sha256[DIGEST_HEX_LEN + 1];
+	struct buf rel;		/* its name, relative to the store */
+};
+
+const char *
+store_name_problem(const char *rel)
+{
+	const char *seg, *end, *p;
+
+	if (*rel == '\0')
+		return "it is empty";
+	if (*rel == '/')
+		return "it is an absolute path";
+	if (strlen(rel) > NAME_MAX_LEN)
+		return "it is longer than 1024 bytes";
+	for (p = rel; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "it has a control character";
+	for (seg = rel; ; seg = end + 1) {
+		end = strchrnul(seg, '/');
+		if (end == seg)
+			return "it has an empty path segment";
+		/* Covers "." and "..", and keeps objects apart from the
+		 * temporary files that --check --repair removes. */
+		if (*seg == '.')
+			return "a path segment starts with a dot";
+		if (seg == rel && end - seg == 8 && !memcmp(seg, "sessions", 8))
+			return "sessions/ holds the journals";
+		if (*end == '\0')
+			return NULL;
+	}
+}
+
+int
+store_content_name(const char *rel, char *sha)
+{
+	const char *ext = rel + 3 + DIGEST_HEX_LEN + 1;
+
+	if (strlen(rel) < 3 + DIGEST_HEX_LEN + 2 || rel[2] != '/' ||
+	    strspn(rel + 3, "0123456789abcdef") != DIGEST_HEX_LEN ||
+	    ext[-1] != '.' || memcmp(rel, rel + 3, 2) != 0 ||
+	    ext[strspn(ext, "abcdefghijklmnopqrstuvwxyz")] != '\0')
+		return 0;
+	memcpy(sha, rel + 3, DIGEST_HEX_LEN);
+	sha[DIGEST_HEX_LEN] = '\0';
+	return 1;
+}
+
+static int
+field_is(const char *field, size_t len, const char *name)
+{
+	return strlen(name) == len && memcmp(field, name, len) == 0;
+}
+
+/* The zero padding of "turn" (0) or "turn:0N" (N from 1 to 20), else -1. */
+static int
+turn_width(const char *field, size_t len)
+{
+	int width = 0;
+	size_t i;
+
+	if (len < 4 || memcmp(field, "turn", 4) != 0)
+		return -1;
+	if (len == 4)
+		return 0;
+	if (len < 7 || len > 8 || memcmp(field + 4, ":0", 2) != 0)
+		return -1;
+	for (i = 6; i < len; i++) {
+		if (field[i] < '0' || field[i] > '9')
+			return -1;
+		width = width * 10 + field[i] - '0';
+	}
+	return width >= 1 && width <= 20 ? width : -1;
+}
+
+/* Expand a --name template for the item into it->rel, and check that the
+ * name stays in the store: 0, or -1 with *why set. */
+static int
+expand_name(const char *template, struct item *it, const char **why)
+{
+	const char *p, *end;
+	int width;
+
+	buf_puts(&it->rel, "");
+	for (p = template; *p; p = end + 1) {
+		const char *field = p + 1;
+		size_t len;
+
+		if (*p != '{') {
+			buf_putc(&it->rel, *p);
+			end = p;
+			continue;
+		}
+		if ((end = strchr(field, '}')) == NULL) {
+			*why = "it has a { without a }";
+			return -1;
+		}
+		len = (size_t)(end - field);
+		if (field_is(field, len, "session"))
+			buf_puts(&it->rel, it->session);
+		else if (field_is(field, len, "sha256"))
+			buf_puts(&it->rel, it->sha256);
+		else if (field_is(field, len, "sha8"))
+			buf_add(&it->rel, it->sha256, 8);
+		else if (field_is(field, len, "ext"))
+			buf_puts(&it->rel, it->kind.ext);
+		else if ((width = turn_width(field, len)) >= 0)
+			buf_printf(&it->rel, "%0*lld", width, it->turn);
+		else {
+			*why = "its fields are {session}, {turn}, {turn:0N}, "
+			    "{sha256}, {sha8} and {ext}";
+			return -1;
+		}
+	}
+	*why = store_name_problem(it->rel.data);
+	return *why ? -1 : 0;
+}
+
+int
+store_template_check(const char *template, const char **why)
+{
+	struct item sample = { .session = "s", .kind.ext = "png" };
+	int status;
+
+	memset(sample.sha256, '0', DIGEST_HEX_LEN);
+	status = expand_name(template, &sample, why);
+	buf_free(&sample.rel);
+	return status;
+}
+
+/* Append the record with an `error` of `code` to `out`. */
+static void
+store_error(const struct rec *r, struct buf *out, const char *code,
+    int retryable, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void
+store_error(const struct rec *r, struct buf *out, const char *code,
+    int retryable, const char *fmt, ...)
+{
+	struct buf message = BUF_INIT, error = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&message, fmt, ap);
+	va_end(ap);
+	rec_error_begin(&error, code, "%s", message.data);
+	buf_printf(&error, ",\"retryable\":%s", retryable ? "true" : "false");
+	rec_error_end(&error);
+	rec_with(r, "error", error.data, error.len, out);
+	buf_free(&message);
+	buf_free(&error);
+}
+
+/* An io error for errno while doing `what`.  Only passing conditions are
+ * worth a retry; a full disk or a permission is not (DESIGN §7). */
+static void
+io_error(const struct rec *r, struct buf *out, const struct buf *what)
+{
+	int e = errno;
+	int passing = e == EAGAIN || e == EBUSY || e == EINTR || e == EMFILE ||
+	    e == ENFILE || e == ENOLCK || e == ENOMEM || e == ETIMEDOUT;
+
+	store_error(r, out, "io", passing, "cannot store the image: %s: %s",
+	    what->data, strerror(e));
+}
+
+/* Check the record and decode its image into `it`; else append the error
+ * record to `out` and return -1. */
+static int
+read_item(const struct store *s, const struct rec *r, struct item *it,
+    struct buf *out)
+{
+	const char *data, *why;
+	size_t len;
+
+	it->image = rec_get(r, "image");
+	if (!jqx_present(it->image)) {
+		rec_field_error(r, out, "missing_field", "image",
+		    "the record has no image");
+		return -1;
+	}
+	if (jv_get_kind(it->image) != JV_KIND_OBJECT) {
+		rec_field_error(r, out, "invalid_field", "image",
+		    "image must be an object");
+		return -1;
+	}
+	if (!jqx_present(jqx_get(it->image, "data"))) {
+		rec_field_error(r, out, "missing_field", "image.data",
+		    "the image has no data");
+		return -1;
+	}
+	if (journal_record_key(r, out, &it->session, &it->turn) < 0)
+		return -1;
+	data = jqx_str(jqx_get(it->image, "data"), &len);
+	if (data == NULL || digest_unbase64(&it->bytes, data, len) < 0) {
+		rec_field_error(r, out, "invalid_field", "image.data",
+		    "image.data must be a base64 string");
+		return -1;
+	}
+	if (imgsniff((const unsigned char *)it->bytes.data, it->bytes.len,
+	    &it->kind) < 0) {
+		store_error(r, out, "not_an_image", 0, "image.data is not a "
+		    "whole PNG, JPEG, WebP or GIF image");
+		return -1;
+	}
+	digest_sha256_hex(it->bytes.data, it->bytes.len, it->sha256);
+	if (s->name_template == NULL) {
+		buf_printf(&it->rel, "%.2s/%s.%s", it->sha256, it->sha256,
+		    it->kind.ext);
+	} else if (expand_name(s->name_template, it, &why) < 0) {
+		rec_field_error(r, out, "invalid_field", "session", "--name "
+		    "makes '%s' of this record, which cannot be stored: %s",
+		    it->rel.data, why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whether `name` in the directory dfd holds exactly the item's bytes: 1
+ * yes, 0 no, -1 with errno (ENOENT: no such file).  For a content address
+ * the size is enough, as the name says what the bytes are.
+ */
+static int
+holds(int dfd, const char *name, const struct item *it, int size_only)
+{
+	char chunk[65536];
+	struct stat st;
+	size_t at = 0;
+	ssize_t n = 0;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC), same, saved;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	same = S_ISREG(st.st_mode) && (size_t)st.st_size == it->bytes.len;
+	while (same && !size_only && (n = read(fd, chunk, sizeof(chunk))) > 0) {
+		same = (size_t)n <= it->bytes.len - at &&
+		    memcmp(it->bytes.data + at, chunk, (size_t)n) == 0;
+		at += (size_t)n;
+	}
+	if (n < 0)
+		goto fail;
+	close(fd);
+	return same;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Write the bytes to a new temporary file in dfd, named into `tmp`, and
+ * fsync it.  The descriptor is returned open and locked: --check --repair
+ * removes only temporary files that no live writer holds.
+ */
+static int
+write_temp(const struct store *s, int dfd, const struct item *it,
+    struct buf *tmp)
+{
+	static unsigned long serial;
+	int fd, saved;
+
+	do {
+		buf_reset(tmp);
+		buf_printf(tmp, STORE_TEMP_PREFIX "%ld-%lu", (long)getpid(),
+		    serial++);
+		fd = openat(dfd, tmp->data,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	} while (fd < 0 && errno == EEXIST);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX) == 0 &&
+	    durable_write_all(fd, it->bytes.data, it->bytes.len) == 0 &&
+	    (s->no_fsync || fsync(fd) == 0))
+		return fd;
+	saved = errno;
+	close(fd);
+	unlinkat(dfd, tmp->data, 0);
+	errno = saved;
+	return -1;
+}
+
+/* rename(2) that never replaces: renameat2's flag where the file system
+ * has it, else link(2), which fails on an existing name everywhere. */
+static int
+rename_noreplace(int dfd, const char *from, const char *to)
+{
+	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(dfd, from, dfd, to, 0) < 0)
+		return -1;
+	unlinkat(dfd, from, 0);	/* a leftover is --check's to remove */
+	return 0;
+}
+
+/* Open (making it if need be) a directory of the store; on failure `what`
+ * names it. */
+static int
+open_dir(const struct store *s, const char *path, struct buf *what)
+{
+	struct buf failed = BUF_INIT;
+	int fd = durable_open_dir(path, !s->no_fsync, &failed), saved = errno;
+
+	if (fd < 0)
+		buf_printf(what, "directory %s", failed.data);
+	buf_free(&failed);
+	errno = saved;
+	return fd;
+}
+
+enum { PUT_OK, PUT_IO, PUT_EXISTS };
+
+/* Put the item's bytes under its name; on PUT_IO, `what` says what failed
+ * (errno is set). */
+static int
+put_object(const struct store *s, const struct item *it, struct buf *what)
+{
+	const char *base = strrchr(it->rel.data, '/');
+	int content = s->name_template == NULL, dfd, fd, held, status = PUT_IO;
+	struct buf dir = BUF_INIT, tmp = BUF_INIT;
+
+	buf_puts(&dir, s->dir);
+	if (base) {
+		buf_printf(&dir, "/%.*s", (int)(base - it->rel.data),
+		    it->rel.data);
+		base++;
+	} else {
+		base = it->rel.data;
+	}
+	if ((dfd = open_dir(s, dir.data, what)) < 0)
+		goto done;
+	held = holds(dfd, base, it, content);
+	if (held == 1 || (held == 0 && !content)) {
+		status = held ? PUT_OK : PUT_EXISTS;
+		goto close_dir;
+	}
+	if (held < 0 && errno != ENOENT) {
+		buf_printf(what, "read %s/%s", dir.data, base);
+		goto close_dir;
+	}
+	if ((fd = write_temp(s, dfd, it, &tmp)) < 0) {
+		buf_printf(what, "write %s/%s", dir.data, tmp.data);
+		goto close_dir;
+	}
+	/* A content address may replace a damaged copy (same name, same
+	 * bytes); a readable name may never replace anything. */
+	if ((content ? renameat(dfd, tmp.data, dfd, base) :
+	    rename_noreplace(dfd, tmp.data, base)) == 0) {
+		status = PUT_OK;
+	} else {
+		int saved = errno;
+
+		unlinkat(dfd, tmp.data, 0);
+		if (saved == EEXIST && (held = holds(dfd, base, it, 0)) >= 0)
+			status = held ? PUT_OK : PUT_EXISTS;
+		else
+			buf_printf(what, "rename %s/%s to %s", dir.data,
+			    tmp.data, base);
+		errno = saved;
+	}
+	close(fd);
+	if (status == PUT_OK && !s->no_fsync && fsync(dfd) < 0) {
+		buf_printf(what, "fsync directory %s", dir.data);
+		status = PUT_IO;
+	}
+close_dir:
+	close(dfd);
+done:
+	buf_free(&dir);
+	buf_free(&tmp);
+	return status;
+}
+
+/* A string member as a JSON string, anything else as null. */
+static void
+put_string_or_null(struct buf *b, jv v)
+{
+	size_t len;
+	const char *s = jqx_str(v, &len);
+
+	if (s)
+		json_put_string(b, s, len);
+	else
+		buf_puts(b, "null");
+}
+
+/* The members that `asset` and a journal line share, in that order. */
+static void
+put_object_fields(struct buf *b, const struct item *it)
+{
+	buf_printf(b, "\"sha256\":\"%s\",\"path\":", it->sha256);
+	json_put_string(b, it->rel.data, it->rel.len);
+	buf_printf(b, ",\"bytes\":%zu,\"mime\":\"%s\"", it->bytes.len,
+	    it->kind.mime);
+}
+
+/* The journal line of the stored record (DESIGN §2). */
+static void
+put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
+{
+	char stamp[sizeof("YYYY-MM-DDTHH:MM:SSZ")];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
+	    gmtime_r(&now, &tm));
+	buf_printf(b, "{\"turn\":%lld,", it->turn);
+	put_object_fields(b, it);
+	buf_puts(b, ",\"image_prompt\":");
+	put_string_or_null(b, rec_get(r, "image_prompt"));
+	buf_puts(b, ",\"prompt\":");
+	put_string_or_null(b, jqx_get(rec_get(r, "request"), "prompt"));
+	buf_puts(b, ",\"model\":");
+	put_string_or_null(b, jqx_get(it->image, "model"));
+	buf_puts(b, ",\"fallback\":");
+	put_string_or_null(b, jqx_get(it->image, "fallback"));
+	buf_printf(b, ",\"stored_at\":\"%s\"}", stamp);
+}
+
+/* Append the journal line; on failure `what` says where. */
+static int
+append_journal(const struct store *s, const struct rec *r,
+    const struct item *it, struct buf *what)
+{
+	struct buf dir = BUF_INIT, line = BUF_INIT;
+	char *path = journal_path(s->dir, it->session);
+	int fd, status = -1;
+
+	buf_printf(&dir, "%s/sessions", s->dir);
+	if ((fd = open_dir(s, dir.data, what)) < 0)
+		goto done;
+	close(fd);
+	put_journal_line(r, it, &line);
+	if ((status = journal_append(path, line.data, line.len,
+	    !s->no_fsync)) < 0)
+		buf_printf(what, "append to %s", path);
+done:
+	free(path);
+	buf_free(&dir);
+	buf_free(&line);
+	return status;
+}
+
+/* The record with `asset` added and, unless kept, image.data removed: the
+ * image's other members are spliced as written. */
+static void
+put_output(const struct store *s, const struct rec *r, const struct item *it,
+    struct buf *out)
+{
+	const struct json_member *image = json_find(&r->members, "image");
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct rec_edit drop = { "data", NULL, 0 }, edits[2];
+	struct buf asset = BUF_INIT, spliced = BUF_INIT;
+	const char *why;
+	size_t where;
+
+	buf_putc(&asset, '{');
+	put_object_fields(&asset, it);
+	buf_printf(&asset, ",\"width\":%u,\"height\":%u}", it->kind.width,
+	    it->kind.height);
+	edits[0] = (struct rec_edit){ "asset", asset.data, asset.len };
+	if (!s->keep_data) {
+		json_scan_object(image->value, image->value_len, &members, &why,
+		    &where);
+		rec_splice(&members, &drop, 1, &spliced);
+		edits[1] = (struct rec_edit){ "image", spliced.data,
+		    spliced.len };
+	}
+	rec_splice(&r->members, edits, s->keep_data ? 1 : 2, out);
+	json_members_free(&members);
+	buf_free(&asset);
+	buf_free(&spliced);
+}
+
+int
+store_record(void *ctx, const struct rec *r, struct buf *out)
+{
+	const struct store *s = ctx;
+	struct item it = { .bytes = BUF_INIT, .rel = BUF_INIT };
+	struct buf what = BUF_INIT;
+	int status = 1;
+
+	if (read_item(s, r, &it, out) < 0)
+		goto done;
+	switch (put_object(s, &it, &what)) {
+	case PUT_EXISTS:
+		store_error(r, out, "exists", 0, "%s in %s already holds other "
+		    "bytes; choose another --name", it.rel.data, s->dir);
+		goto done;
+	case PUT_IO:
+		io_error(r, out, &what);
+		goto done;
+	}
+	if (append_journal(s, r, &it, &what) < 0) {
+		io_error(r, out, &what);
+		goto done;
+	}
+	put_output(s, r, &it, out);
+	status = 0;
+done:
+	buf_free(&it.bytes);
+	buf_free(&it.rel);
+	buf_free(&what);
+	return status;
+}

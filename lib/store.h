@@ -1,0 +1,66 @@
+/*
+ * store — imgp-store: images into the content-addressed store, with a
+ * journal line per stored record (DESIGN §2), and checking a store.
+ *
+ *	<store>/ab/ab12…ef.png             named by the SHA-256 of its bytes
+ *	<store>/<expanded --name template>  or a readable name
+ *	<store>/sessions/<session>.ndjson   one journal line per stored record
+ *
+ * An object is written to a temporary file in its directory (named
+ * STORE_TEMP_PREFIX…, so that --check recognises what a crash left), fsync'd,
+ * renamed into place, and its directory fsync'd: a name in the store always
+ * holds whole bytes.  A readable name is never replaced (renameat2
+ * RENAME_NOREPLACE, or link(2) where the file system lacks it).
+ */
+#ifndef IMGP_STORE_H
+#define IMGP_STORE_H
+
+#include "buf.h"
+#include "rec.h"
+
+#define STORE_TEMP_PREFIX ".tmp-"
+
+struct store {
+	const char *dir;
+	const char *name_template;	/* NULL: content-addressed names */
+	int keep_data;			/* keep image.data in the output */
+	int no_fsync;			/* unsafe: a crash may lose images */
+};
+
+/*
+ * Check a --name template: its fields ({session}, {turn}, {turn:0N},
+ * {sha256}, {sha8}, {ext}) and that what it expands to stays in the store.
+ * 0, or -1 with *why set to a static description.
+ */
+int store_template_check(const char *template, const char **why);
+
+/*
+ * A filter_fn (filter.h): store the record's image.data and add `asset`;
+ * image.data is dropped from the output unless keep_data.  On failure the
+ * record gets an `error` (io, not_an_image, exists, invalid_field,
+ * missing_field) and keeps image.data, so re-running the stage on it
+ * completes the work.  `ctx` is a struct store.
+ */
+int store_record(void *ctx, const struct rec *r, struct buf *out);
+
+/*
+ * Why a path relative to the store may not name an object (it is absolute,
+ * has an empty, "." or ".." or hidden segment, a control character, or is
+ * under sessions/), or NULL when it may.
+ */
+const char *store_name_problem(const char *rel);
+
+/* Whether `rel` is a content-addressed name, "ab/<64 hex>.<ext>"; its hex
+ * digest goes to sha (65 bytes). */
+int store_content_name(const char *rel, char *sha);
+
+/*
+ * imgp-store --check: verify the store at `dir` and print each problem and
+ * a summary line on standard output (out.h).  With `repair`, leftover
+ * temporary files of interrupted writes are removed.  Returns the exit
+ * status: 0 clean, 1 problems (or output failed), 2 the store cannot be
+ * read at all.
+ */
+int store_check(const char *dir, int repair);
+
+#endif

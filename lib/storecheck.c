@@ -1,0 +1,335 @@
+/*
+ * imgp-store --check: every object is whole and named right, no temporary
+ * file is left behind, and every journal line points at the bytes it says.
+ */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "digest.h"
+#include "imgsniff.h"
+#include "jqx.h"
+#include "journal.h"
+#include "json.h"
+#include "out.h"
+
+struct object {
+	char *rel;
+	char sha256[DIGEST_HEX_LEN + 1];
+};
+
+struct check {
+	const char *dir;
+	int repair;
+	struct object *objects;	/* sorted by rel once the walk is done */
+	size_t nobjects, cap;
+	size_t lines, sessions, removed, problems;
+	struct buf bytes;	/* the file being checked */
+};
+
+/* Print "<rel>: <message>"; a problem counts for the exit status. */
+static void
+report(struct check *c, int is_problem, const char *rel, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+report(struct check *c, int is_problem, const char *rel, const char *fmt, ...)
+{
+	struct buf line = BUF_INIT;
+	va_list ap;
+
+	buf_printf(&line, "%s: ", rel);
+	va_start(ap, fmt);
+	buf_vprintf(&line, fmt, ap);
+	va_end(ap);
+	out_line(line.data, line.len);
+	buf_free(&line);
+	c->problems += is_problem != 0;
+}
+
+static void
+full_path(const struct check *c, const char *rel, struct buf *path)
+{
+	buf_reset(path);
+	buf_printf(path, "%s/%s", c->dir, rel);
+}
+
+static int
+read_file(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	buf_reset(b);
+	do {
+		buf_grow(b, 65536);
+		n = read(fd, b->data + b->len, 65536);
+		if (n > 0)
+			b->len += (size_t)n;
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return n < 0 ? -1 : 0;
+}
+
+static void
+check_object(struct check *c, const char *rel, const char *path)
+{
+	struct object *o;
+	struct imgsniff kind;
+	char named[DIGEST_HEX_LEN + 1];
+
+	if (read_file(path, &c->bytes) < 0) {
+		report(c, 1, rel, "cannot read: %s", strerror(errno));
+		return;
+	}
+	if (c->nobjects == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 64;
+		c->objects = realloc(c->objects, c->cap * sizeof(*c->objects));
+		if (c->objects == NULL)
+			diag_errx(1, "out of memory");
+	}
+	o = &c->objects[c->nobjects++];
+	if ((o->rel = strdup(rel)) == NULL)
+		diag_errx(1, "out of memory");
+	digest_sha256_hex(c->bytes.data, c->bytes.len, o->sha256);
+	if (imgsniff((const unsigned char *)c->bytes.data, c->bytes.len,
+	    &kind) < 0)
+		report(c, 1, rel, "not a whole PNG, JPEG, WebP or GIF image");
+	else if (store_content_name(rel, named) && strcmp(named, o->sha256))
+		report(c, 1, rel, "damaged: its bytes have SHA-256 %s",
+		    o->sha256);
+	else if (store_content_name(rel, named) &&
+	    strcmp(strrchr(rel, '.') + 1, kind.ext))
+		report(c, 1, rel, "holds a %s image", kind.mime);
+}
+
+/* A temporary file is a leftover when no writer holds its lock. */
+static void
+check_temp(struct check *c, const char *rel, const char *path)
+{
+	struct stat held, named;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno != ENOENT)	/* else renamed meanwhile */
+			report(c, 1, rel, "cannot read: %s", strerror(errno));
+		return;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);		/* being written */
+		return;
+	}
+	if (!c->repair) {
+		report(c, 1, rel, "temporary file left by an interrupted write "
+		    "(--repair removes it)");
+	} else if (fstat(fd, &held) == 0 && lstat(path, &named) == 0 &&
+	    held.st_ino == named.st_ino && held.st_dev == named.st_dev &&
+	    unlink(path) == 0) {
+		report(c, 0, rel, "removed temporary file left by an "
+		    "interrupted write");
+		c->removed++;
+	} else if (errno != ENOENT) {
+		report(c, 1, rel, "cannot remove: %s", strerror(errno));
+	}
+	close(fd);
+}
+
+/* Check every file under `rel` ("" for the store itself), but the
+ * journals. */
+static void
+walk(struct check *c, const char *rel)
+{
+	struct buf path = BUF_INIT, child = BUF_INIT;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+
+	full_path(c, rel, &path);
+	if ((d = opendir(path.data)) == NULL) {
+		report(c, 1, *rel ? rel : ".", "cannot read: %s",
+		    strerror(errno));
+		goto done;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    (!*rel && !strcmp(e->d_name, "sessions")))
+			continue;
+		buf_reset(&child);
+		buf_printf(&child, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
+		full_path(c, child.data, &path);
+		if (lstat(path.data, &st) < 0)
+			report(c, 1, child.data, "%s", strerror(errno));
+		else if (S_ISDIR(st.st_mode))
+			walk(c, child.data);
+		else if (!S_ISREG(st.st_mode))
+			report(c, 1, child.data, "not a regular file");
+		else if (!strncmp(e->d_name, STORE_TEMP_PREFIX,
+		    strlen(STORE_TEMP_PREFIX)))
+			check_temp(c, child.data, path.data);
+		else
+			check_object(c, child.data, path.data);
+	}
+	closedir(d);
+done:
+	buf_free(&path);
+	buf_free(&child);
+}
+
+static int
+by_rel(const void *a, const void *b)
+{
+	return strcmp(((const struct object *)a)->rel,
+	    ((const struct object *)b)->rel);
+}
+
+static const struct object *
+find_object(const struct check *c, const char *rel)
+{
+	struct object key = { .rel = (char *)rel };
+
+	return bsearch(&key, c->objects, c->nobjects, sizeof(key), by_rel);
+}
+
+static void
+check_entry(struct check *c, const char *rel, long lineno, const char *line,
+    size_t len)
+{
+	const char *why, *sha, *path;
+	const struct object *o = NULL;
+	size_t where;
+	long long turn;
+	jv entry;
+
+	/* libjq 1.6 leaks on some junk: it parses valid lines only. */
+	entry = json_validate(line, len, &why, &where) < 0 ? jv_invalid() :
+	    jqx_parse(line, len);
+	sha = jqx_str(jqx_get(entry, "sha256"), NULL);
+	path = jqx_str(jqx_get(entry, "path"), NULL);
+	if (path && !store_name_problem(path))
+		o = find_object(c, path);
+	if (jv_get_kind(entry) != JV_KIND_OBJECT)
+		report(c, 1, rel, "line %ld is not a JSON object", lineno);
+	else if (!jqx_int(jqx_get(entry, "turn"), 0, JOURNAL_TURN_MAX, &turn))
+		report(c, 1, rel, "line %ld has no turn", lineno);
+	else if (sha == NULL || strlen(sha) != DIGEST_HEX_LEN ||
+	    strspn(sha, "0123456789abcdef") != DIGEST_HEX_LEN)
+		report(c, 1, rel, "line %ld has no sha256", lineno);
+	else if (path == NULL || store_name_problem(path))
+		report(c, 1, rel, "line %ld has no usable path", lineno);
+	else if (o == NULL)
+		report(c, 1, rel, "line %ld: %s is not in the store", lineno,
+		    path);
+	else if (strcmp(o->sha256, sha) != 0)
+		report(c, 1, rel, "line %ld: %s does not hold the bytes of "
+		    "sha256 %s", lineno, path, sha);
+	jqx_free(entry);
+}
+
+static void
+check_journal(struct check *c, const char *rel, const char *path)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	FILE *f = fopen(path, "re");
+
+	if (f == NULL) {
+		report(c, 1, rel, "cannot read: %s", strerror(errno));
+		return;
+	}
+	c->sessions++;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		c->lines++;
+		if (line[len - 1] != '\n')
+			report(c, 1, rel, "line %ld has no newline: an append "
+			    "was cut short", lineno);
+		else if (!rec_blank(line, (size_t)len - 1))
+			check_entry(c, rel, lineno, line, (size_t)len - 1);
+	}
+	if (ferror(f))
+		report(c, 1, rel, "cannot read: %s", strerror(errno));
+	free(line);
+	fclose(f);
+}
+
+static void
+check_journals(struct check *c)
+{
+	struct buf path = BUF_INIT, rel = BUF_INIT;
+	struct dirent *e;
+	DIR *d;
+
+	full_path(c, "sessions", &path);
+	if ((d = opendir(path.data)) == NULL) {
+		if (errno != ENOENT)
+			report(c, 1, "sessions", "cannot read: %s",
+			    strerror(errno));
+		goto done;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		buf_reset(&rel);
+		buf_printf(&rel, "sessions/%s", e->d_name);
+		full_path(c, rel.data, &path);
+		if (n > 7 && !strcmp(e->d_name + n - 7, ".ndjson"))
+			check_journal(c, rel.data, path.data);
+		else
+			report(c, 1, rel.data, "not a session journal");
+	}
+	closedir(d);
+done:
+	buf_free(&path);
+	buf_free(&rel);
+}
+
+int
+store_check(const char *dir, int repair)
+{
+	struct check c = { .dir = dir, .repair = repair };
+	struct buf summary = BUF_INIT;
+	struct stat st;
+	size_t i;
+	int status;
+
+	if (stat(dir, &st) < 0) {
+		diag_warn("%s", dir);
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		diag_warnx("%s: not a directory", dir);
+		return 2;
+	}
+	walk(&c, "");
+	qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
+	check_journals(&c);
+	buf_printf(&summary, "%s: %zu objects, %zu journal lines in %zu "
+	    "sessions, %zu temporary files removed, %zu problems", dir,
+	    c.nobjects, c.lines, c.sessions, c.removed, c.problems);
+	out_line(summary.data, summary.len);
+	status = out_close() || c.problems > 0;
+	for (i = 0; i < c.nobjects; i++)
+		free(c.objects[i].rel);
+	free(c.objects);
+	buf_free(&c.bytes);
+	buf_free(&summary);
+	return status;
+}

@@ -1,0 +1,410 @@
+#!/usr/bin/env bats
+# imgp-store: the content-addressed store and its journal (DESIGN §2),
+# readable names, failures that keep the image, concurrency, crashes and
+# --check.  Images are tiny headers built by tests/images.py.
+
+load helper
+
+setup() {
+	STORE="$BATS_TEST_TMPDIR/store"
+	T="$BATS_TEST_TMPDIR"
+}
+
+teardown() {
+	if mountpoint -q "$T/mnt" 2>/dev/null; then
+		umount "$T/mnt"
+	fi
+}
+
+# images FORMAT W H [images.py options] — records (or --raw bytes).
+images() {
+	python3 "$ROOT/tests/images.py" "$@"
+}
+
+# store INPUT [imgp-store options] — run imgp-store -s $STORE on a string.
+store() {
+	run_with "$1" imgp-store -s "$STORE" "${@:2}"
+}
+
+sha_of() {
+	sha256sum "$1" | cut -c1-64
+}
+
+# Mount a tmpfs of SIZE on $T/mnt, or skip the test where that is not
+# allowed (only root may mount).
+small_disk() {
+	mkdir -p "$T/mnt"
+	mount -t tmpfs -o "size=$1${2:+,$2}" tmpfs "$T/mnt" 2>/dev/null ||
+		skip "cannot mount a tmpfs here"
+}
+
+@test "PNG: asset, layout, bytes and journal line" {
+	images png 640 480 --raw >"$T/img"
+	local sha
+	sha=$(sha_of "$T/img")
+	store "$(images png 640 480)"
+	assert_success
+	assert_equal "$(line_jq 1 '.asset | tojson')" "$(jq -c -n --arg s "$sha" '{sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",width:640,height:480}')"
+	cmp "$T/img" "$STORE/${sha:0:2}/$sha.png"
+	run jq -c 'del(.stored_at)' "$STORE/sessions/s.ndjson"
+	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",model:"test/model",fallback:null}')"
+	assert_regex "$(jq -r .stored_at "$STORE/sessions/s.ndjson")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+}
+
+@test "JPEG declared as PNG: type and size from the bytes" {
+	store "$(images jpeg 1024 768 --mime image/png)"
+	assert_success
+	assert_equal "$(line_jq 1 '[.asset.mime, .asset.width, .asset.height, (.asset.path | endswith(".jpg")), .image.mime] | @tsv')" \
+		"$(printf 'image/jpeg\t1024\t768\ttrue\timage/png')"
+}
+
+@test "WebP lossless (VP8L): size" {
+	store "$(images webp 300 200)"
+	assert_success
+	assert_equal "$(line_jq 1 '[.asset.mime, .asset.width, .asset.height, (.asset.path | endswith(".webp"))] | @tsv')" "$(printf 'image/webp\t300\t200\ttrue')"
+}
+
+@test "WebP extended (VP8X): size" {
+	store "$(images webpx 5000 3000)"
+	assert_success
+	assert_equal "$(line_jq 1 '[.asset.width, .asset.height] | @tsv')" "$(printf '5000\t3000')"
+}
+
+@test "GIF: size" {
+	store "$(images gif 17 9)"
+	assert_success
+	assert_equal "$(line_jq 1 '[.asset.mime, .asset.width, .asset.height, (.asset.path | endswith(".gif"))] | @tsv')" "$(printf 'image/gif\t17\t9\ttrue')"
+}
+
+@test "not an image, or cut short: not_an_image, data kept, the rest still stored" {
+	local png cut
+	png=$(images png 4 4 --raw | base64 -w0)
+	cut=$(images png 4 4 --raw | head -c 20 | base64 -w0)
+	store "{\"session\":\"s\",\"turn\":0,\"image\":{\"data\":\"$(printf '<svg/>' | base64)\"}}
+{\"session\":\"s\",\"turn\":1,\"image\":{\"data\":\"$cut\"}}
+{\"session\":\"s\",\"turn\":2,\"image\":{\"data\":\"$png\"}}"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" not_an_image
+	assert_equal "$(line_jq 2 '[.error.code, .image.data == "'"$cut"'"] | @tsv')" "$(printf 'not_an_image\ttrue')"
+	assert_equal "$(line_jq 3 '.asset.width')" 4
+	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 1
+}
+
+@test "image.data that is not base64: invalid_field" {
+	store '{"session":"s","turn":0,"image":{"data":"iVBO*"}}'
+	assert_failure 1
+	assert_equal "$(line_jq 1 '[.error.code, .error.field, .image.data] | @tsv')" "$(printf 'invalid_field\timage.data\tiVBO*')"
+}
+
+@test "no image, no image.data, no session: missing_field; error records pass through" {
+	store '{"session":"s","turn":0}
+{"session":"s","turn":0,"image":{"mime":"image/png"}}
+{"turn":0,"image":{"data":"AAAA"}}
+{"session":"s","turn":0,"image":{"data":"AAAA"},"error":{"stage":"gen","code":"timeout"}}'
+	assert_failure 1
+	assert_equal "$(line_jq 1 '[.error.code, .error.field] | @tsv')" "$(printf 'missing_field\timage')"
+	assert_equal "$(line_jq 2 '[.error.code, .error.field] | @tsv')" "$(printf 'missing_field\timage.data')"
+	assert_equal "$(line_jq 3 '[.error.code, .error.field] | @tsv')" "$(printf 'missing_field\tsession')"
+	assert_equal "${lines[3]}" '{"session":"s","turn":0,"image":{"data":"AAAA"},"error":{"stage":"gen","code":"timeout"}}'
+}
+
+@test "other members byte for byte; image.data removed, the image's other members as written" {
+	local data
+	data=$(images png 2 2 --raw | base64 -w0)
+	local before='{"z":1,"session":"s","big":123456789012345678901234567890,"f":1.10,"u":"\u00e9\ud83d\ude00 é","turn":0,"image":{"mime":"image/png",'
+	local after='"model":"m","usage":{"n":1.50,"x":[1e3]},"fallback":null},"tail":[1,2]}'
+	store "$before\"data\":\"$data\",$after"
+	assert_success
+	assert_equal "${output%,\"asset\":*}}" "$before$after"
+	store "{\"session\":\"s\",\"turn\":1,\"image\":{ \"m\":1 , \"data\":\"$data\" } ,\"b\":2}"
+	assert_equal "${output%,\"asset\":*}}" '{"session":"s","turn":1,"image":{ "m":1 } ,"b":2}'
+}
+
+@test "--keep-data keeps the image member as it was" {
+	local line
+	line=$(images png 2 2)
+	store "$line" --keep-data
+	assert_success
+	assert_equal "${output%,\"asset\":*}}" "$line"
+}
+
+@test "identical bytes are stored once and journalled twice" {
+	store "$(images png 3 3 -n 2 --same)"
+	assert_success
+	assert_equal "$(line_jq 1 .asset.path)" "$(line_jq 2 .asset.path)"
+	assert_equal "$(find "$STORE" -type f ! -path '*/sessions/*' | wc -l)" 1
+	assert_equal "$(jq -r .turn "$STORE/sessions/s.ndjson" | tr '\n' ' ')" "0 1 "
+	store "$(images png 3 3 -t 5 --same)"
+	assert_success
+	assert_equal "$(find "$STORE" -type f ! -path '*/sessions/*' | wc -l)" 1
+	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 3
+}
+
+@test "journal: prompts with quotes, newlines and NUL stay valid JSON strings" {
+	local data
+	data=$(images png 2 2 --raw | base64 -w0)
+	store "{\"session\":\"s\",\"turn\":3,\"image_prompt\":\"a \\\"b\\\"\\n\\u0000c\",\"request\":{\"prompt\":\"\\u2028x\"},\"image\":{\"data\":\"$data\",\"model\":7,\"fallback\":\"relaxed\"}}"
+	assert_success
+	run jq -c '[.image_prompt, .prompt, .model, .fallback]' "$STORE/sessions/s.ndjson"
+	assert_output "[\"a \\\"b\\\"\\n\\u0000c\",\"$(printf '\u2028')x\",null,\"relaxed\"]"
+}
+
+@test "directories 0755 and files 0644, less the umask" {
+	store "$(images png 2 2)"
+	assert_equal "$(stat -c %a "$STORE" "$STORE"/*/ | sort -u)" 755
+	assert_equal "$(find "$STORE" -type f -exec stat -c %a {} + | sort -u)" 644
+	run --separate-stderr bash -c 'umask 077; "$@"' _ imgp-store -s "$T/private" <<<"$(images png 2 2)"
+	assert_success
+	assert_equal "$(stat -c %a "$T/private" "$T"/private/*/ | sort -u)" 700
+	assert_equal "$(find "$T/private" -type f -exec stat -c %a {} + | sort -u)" 600
+}
+
+@test "the store: --store, else \$IMGP_STORE, else ./imgp-store" {
+	cd "$T"
+	imgp-store <<<"$(images png 2 2)" >/dev/null
+	assert_file_exists "$T/imgp-store/sessions/s.ndjson"
+	IMGP_STORE="$T/env" imgp-store <<<"$(images png 2 2)" >/dev/null
+	assert_file_exists "$T/env/sessions/s.ndjson"
+	IMGP_STORE="$T/env" imgp-store --store "$T/opt" <<<"$(images png 2 2)" >/dev/null
+	assert_file_exists "$T/opt/sessions/s.ndjson"
+}
+
+@test "--name: readable names with padded turns and subdirectories" {
+	store "$(images png 2 2 -s game-1 -t 7)" --name '{session}-turn-{turn:03}.{ext}'
+	assert_success
+	assert_equal "$(line_jq 1 .asset.path)" game-1-turn-007.png
+	assert_equal "$(jq -r .path "$STORE/sessions/game-1.ndjson")" game-1-turn-007.png
+	store "$(images gif 2 2 -s g -t 12)" -n 'by-session/{session}/{turn}-{sha8}.{ext}'
+	assert_success
+	local sha
+	sha=$(line_jq 1 .asset.sha256)
+	assert_equal "$(line_jq 1 .asset.path)" "by-session/g/12-${sha:0:8}.gif"
+	assert_file_exists "$STORE/by-session/g/12-${sha:0:8}.gif"
+	store "$(images gif 2 2)" -n 'all/{sha256}'
+	assert_equal "$(line_jq 1 .asset.path)" "all/$(line_jq 1 .asset.sha256)"
+}
+
+@test "--name: a name holding other bytes is exists, never overwritten; same bytes are fine" {
+	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	assert_success
+	cp "$STORE/s.png" "$T/first"
+	store "$(images png 2 2 --salt b)" -n '{session}.{ext}'
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" exists
+	assert_equal "$(line_jq 1 '.image.data | length > 0')" true
+	cmp "$T/first" "$STORE/s.png"
+	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	assert_success
+	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 2
+	assert_equal "$(find "$STORE" -name '.tmp-*' | wc -l)" 0
+}
+
+@test "--name: templates that leave the store or are not names are exit 2" {
+	for t in '/abs/{sha256}' '{session}/../x' '../{sha256}' 'a//{sha8}' '{session}/' '{nope}' '{turn:3}' '{session' '.hidden/{sha8}' 'sessions/{session}.ndjson' $'a\tb' ''; do
+		store "$(images png 2 2)" -n "$t"
+		assert_failure 2
+		assert_output ""
+		assert_regex "$stderr" "^imgp-store: --name: "
+	done
+	assert_file_not_exists "$STORE"
+}
+
+@test "traversal through the record: session ../x, a session that makes a hidden name" {
+	store "$(images png 2 2 -s ../x)"
+	assert_failure 1
+	assert_equal "$(line_jq 1 '[.error.code, .error.field] | @tsv')" "$(printf 'invalid_field\tsession')"
+	store "$(images png 2 2 -s .x)" -n '{session}.{ext}'
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" invalid_field
+	assert_equal "$(find "$T" -name '*.png' | wc -l)" 0
+}
+
+@test "a store under a regular file (ENOTDIR, even for root): io error keeps the data, exit 1" {
+	touch "$T/file"
+	local in
+	in=$(images png 2 2 -n 2)
+	store "$in" -s "$T/file/store"
+	assert_failure 1
+	assert_equal "$(line_jq 1 '[.error.stage, .error.code, .error.retryable] | @tsv')" "$(printf 'store\tio\tfalse')"
+	assert_regex "$(line_jq 1 .error.message)" "Not a directory"
+	assert_equal "${lines[1]%%,\"error\":*}}" "$(sed -n 2p <<<"$in")"
+}
+
+@test "a read-only store (EACCES): io error keeps the data, exit 1" {
+	[ "$(id -u)" != 0 ] || skip "root ignores permissions (see the ENOTDIR and read-only mount tests)"
+	mkdir -p "$STORE" && chmod 555 "$STORE"
+	store "$(images png 2 2)"
+	assert_failure 1
+	assert_equal "$(line_jq 1 '[.error.code, .error.retryable, (.image.data | length > 0)] | @tsv')" "$(printf 'io\tfalse\ttrue')"
+	assert_regex "$(line_jq 1 .error.message)" "Permission denied"
+}
+
+@test "a read-only file system (EROFS, for root too): io error keeps the data" {
+	small_disk 1m ro
+	store "$(images png 2 2)" -s "$T/mnt/store"
+	assert_failure 1
+	assert_equal "$(line_jq 1 '[.error.code, .error.retryable, (.image.data | length > 0)] | @tsv')" "$(printf 'io\tfalse\ttrue')"
+	assert_regex "$(line_jq 1 .error.message)" "Read-only file system"
+}
+
+@test "a full disk (ENOSPC): io error, not retryable, no partial object or temporary file" {
+	small_disk 64k
+	{ images png 2 2 --pad 200000; images png 2 2 -t 1; } >"$T/in"
+	run --separate-stderr imgp-store -s "$T/mnt/store" "$T/in"
+	assert_failure 1
+	assert_equal "$(line_jq 1 '[.error.code, .error.retryable, (.image.data | length > 0)] | @tsv')" "$(printf 'io\tfalse\ttrue')"
+	assert_regex "$(line_jq 1 .error.message)" "No space left on device"
+	assert_equal "$(line_jq 2 .asset.width)" 2
+	assert_equal "$(find "$T/mnt/store" -type f ! -path '*/sessions/*' | wc -l)" 1
+	run imgp-store --check -s "$T/mnt/store"
+	assert_success
+}
+
+@test "a write cut short (file size limit, for root too): no partial object or temporary file" {
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 8; "$@" <"$0"' \
+		<(images png 2 2 --pad 20000) imgp-store -s "$STORE"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" io
+	assert_regex "$(line_jq 1 .error.message)" "File too large"
+	assert_equal "$(find "$STORE" -type f | wc -l)" 0
+}
+
+@test "4 processes x 200 records into one session: 800 whole journal lines" {
+	local p
+	for p in 1 2 3 4; do
+		images png 8 8 -n 200 --salt "p$p" --pad 3000 >"$T/in$p"
+	done
+	for p in 1 2 3 4; do
+		imgp-store -s "$STORE" "$T/in$p" >"$T/out$p" &
+	done
+	wait
+	assert_equal "$(cat "$T"/out? | jq -r 'select(.asset) | .asset.path' | sort -u | wc -l)" 800
+	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 800
+	assert_equal "$(jq -c . "$STORE/sessions/s.ndjson" | wc -l)" 800
+	run imgp-store --check -s "$STORE"
+	assert_success
+	assert_line --index 0 "$STORE: 800 objects, 800 journal lines in 1 sessions, 0 temporary files removed, 0 problems"
+}
+
+@test "kill -9 at random moments: nothing torn, every record output is in the store" {
+	images png 8 8 -n 3000 --pad 4000 | split -l 60 -d -a 2 - "$T/part."
+	local i pid
+	for i in $(seq -w 0 49); do
+		imgp-store -s "$STORE" "$T/part.$i" >"$T/out.$i" &
+		pid=$!
+		sleep "0.$(printf '%03d' $((RANDOM % 150)))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		run imgp-store --check --repair -s "$STORE"
+		assert_success
+	done
+	# Only whole output lines count: the kill may cut the last one.
+	python3 - "$STORE" "$T"/out.* <<'EOF'
+import hashlib, json, sys
+store, outs = sys.argv[1], sys.argv[2:]
+journal = {(e["turn"], e["sha256"]) for e in map(json.loads, open(store + "/sessions/s.ndjson"))}
+n = 0
+for name in outs:
+    data = open(name, "rb").read()
+    for line in data[:data.rfind(b"\n") + 1].splitlines():
+        a = json.loads(line)["asset"]
+        assert hashlib.sha256(open(store + "/" + a["path"], "rb").read()).hexdigest() == a["sha256"], a
+        assert (json.loads(line)["turn"], a["sha256"]) in journal, a
+        n += 1
+print(n, "records output and stored", file=sys.stderr)
+EOF
+}
+
+@test "a journal line left unterminated by a killed writer does not swallow the next" {
+	mkdir -p "$STORE/sessions"
+	printf '{"turn":0,"sha256":"ab' >"$STORE/sessions/s.ndjson"
+	store "$(images png 2 2 -t 1)"
+	assert_success
+	assert_equal "$(sed -n 2p "$STORE/sessions/s.ndjson" | jq .turn)" 1
+	run imgp-store --check -s "$STORE"
+	assert_failure 1
+	assert_line "sessions/s.ndjson: line 1 is not a JSON object"
+}
+
+@test "--check: damaged objects, leftovers, journal lines pointing nowhere; --repair removes leftovers" {
+	store "$(images png 2 2 -n 3)"
+	local sha1 sha2
+	sha1=$(line_jq 1 .asset.sha256)
+	sha2=$(line_jq 2 .asset.sha256)
+	printf 'x' >>"$STORE/${sha1:0:2}/$sha1.png"
+	rm "$STORE/${sha2:0:2}/$sha2.png"
+	printf 'half' >"$STORE/${sha1:0:2}/.tmp-999-0"
+	printf 'not an image' >"$STORE/notes.txt"
+	printf '{"turn":9,"sha256":"%s","path":"../x"}\n' "$sha1" >>"$STORE/sessions/s.ndjson"
+	printf '{"turn":9' >>"$STORE/sessions/s.ndjson"
+	run imgp-store --check -s "$STORE"
+	assert_failure 1
+	assert_line "${sha1:0:2}/$sha1.png: damaged: its bytes have SHA-256 $(sha_of "$STORE/${sha1:0:2}/$sha1.png")"
+	assert_line "${sha1:0:2}/.tmp-999-0: temporary file left by an interrupted write (--repair removes it)"
+	assert_line "notes.txt: not a whole PNG, JPEG, WebP or GIF image"
+	assert_line "sessions/s.ndjson: line 1: ${sha1:0:2}/$sha1.png does not hold the bytes of sha256 $sha1"
+	assert_line "sessions/s.ndjson: line 2: ${sha2:0:2}/$sha2.png is not in the store"
+	assert_line "sessions/s.ndjson: line 4 has no usable path"
+	assert_line "sessions/s.ndjson: line 5 has no newline: an append was cut short"
+	assert_line "$STORE: 3 objects, 5 journal lines in 1 sessions, 0 temporary files removed, 7 problems"
+	run imgp-store --check --repair -s "$STORE"
+	assert_failure 1
+	assert_line "${sha1:0:2}/.tmp-999-0: removed temporary file left by an interrupted write"
+	assert_line "$STORE: 3 objects, 5 journal lines in 1 sessions, 1 temporary files removed, 6 problems"
+	assert_file_not_exists "$STORE/${sha1:0:2}/.tmp-999-0"
+}
+
+@test "--check: a clean store is exit 0; a missing store is exit 2" {
+	store "$(images png 2 2 -n 2)"
+	run imgp-store --check -s "$STORE"
+	assert_success
+	assert_output "$STORE: 2 objects, 2 journal lines in 1 sessions, 0 temporary files removed, 0 problems"
+	run --separate-stderr imgp-store --check -s "$T/none"
+	assert_failure 2
+	assert_regex "$stderr" "^imgp-store: $T/none: No such file or directory"
+}
+
+@test "re-running the stage on its error lines completes the work" {
+	touch "$T/blocker"
+	store "$(images png 2 2 -n 3)" -s "$T/blocker/store"
+	assert_failure 1
+	printf '%s\n' "${lines[@]}" | jq -c 'del(.error)' >"$T/retry"
+	run --separate-stderr imgp-store -s "$STORE" "$T/retry"
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	run imgp-store --check -s "$STORE"
+	assert_success
+	assert_line --partial "3 objects, 3 journal lines"
+}
+
+@test "closed standard output: no store file becomes fd 1" {
+	run --separate-stderr bash -c '"$@" <"$0" >&-' <(images png 2 2 -n 20) imgp-store -s "$STORE"
+	run imgp-store --check -s "$STORE"
+	assert_success
+	assert_line --partial "20 objects, 20 journal lines"
+}
+
+@test "/dev/full on standard output: exit 1 with a message" {
+	run --separate-stderr bash -c '"$@" <"$0" >/dev/full' <(images png 2 2) imgp-store -s "$STORE"
+	assert_failure 1
+	assert_regex "$stderr" "^imgp-store: write error on standard output"
+}
+
+@test "-h prints the synopsis, -V the version; bad usage is exit 2" {
+	run imgp-store -h
+	assert_success
+	assert_output "usage: imgp-store [-hV] [--check [--repair]] [-s store] [-n template] [--keep-data] [--no-fsync] [file ...]"
+	run imgp-store -V
+	assert_output "imgp-store 0.1.0"
+	for args in "--repair" "--check x" "--check --keep-data" "--bogus"; do
+		run --separate-stderr imgp-store $args
+		assert_failure 2
+	done
+}
+
+@test "--no-fsync stores the same way" {
+	store "$(images png 2 2 -n 2)" --no-fsync
+	assert_success
+	run imgp-store --check -s "$STORE"
+	assert_success
+}

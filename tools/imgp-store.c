@@ -1,0 +1,69 @@
+/*
+ * imgp-store — store generated images, content-addressed and crash-safe,
+ * with a journal per session.  See imgp-store(1); the work is done in
+ * lib/store.c and lib/storecheck.c.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "filter.h"
+#include "out.h"
+#include "store.h"
+
+static const char synopsis[] =
+    "imgp-store [-hV] [--check [--repair]] [-s store] [-n template] "
+    "[--keep-data] [--no-fsync] [file ...]";
+
+enum { OPT_CHECK = 256, OPT_REPAIR, OPT_KEEP_DATA, OPT_NO_FSYNC };
+
+static const struct option options[] = {
+	CLI_COMMON_OPTIONS,
+	{ "store", required_argument, NULL, 's' },
+	{ "name", required_argument, NULL, 'n' },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "repair", no_argument, NULL, OPT_REPAIR },
+	{ "keep-data", no_argument, NULL, OPT_KEEP_DATA },
+	{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
+	{ NULL, 0, NULL, 0 }
+};
+
+int
+main(int argc, char *argv[])
+{
+	struct store s = { .dir = NULL };
+	int c, check = 0, repair = 0;
+	const char *why;
+
+	diag_init("imgp-store");
+	out_init();	/* before any store file is opened */
+	while ((c = getopt_long(argc, argv, "hVs:n:", options, NULL)) != -1) {
+		switch (c) {
+		case 'h': cli_usage(synopsis, 0);
+		case 'V': cli_version();
+		case 's': s.dir = optarg; break;
+		case 'n': s.name_template = optarg; break;
+		case OPT_CHECK: check = 1; break;
+		case OPT_REPAIR: repair = 1; break;
+		case OPT_KEEP_DATA: s.keep_data = 1; break;
+		case OPT_NO_FSYNC: s.no_fsync = 1; break;
+		default: cli_usage(synopsis, 2);
+		}
+	}
+	if (s.dir == NULL)
+		s.dir = cli_env((const char *const[]){ "IMGP_STORE", NULL },
+		    "imgp-store");
+	if (repair && !check)
+		diag_errx(2, "--repair goes with --check");
+	if (check && (s.name_template || s.keep_data || s.no_fsync ||
+	    optind < argc))
+		diag_errx(2, "--check takes no records, --name, --keep-data "
+		    "or --no-fsync");
+	if (check)
+		return store_check(s.dir, repair);
+	if (s.name_template &&
+	    store_template_check(s.name_template, &why) < 0)
+		diag_errx(2, "--name: '%s': %s", s.name_template, why);
+	return filter_run(argv + optind, argc - optind, store_record, &s);
+}
