@@ -1,10 +1,13 @@
 #include "jqx.h"
 
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <jq.h>
 
 #include "diag.h"
+#include "json.h"
 
 /*
  * Shadowing definitions put before every user expression: definitions and
@@ -25,16 +28,77 @@ struct jqx_prog {
 	jq_state *jq;
 };
 
-jv
-jqx_parse(const char *text, size_t len)
-{
-	jv v = jv_parse_sized(text, (int)len);
+/*
+ * libjq's parser is slow on multi-megabyte strings (base64 images) and
+ * grows its token buffer to several times their size.  So a large object
+ * is built member by member from json.h's spans, and a large string
+ * without escapes goes straight to jv_string_sized; everything small goes
+ * to libjq's parser as it is.
+ */
+#define LARGE_VALUE 65536
 
+static jv parse_value(const char *text, size_t len);
+
+static jv
+parse_large_object(const char *text, size_t len)
+{
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct buf key = BUF_INIT;
+	const char *why;
+	size_t where, i;
+	jv obj;
+
+	if (json_scan_object(text, len, &members, &why, &where) < 0)
+		return jv_invalid();
+	obj = jv_object();
+	for (i = 0; i < members.n && jv_is_valid(obj); i++) {
+		jv value = parse_value(members.v[i].value, members.v[i].value_len);
+
+		if (!jv_is_valid(value)) {
+			jv_free(obj);
+			obj = jv_invalid();
+			break;
+		}
+		buf_reset(&key);
+		json_key_decode(&members.v[i], &key);
+		obj = jv_object_set(obj, jv_string_sized(key.data ? key.data :
+		    "", (int)key.len), value);
+	}
+	buf_free(&key);
+	json_members_free(&members);
+	return obj;
+}
+
+static jv
+parse_value(const char *text, size_t len)
+{
+	jv v;
+
+	while (len > 0 && strchr(" \t\r\n", *text) && *text) {
+		text++;
+		len--;
+	}
+	while (len > 0 && strchr(" \t\r\n", text[len - 1]) && text[len - 1])
+		len--;
+	if (len >= LARGE_VALUE && len < INT_MAX && *text == '{')
+		return parse_large_object(text, len);
+	if (len >= LARGE_VALUE && len < INT_MAX && *text == '"' &&
+	    text[len - 1] == '"' && !memchr(text, '\\', len))
+		return jv_string_sized(text + 1, (int)len - 2);
+	if (len > INT_MAX)
+		return jv_invalid();
+	v = jv_parse_sized(text, (int)len);
 	if (!jv_is_valid(v)) {
 		jv_free(v);
 		return jv_invalid();
 	}
 	return v;
+}
+
+jv
+jqx_parse(const char *text, size_t len)
+{
+	return parse_value(text, len);
 }
 
 void

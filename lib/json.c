@@ -1,5 +1,6 @@
 #include "json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,31 @@ hex4(const unsigned char *p, const unsigned char *end)
 	return 1;
 }
 
+/*
+ * Skip the plain ASCII bytes (no control character, quote or backslash)
+ * at p, eight at a time: base64 images make strings of megabytes.
+ */
+static const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+
+	while (end - p >= 8) {
+		uint64_t w, quote, slash, control;
+
+		memcpy(&w, p, 8);
+		quote = w ^ (ones * '"');
+		slash = w ^ (ones * '\\');
+		/* a byte is 0 in quote/slash, or below 0x20 in w, or has
+		 * its high bit set: the classic "has a zero byte" test */
+		control = (w - ones * 0x20) | (quote - ones) | (slash - ones) | w;
+		if (control & highs)
+			break;
+		p += 8;
+	}
+	return p;
+}
+
 static int
 string(struct scanner *s)
 {
@@ -77,7 +103,12 @@ string(struct scanner *s)
 
 	s->p++;			/* the opening quote */
 	while (s->p < s->end) {
-		unsigned char c = *s->p;
+		unsigned char c;
+
+		s->p = skip_plain(s->p, s->end);
+		if (s->p == s->end)
+			break;
+		c = *s->p;
 
 		if (c == '"') {
 			s->p++;
