@@ -61,7 +61,7 @@ demo: all
 bench: all
 	@bench/run
 
-install: all
+install: deps $(BINS)
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	for t in $(TOOLS); do install -m 755 $(BUILD)/bin/$$t $(DESTDIR)$(BINDIR)/; done
@@ -75,3 +75,43 @@ clean:
 	rm -rf build bin demo
 
 .PHONY: all deps bin check demo bench install uninstall clean
+
+# libFuzzer harnesses (clang): `make fuzz FUZZ_SECONDS=60` runs each for
+# that long on its seed corpus in fuzz/corpus/<name>/; new inputs go to
+# fuzz/out/<name>/, crashes to fuzz/out/crash-<name>-*.
+FUZZ_SECONDS ?= 10
+FUZZ_SRC = $(sort $(wildcard fuzz/*.c))
+FUZZ_BINS = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_LIB_OBJ = $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+
+build/fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h) | deps
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(WARN) $(FUZZ_FLAGS) -c -o $@ $<
+
+build/fuzz/%: fuzz/%.c $(FUZZ_LIB_OBJ)
+	clang $(CPPFLAGS) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		n=$${f##*/}; mkdir -p fuzz/out/$$n fuzz/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix=fuzz/out/crash-$$n- -print_final_stats=1 \
+			fuzz/out/$$n fuzz/corpus/$$n >fuzz/out/$$n.log 2>&1; \
+		status=$$?; \
+		grep -E '^(stat::number_of_executed_units|==[0-9]+==ERROR|SUMMARY)' fuzz/out/$$n.log; \
+		[ $$status -eq 0 ] || exit 1; \
+	done
+
+.PHONY: fuzz
+# Keep the fuzz objects between runs.
+.SECONDARY: $(FUZZ_LIB_OBJ)
+
+# The demo against a real provider: needs OPENROUTER_API_KEY (or
+# IMGP_API_KEY); nothing else changes.
+demo-live: all
+	@IMGP_DEMO_API=openrouter scripts/demo
+
+.PHONY: demo-live

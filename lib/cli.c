@@ -60,6 +60,27 @@ cli_seconds(const char *option, const char *arg)
 	return v;
 }
 
+unsigned long long
+cli_duration(const char *option, const char *arg)
+{
+	static const char units[] = "smhdw";
+	static const unsigned long long unit_seconds[] = { 1, 60, 3600, 86400,
+	    7 * 86400 };
+	const unsigned long long max = 100ULL * 366 * 86400;
+	unsigned long long v;
+	const char *unit;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	unit = *end ? strchr(units, *end) : units;
+	if (*arg < '0' || *arg > '9' || errno == ERANGE || unit == NULL ||
+	    (*end && end[1]) || v == 0 || v > max / unit_seconds[unit - units])
+		diag_errx(2, "%s: '%s' is not a duration such as 3600, 90m or "
+		    "7d (s, m, h, d, w; up to 100 years)", option, arg);
+	return v * unit_seconds[unit - units];
+}
+
 /* "<a><sep><b>" with a and b whole numbers in [1, max]. */
 static int
 pair(const char *arg, char sep, unsigned long max)

@@ -30,6 +30,10 @@ unsigned long long cli_uint(const char *option, const char *arg,
 /* A positive decimal number (e.g. seconds "1.5"), or exit 2. */
 double cli_seconds(const char *option, const char *arg);
 
+/* A duration: whole seconds, or a number with a unit s, m, h, d or w
+ * ("3600", "90m", "7d"), from 1 second to 100 years; else exit 2. */
+unsigned long long cli_duration(const char *option, const char *arg);
+
 /* An image size "WxH" (1 to 16384 each) or an aspect ratio "W:H" (1 to
  * 1000 each): the argument itself, or exit 2 naming `option`. */
 const char *cli_size(const char *option, const char *arg);

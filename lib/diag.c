@@ -25,6 +25,9 @@ diag_stage(void)
 	return strncmp(progname, "imgp-", 5) == 0 ? progname + 5 : progname;
 }
 
+static void vdiag(int, const char *, va_list)
+	__attribute__((format(printf, 2, 0)));
+
 static void
 vdiag(int with_errno, const char *fmt, va_list ap)
 {

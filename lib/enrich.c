@@ -11,9 +11,6 @@
 #include "json.h"
 #include "prompt.h"
 
-/* The largest integer a JSON number holds exactly (2^53 - 1). */
-#define MAX_EXACT 9007199254740991.0
-
 unsigned long
 enrich_session_seed(const char *session)
 {
@@ -65,7 +62,7 @@ read_judge(const struct rec *r, struct judge *j, struct buf *out)
 		    "the record has no turn");
 		return -1;
 	}
-	if (!jqx_int(turn, 0, MAX_EXACT, &j->turn)) {
+	if (!jqx_int(turn, 0, JQX_MAX_EXACT, &j->turn)) {
 		rec_field_error(r, out, "invalid_field", "turn",
 		    "turn must be a whole number from 0 to 2^53-1");
 		return -1;
@@ -90,7 +87,7 @@ read_judge(const struct rec *r, struct judge *j, struct buf *out)
 		return -1;
 	}
 	j->has_seed = jqx_present(seed);
-	if (j->has_seed && !jqx_int(seed, 0, MAX_EXACT, &j->seed)) {
+	if (j->has_seed && !jqx_int(seed, 0, JQX_MAX_EXACT, &j->seed)) {
 		rec_field_error(r, out, "invalid_field", "seed",
 		    "seed must be a whole number from 0 to 2^53-1");
 		return -1;

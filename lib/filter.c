@@ -6,6 +6,13 @@
 int
 filter_run(char *const *operands, int n, filter_fn *fn, void *ctx)
 {
+	return filter_run_lines(operands, n, fn, NULL, ctx);
+}
+
+int
+filter_run_lines(char *const *operands, int n, filter_fn *fn,
+    filter_line_fn *other, void *ctx)
+{
 	struct input *in = input_open(operands, n);
 	struct rec r = REC_INIT;
 	struct buf line_out = BUF_INIT;
@@ -21,8 +28,12 @@ filter_run(char *const *operands, int n, filter_fn *fn, void *ctx)
 		r.source = input_name(in);
 		buf_reset(&line_out);
 		if (rec_parse(&r, line, len) < 0) {
-			rec_bad_json(&r, &line_out);
-			status = 1;
+			if (other == NULL) {
+				rec_bad_json(&r, &line_out);
+				status = 1;
+			} else if (other(ctx, line, len, &line_out) != 0) {
+				status = 1;
+			}
 		} else if (rec_has_error(&r)) {
 			buf_add(&line_out, line, len);
 		} else if (fn(ctx, &r, &line_out) != 0) {

@@ -29,4 +29,14 @@ typedef int filter_fn(void *ctx, const struct rec *r, struct buf *out);
  */
 int filter_run(char *const *operands, int n, filter_fn *fn, void *ctx);
 
+/* Handle a line that is not a JSON object (imgp-url --verify reads bare
+ * URLs as well as records): as filter_fn, with the line itself. */
+typedef int filter_line_fn(void *ctx, const char *line, size_t len,
+    struct buf *out);
+
+/* As filter_run, but lines that are not JSON objects go to `other` instead
+ * of becoming bad_json error records. */
+int filter_run_lines(char *const *operands, int n, filter_fn *fn,
+    filter_line_fn *other, void *ctx);
+
 #endif

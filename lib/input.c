@@ -100,9 +100,11 @@ input_next(struct input *in, char **line, size_t *len, int nowait)
 		char *nl;
 		ssize_t n;
 
-		nl = memchr(in->data.data + in->scanned, '\n',
-		    in->data.len - in->scanned);
-		if (in->data.len > in->scanned && nl)
+		/* Before the first read data.data is NULL, which memchr
+		 * may not be given even with a length of 0 (UBSan). */
+		nl = in->data.len > in->scanned ? memchr(in->data.data +
+		    in->scanned, '\n', in->data.len - in->scanned) : NULL;
+		if (nl)
 			return take(in, (size_t)(nl - in->data.data), 1, line,
 			    len);
 		in->scanned = in->data.len;

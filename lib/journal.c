@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "jqx.h"
+#include "json.h"
 
 int
 journal_session_valid(const char *name)
@@ -104,12 +105,24 @@ journal_scan(const char *store, const char *session, long long before_turn,
 		diag_errx(1, "out of memory");
 	f = fopen(path, "re");
 	free(path);
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if (f == NULL && errno == ENOENT)
+		return 0;
+	if (f == NULL) {
+		saved = errno;
+		journal_view_free(view);
+		errno = saved;
+		return -1;
+	}
 	while ((len = getline(&line, &cap, f)) > 0) {
-		jv entry = jqx_parse(line, (size_t)len);
+		const char *why;
+		size_t where;
+		jv entry;
 		long long turn;
 
+		/* Strictly valid lines only: libjq 1.6 leaks on some junk. */
+		if (json_validate(line, (size_t)len, &why, &where) < 0)
+			continue;
+		entry = jqx_parse(line, (size_t)len);
 		if (jqx_int(jqx_get(entry, "turn"), 0, 9007199254740991.0,
 		    &turn) && turn < before_turn)
 			keep_entry(view, keep, turn, entry);
@@ -119,6 +132,7 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	free(line);
 	if (ferror(f)) {
 		fclose(f);
+		journal_view_free(view);
 		errno = saved;
 		return -1;
 	}

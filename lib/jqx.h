@@ -41,6 +41,10 @@ jv jqx_at(jv arr, size_t i);
  * is not a string. */
 const char *jqx_str(jv v, size_t *len);
 
+/* The largest integer a JSON number holds exactly in libjq (2^53 - 1):
+ * the upper bound of a turn or a seed. */
+#define JQX_MAX_EXACT 9007199254740991.0
+
 /* Whether `v` is a number that is an integer in [min, max]; its value. */
 int jqx_int(jv v, double min, double max, long long *out);
 

@@ -256,8 +256,11 @@ scan(const char *text, size_t len, struct json_members *out, const char **why,
 		out->n = 0;
 		if (s.p == s.end || *s.p != '{')
 			rc = fail(&s, "not a JSON object");
-		else
+		else {
+			out->open = (const char *)s.p;
 			rc = container(&s, '}', out);
+			out->close = (const char *)s.p - 1;
+		}
 	} else {
 		rc = value(&s);
 	}

@@ -36,9 +36,10 @@ struct json_member {
 struct json_members {
 	struct json_member *v;	/* malloc'd; json_members_free releases */
 	size_t n, cap;
+	const char *open, *close;	/* the object's braces */
 };
 
-#define JSON_MEMBERS_INIT { NULL, 0, 0 }
+#define JSON_MEMBERS_INIT { NULL, 0, 0, NULL, NULL }
 
 /*
  * Check that text[0..len) is one JSON object and record its members in

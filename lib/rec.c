@@ -70,43 +70,67 @@ edit_for(const struct json_member *m, const struct rec_edit *edits,
 	return NULL;
 }
 
+/* Append a new member, with a comma unless it is the object's first. */
 static void
-put_member(struct buf *out, const char *key, const char *text, size_t len)
+put_member(struct buf *out, int first, const char *key, const char *text,
+    size_t len)
 {
-	if (out->data[out->len - 1] != '{')
+	if (!first)
 		buf_putc(out, ',');
 	json_put_key(out, key);
 	buf_add(out, text, len);
 }
 
+/*
+ * The object is copied as written, white space included, member by member:
+ * each member that is kept comes with the text that separated it from the
+ * member before it (its comma), or with none when it is the first kept.
+ */
 void
 rec_splice(const struct json_members *members, const struct rec_edit *edits,
     size_t nedits, struct buf *out)
 {
 	unsigned char placed[nedits ? nedits : 1];
+	const char *tail = members->open + 1;	/* end of the last member */
+	int first = 1;
 	size_t i;
 
 	memset(placed, 0, sizeof(placed));
-	buf_putc(out, '{');
+	buf_add(out, members->open, (size_t)(members->n ? members->v[0].text -
+	    members->open : 1));
 	for (i = 0; i < members->n; i++) {
 		const struct json_member *m = &members->v[i];
 		const struct rec_edit *e = edit_for(m, edits, nedits);
 
-		if (e == NULL) {
-			if (out->data[out->len - 1] != '{')
-				buf_putc(out, ',');
-			buf_add(out, m->text, m->text_len);
-		} else if (e->text && !placed[e - edits]) {
-			put_member(out, e->key, e->text, e->len);
-		}
-		if (e)
+		if (e && (e->text == NULL || placed[e - edits])) {
 			placed[e - edits] = 1;
+			continue;	/* removed, or a later duplicate */
+		}
+		if (!first)
+			buf_add(out, i ? tail : ",", i ? (size_t)(m->text - tail) : 1);
+		tail = m->value + m->value_len;
+		first = 0;
+		if (e == NULL) {
+			buf_add(out, m->text, m->text_len);
+			continue;
+		}
+		buf_add(out, m->text, (size_t)(m->value - m->text));
+		buf_add(out, e->text, e->len);
+		placed[e - edits] = 1;
 	}
 	for (i = 0; i < nedits; i++)
-		if (!placed[i] && edits[i].text)
-			put_member(out, edits[i].key, edits[i].text,
+		if (!placed[i] && edits[i].text) {
+			put_member(out, first, edits[i].key, edits[i].text,
 			    edits[i].len);
-	buf_putc(out, '}');
+			first = 0;
+		}
+	if (members->n)
+		buf_add(out, members->v[members->n - 1].value +
+		    members->v[members->n - 1].value_len, (size_t)(members->close -
+		    members->v[members->n - 1].value -
+		    members->v[members->n - 1].value_len) + 1);
+	else
+		buf_putc(out, '}');
 }
 
 void
@@ -117,6 +141,9 @@ rec_with(const struct rec *r, const char *key, const char *text, size_t len,
 
 	rec_splice(&r->members, &edit, 1, out);
 }
+
+static void error_vbegin(struct buf *, const char *, const char *, va_list)
+	__attribute__((format(printf, 3, 0)));
 
 static void
 error_vbegin(struct buf *b, const char *code, const char *fmt, va_list ap)

@@ -28,11 +28,21 @@ space_at(const unsigned char *s, const unsigned char *end)
 	return 0;
 }
 
-/* Length of the UTF-8 sequence led by byte c. */
+/* Length of the character at s: its UTF-8 sequence, or 1 for a byte that
+ * does not start a whole one (records are valid UTF-8, but a cut must
+ * never run past the end or swallow the next character). */
 static size_t
-char_len(unsigned char c)
+char_len(const char *s, const char *end)
 {
-	return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	unsigned char c = (unsigned char)*s;
+	size_t n = c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4, i;
+
+	if ((size_t)(end - s) < n)
+		return 1;
+	for (i = 1; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			return 1;
+	return n;
 }
 
 void
@@ -41,7 +51,7 @@ text_cut(struct buf *b, size_t from, size_t max_chars)
 	size_t at = from;
 
 	while (at < b->len && max_chars > 0) {
-		at += char_len((unsigned char)b->data[at]);
+		at += char_len(b->data + at, b->data + b->len);
 		max_chars--;
 	}
 	if (at < b->len)
@@ -54,7 +64,7 @@ text_chars(const char *s, size_t len)
 	size_t i = 0, n = 0;
 
 	while (i < len) {
-		i += char_len((unsigned char)s[i]);
+		i += char_len(s + i, s + len);
 		n++;
 	}
 	return n;
@@ -78,9 +88,7 @@ text_compact(struct buf *out, const char *s, size_t len, size_t max_chars)
 		if (pending_space)
 			buf_putc(out, ' ');
 		pending_space = 0;
-		n = char_len(*p);
-		if (n > (size_t)(end - p))
-			n = (size_t)(end - p);
+		n = char_len((const char *)p, (const char *)end);
 		buf_add(out, p, n);
 		p += n;
 	}

@@ -22,8 +22,7 @@ void text_compact(struct buf *out, const char *s, size_t len,
 /* Keep only the first `max_chars` characters of b (from byte `from` on). */
 void text_cut(struct buf *b, size_t from, size_t max_chars);
 
-/* The byte length of the valid UTF-8 prefix of s[0..len) — input is
- * already validated, this only guards the cut. */
+/* The number of characters in s[0..len). */
 size_t text_chars(const char *s, size_t len);
 
 #endif

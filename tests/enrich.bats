@@ -75,6 +75,35 @@ prompt_of() {
 	assert_failure 2
 }
 
+@test "directive: halt, halt_error and error(null) are false; stderr and debug print nothing" {
+	for when in 'halt_error' '"x" | halt_error(1)' 'halt' 'error(null)'; do
+		jq -n --arg w "$when" '{directives:[{when:$w,text:"HIT"},{text:"miss"}]}' >"$BATS_TEST_TMPDIR/p.json"
+		enrich '{"session":"s","turn":0,"image_prompt":"p"}' -p "$BATS_TEST_TMPDIR/p.json"
+		assert_success
+		assert_regex "$(prompt_of)" "miss$"
+		assert_equal "$stderr" ""
+	done
+	for when in 'stderr' 'debug' '"shout" | stderr | true'; do
+		jq -n --arg w "$when" '{directives:[{when:$w,text:"HIT"},{text:"miss"}]}' >"$BATS_TEST_TMPDIR/p.json"
+		enrich '{"session":"s","turn":0,"image_prompt":"p"}' -p "$BATS_TEST_TMPDIR/p.json"
+		assert_success
+		assert_regex "$(prompt_of)" "HIT$"
+		assert_equal "$stderr" ""
+	done
+}
+
+@test "directive: the first output decides, later outputs are not looked at" {
+	jq -n '{directives:[{when:"false, true",text:"HIT"},{when:"null, error(\"x\")",text:"HIT2"},{when:"1, false",text:"first"}]}' >"$BATS_TEST_TMPDIR/p.json"
+	enrich '{"session":"s","turn":0,"image_prompt":"p"}' -p "$BATS_TEST_TMPDIR/p.json"
+	assert_regex "$(prompt_of)" "first$"
+}
+
+@test "directives see the whole record, members of other stages included" {
+	jq -n '{directives:[{when:".judge.score > 0.5 and (.tags | index(\"night\"))",text:"night"},{text:"day"}]}' >"$BATS_TEST_TMPDIR/p.json"
+	enrich '{"session":"s","turn":0,"image_prompt":"p","judge":{"score":0.9},"tags":["x","night"]}' -p "$BATS_TEST_TMPDIR/p.json"
+	assert_regex "$(prompt_of)" "night$"
+}
+
 @test "compact: Unicode white space, NBSP, ideographic space, BOM" {
 	enrich '{"session":"s","turn":0,"image_prompt":"\u00a0a\u2003b\u3000\u3000c\ufeffd\u2028e\u205ff\u1680g\u202fh\u000bi "}'
 	assert_regex "$(prompt_of)" "^a b c d e f g h i Keep"
@@ -357,10 +386,16 @@ prompt_of() {
 	assert_equal "${output%,\"request\":*}" "${rec%\}}"
 }
 
-@test "pass-through: white space between top-level members is not kept" {
+@test "pass-through: white space between members is kept too" {
 	enrich ' { "session" : "s" ,	"turn":0, "image_prompt":"p" } '
 	assert_success
-	assert_regex "$output" '^\{"session" : "s","turn":0,"image_prompt":"p","request":\{'
+	assert_regex "$output" '^\{ "session" : "s" ,	"turn":0, "image_prompt":"p","request":\{.*\} \}$'
+}
+
+@test "pass-through: a null request is replaced where it stands" {
+	enrich '{"session":"s", "request" : null , "turn":0,"image_prompt":"p"}'
+	assert_success
+	assert_regex "$output" '^\{"session":"s", "request" : \{"prompt":.*\} , "turn":0,"image_prompt":"p"\}$'
 }
 
 @test "pass-through: an existing request member is replaced in place" {

@@ -32,6 +32,13 @@ line_jq() {
 	printf '%s\n' "${lines[$(($1 - 1))]}" | jq -r "$2"
 }
 
+# The shell commands of a man page's EXAMPLES (its indented literal
+# blocks), as a script: `bash -c "$(man_examples imgp-enrich.1)"`.
+man_examples() {
+	mandoc -Tascii "$ROOT/man/$1" | col -bx |
+		sed -n '/^EXAMPLES$/,/^SEE ALSO$/p' | sed -n 's/^         *//p'
+}
+
 # The mock provider (tests/mock-provider.py): `mock_start [--latency MS]
 # [--key KEY]` starts it on a free port and sets MOCK_URL (its /v1 base)
 # and MOCK_LOG (one JSON line per request); `mock_stop` (call it in

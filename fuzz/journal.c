@@ -1,0 +1,46 @@
+/* Fuzz the journal reader: any file gives entries in ascending turn order,
+ * all before the turn asked about, at most as many as asked. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char store[] = "/tmp/imgp-fuzz-journal.XXXXXX";
+	static int made;
+	char sessions[sizeof(store) + 16], *path;
+	struct journal_view view;
+	FILE *f;
+
+	if (!made) {
+		if (mkdtemp(store) == NULL)
+			abort();
+		made = 1;
+		snprintf(sessions, sizeof(sessions), "%s/sessions", store);
+		if (mkdir(sessions, 0755) < 0)
+			abort();
+	}
+	path = journal_path(store, "s");
+	if ((f = fopen(path, "w")) == NULL)
+		abort();
+	fwrite(data, 1, size, f);
+	fclose(f);
+	if (journal_scan(store, "s", 10, 3, &view) == 0) {
+		if (view.n > 3)
+			__builtin_trap();
+		for (size_t i = 0; i < view.n; i++)
+			if (view.entries[i].turn >= 10 ||
+			    (i && view.entries[i - 1].turn >= view.entries[i].turn))
+				__builtin_trap();
+		journal_view_free(&view);
+	}
+	free(path);
+	return 0;
+}

@@ -1,0 +1,37 @@
+/*
+ * curlx — libcurl set-up, and its URL escaping and parsing.
+ *
+ * libcurl wants curl_global_init() called once, before any other thread
+ * runs, so every tool that uses libcurl calls curlx_init() first thing in
+ * main, and nothing else in imgp calls curl_global_init().
+ *
+ * URLs are escaped and read here with libcurl's own functions rather than
+ * a table of our own, so imgp agrees with libcurl (and with RFC 3986) on
+ * what a URL means.
+ */
+#ifndef IMGP_CURLX_H
+#define IMGP_CURLX_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Initialise libcurl once (later calls do nothing); exit 2 on failure. */
+void curlx_init(void);
+
+/* Append s[0..len) percent-encoded as one path segment or query value:
+ * every byte but A-Z a-z 0-9 - . _ ~ becomes %XX.  len is at most a few
+ * kilobytes (libcurl refuses over 8 MB). */
+void curlx_escape(struct buf *out, const char *s, size_t len);
+
+/*
+ * Parse `url`, an absolute URL or a path starting with `/` (resolved as a
+ * browser would, against an origin that does not matter), and append to
+ * `path` its path as a web server sees it: dot segments removed, percent
+ * escapes decoded.  When `query` is not NULL, its query (without `?`,
+ * still encoded) is appended there.  -1 when libcurl does not take it as a
+ * URL, or the decoded path holds a control character or a dot segment.
+ */
+int curlx_path(const char *url, struct buf *path, struct buf *query);
+
+#endif

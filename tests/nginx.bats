@@ -1,0 +1,168 @@
+# contrib/nginx/imgp.conf in a real nginx, with links signed by imgp-url.
+# One nginx for the file, on 127.0.0.1 and a free port, in a temporary
+# prefix; it is stopped in teardown_file, and cannot outlive two minutes.
+
+load helper
+
+NGINX=/usr/sbin/nginx
+KEY=0123456789abcdef-test-key
+
+# The bytes of a tiny PNG, and the store layout imgp-store writes.
+# TODO(lead): store with imgp-store once it is merged.
+store_image() {
+	local sha
+	printf '\211PNG\r\n\032\n%s' "$1" >"$BATS_FILE_TMPDIR/image"
+	sha=$(sha256sum "$BATS_FILE_TMPDIR/image" | cut -c1-64)
+	mkdir -p "$STORE/${sha:0:2}"
+	mv "$BATS_FILE_TMPDIR/image" "$STORE/${sha:0:2}/$sha.png"
+	printf '%s/%s.png' "${sha:0:2}" "$sha"
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+setup_file() {
+	local dir=$BATS_FILE_TMPDIR/nginx i
+	STORE=$BATS_FILE_TMPDIR/store
+	PORT=$(free_port)
+	mkdir -p "$dir/tmp" "$STORE/sessions"
+	printf '%s\n' "$KEY" >"$BATS_FILE_TMPDIR/key"
+	chmod 600 "$BATS_FILE_TMPDIR/key"
+	IMAGE=$(store_image one)
+	OTHER=$(store_image two)
+	printf '{"turn":0}\n' >"$STORE/sessions/s1.ndjson"
+	sed -e "s|listen 8080;|listen 127.0.0.1:$PORT;|" \
+	    -e "s|/srv/imgp-store/|$STORE/|" \
+	    -e "s|CHANGE-ME-TO-THE-KEY|$KEY|" \
+	    "$ROOT/contrib/nginx/imgp.conf" >"$dir/imgp.conf"
+	# Workers of a root master would run as nobody, who cannot read a
+	# private temporary directory.
+	cat >"$dir/nginx.conf" <<-EOF
+		$( [ "$(id -u)" -ne 0 ] || echo "user $(id -un) $(id -gn);" )
+		worker_processes 1;
+		pid $dir/nginx.pid;
+		error_log $dir/error.log;
+		events { worker_connections 64; }
+		http {
+			access_log $dir/access.log;
+			client_body_temp_path $dir/tmp/body;
+			proxy_temp_path $dir/tmp/proxy;
+			fastcgi_temp_path $dir/tmp/fastcgi;
+			uwsgi_temp_path $dir/tmp/uwsgi;
+			scgi_temp_path $dir/tmp/scgi;
+			include $dir/imgp.conf;
+		}
+	EOF
+	timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
+	    -g 'daemon off;' >"$dir/stdout" 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/nginx.pid"
+	for i in $(seq 50); do
+		curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break
+		sleep 0.1
+	done
+	curl -s -o /dev/null "http://127.0.0.1:$PORT/" ||
+	    { cat "$dir/error.log" "$dir/stdout" >&2; return 1; }
+	export STORE PORT IMAGE OTHER
+}
+
+teardown_file() {
+	local pid
+	pid=$(cat "$BATS_FILE_TMPDIR/nginx.pid" 2>/dev/null) || return 0
+	# timeout(1) passes the signal on to nginx, which stops its workers.
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+}
+
+# The URL imgp-url gives asset path $1, signed with the extra options $2….
+sign() {
+	local path=$1
+	shift
+	printf '{"asset":{"path":"%s"}}\n' "$path" |
+	    imgp-url --sign nginx --key-file "$BATS_FILE_TMPDIR/key" "$@" |
+	    jq -r .url
+}
+
+# HTTP status of GET $1 (a path on our nginx).
+status() {
+	curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT$1"
+}
+
+@test "a signed link serves the stored bytes as image/png" {
+	url=$(sign "$IMAGE" --expires 1h)
+	run curl -s -D "$BATS_TEST_TMPDIR/headers" -o "$BATS_TEST_TMPDIR/got" \
+	    -w '%{http_code}' "http://127.0.0.1:$PORT$url"
+	assert_output 200
+	cmp "$BATS_TEST_TMPDIR/got" "$STORE/$IMAGE"
+	run grep -i '^content-type:' "$BATS_TEST_TMPDIR/headers"
+	assert_output --regexp '^Content-Type: image/png'$'\r''?$'
+	run grep -i '^x-content-type-options:' "$BATS_TEST_TMPDIR/headers"
+	assert_output --partial nosniff
+}
+
+@test "a content-addressed image is cached for a year, immutable" {
+	url=$(sign "$IMAGE" --expires 1h)
+	run curl -s -o /dev/null -D - "http://127.0.0.1:$PORT$url"
+	assert_line --regexp '^Cache-Control: private, max-age=31536000, immutable'
+}
+
+@test "a readable name with any bytes is served, and revalidated" {
+	mkdir -p "$STORE/s1"
+	printf 'named' >"$STORE/s1/turn 1 é#?%+.png"
+	url=$(sign "s1/turn 1 é#?%+.png" --expires 1h)
+	run curl -s -D - "http://127.0.0.1:$PORT$url"
+	assert_line --regexp '^HTTP/1.1 200'
+	assert_line --regexp '^Cache-Control: private, no-cache'
+	assert_line named
+}
+
+@test "the signature of one path does not open another" {
+	url=$(sign "$IMAGE" --expires 1h)
+	run status "/assets/$OTHER?${url#*\?}"
+	assert_output 403
+}
+
+@test "a tampered signature or expiry is 403" {
+	url=$(sign "$IMAGE" --expires 1h)
+	sig=${url#*md5=}
+	sig=${sig%%&*}
+	flipped=$( [ "${sig:0:1}" = A ] && echo B || echo A )${sig:1}
+	run status "${url/md5=$sig/md5=$flipped}"
+	assert_output 403
+	expires=${url##*expires=}
+	run status "${url/expires=$expires/expires=$((expires + 86400))}"
+	assert_output 403
+	run status "/assets/$IMAGE"
+	assert_output 403
+}
+
+@test "a signature for another base is 403" {
+	url=$(sign "$IMAGE" --expires 1h --base https://cdn.example/other/)
+	run status "/assets/$IMAGE?${url#*\?}"
+	assert_output 403
+}
+
+@test "a signed link past its expiry is 410" {
+	url=$(sign "$IMAGE" --expires-at 1000000000)
+	run status "$url"
+	assert_output 410
+}
+
+@test "session journals are never served, signed or not" {
+	url=$(sign sessions/s1.ndjson --expires 1h)
+	run status "$url"
+	assert_output 404
+	run status /assets/sessions/s1.ndjson
+	assert_output 404
+}
+
+@test "a store directory is not listed" {
+	expires=$(($(date +%s) + 3600))
+	md5=$(printf '%s/assets/%s/ %s' "$expires" "${IMAGE%%/*}" "$KEY" |
+	    openssl md5 -binary | base64 | tr '+/' '-_' | tr -d '=')
+	run curl -s -w '\n%{http_code}' \
+	    "http://127.0.0.1:$PORT/assets/${IMAGE%%/*}/?md5=$md5&expires=$expires"
+	refute_output --partial "${IMAGE#*/}"
+	assert_line --index -1 403
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# The filter contract of DESIGN §1 and §7, for every stage: one line out
+# per line in, in order; bad_json; error pass-through; blank lines; lines
+# of any length; cat-style operands; stdout failures; closed descriptors.
+# Each stage is run in the mode where it needs no network or store set-up.
+
+load helper
+
+# stage NAME — the command line under which a stage handles a minimal
+# record with no network: every stage that exists in bin/.
+stage_cmd() {
+	case $1 in
+	imgp-enrich) echo "imgp-enrich -s $BATS_TEST_TMPDIR/store" ;;
+	imgp-gen) echo "imgp-gen --api local" ;;
+	imgp-store) echo "imgp-store -s $BATS_TEST_TMPDIR/store" ;;
+	imgp-url) echo "imgp-url" ;;
+	esac
+}
+
+stages() {
+	local t
+	for t in imgp-enrich imgp-gen imgp-store imgp-url; do
+		[ -x "$ROOT/bin/$t" ] && echo "$t"
+	done
+}
+
+@test "bad_json: a line that is not an object becomes an error record with raw and line" {
+	local t
+	for t in $(stages); do
+		run_with $'[1,2]\n{"a":\n"str"\n{"x":1} trailing\n{"a":1}{"b":2}' $(stage_cmd "$t")
+		assert_failure 1
+		assert_equal "${#lines[@]}" 5
+		assert_equal "$(line_jq 1 '.error.code')" bad_json
+		assert_equal "$(line_jq 1 '.error.stage')" "${t#imgp-}"
+		assert_equal "$(line_jq 1 '.error.line')" 1
+		assert_equal "$(line_jq 1 '.raw')" "[1,2]"
+		assert_equal "$(line_jq 4 '.raw')" '{"x":1} trailing'
+		assert_equal "$(line_jq 5 '.error.line')" 5
+	done
+}
+
+@test "bad_json: invalid UTF-8 and NUL bytes are refused, raw keeps the rest" {
+	local t
+	for t in $(stages); do
+		run --separate-stderr bash -c "printf '{\"a\":\"\\xff\\xfe\"}\n{\"a\":\"x\\0y\"}\n{\"a\":\"\\xc0\\xaf\"}\n' | $(stage_cmd "$t")"
+		assert_failure 1
+		assert_equal "${#lines[@]}" 3
+		assert_equal "$(printf '%s\n' "$output" | jq -r .error.code | sort -u)" bad_json
+		assert_equal "$(line_jq 1 '.raw')" $'{"a":"\ufffd\ufffd"}'
+	done
+}
+
+@test "bad_json: 100000 levels of nesting is an error record, not a crash" {
+	local t deep
+	deep=$(printf '[%.0s' $(seq 100000))
+	for t in $(stages); do
+		run_with "{\"a\":$deep}" $(stage_cmd "$t")
+		assert_failure 1
+		assert_equal "$(line_jq 1 '.error.code')" bad_json
+		assert_regex "$(line_jq 1 '.error.message')" "nesting too deep"
+	done
+}
+
+@test "records with error pass through untouched, byte for byte" {
+	local t rec='{ "error" : {"stage":"x","code":"y"}, "n": 1.10e0 ,"big":99999999999999999999}'
+	for t in $(stages); do
+		run_with "$rec" $(stage_cmd "$t")
+		assert_success
+		assert_output "$rec"
+	done
+}
+
+@test "blank lines are skipped, CRLF line ends accepted" {
+	local t
+	for t in $(stages); do
+		run_with $'\n  \t\n{"error":{"code":"a"}}\r\n\n{"error":{"code":"b"}}' $(stage_cmd "$t")
+		assert_success
+		assert_equal "${#lines[@]}" 2
+	done
+}
+
+@test "lines of any length: an 8 MB member passes through" {
+	local t
+	python3 -c 'import sys; sys.stdout.write("{\"error\":{\"code\":\"x\"},\"blob\":\"" + "A"*8000000 + "\"}\n")' >"$BATS_TEST_TMPDIR/big"
+	for t in $(stages); do
+		$(stage_cmd "$t") <"$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/out"
+		cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/out"
+	done
+}
+
+@test "a last line without a newline still counts" {
+	local t
+	for t in $(stages); do
+		run bash -c "printf '{\"error\":{}}' | $(stage_cmd "$t")"
+		assert_success
+		assert_output '{"error":{}}'
+	done
+}
+
+@test "operands are read in order like cat, - is stdin" {
+	local t
+	echo '{"error":{"n":1}}' >"$BATS_TEST_TMPDIR/a"
+	echo '{"error":{"n":3}}' >"$BATS_TEST_TMPDIR/b"
+	for t in $(stages); do
+		run bash -c "echo '{\"error\":{\"n\":2}}' | $(stage_cmd "$t") $BATS_TEST_TMPDIR/a - $BATS_TEST_TMPDIR/b"
+		assert_success
+		assert_equal "$(printf '%s\n' "$output" | jq -c '.error.n' | tr '\n' ' ')" "1 2 3 "
+	done
+}
+
+@test "an unreadable operand is reported, the others processed, exit 1" {
+	local t
+	echo '{"error":{"n":1}}' >"$BATS_TEST_TMPDIR/a"
+	for t in $(stages); do
+		run --separate-stderr $(stage_cmd "$t") "$BATS_TEST_TMPDIR/missing" "$BATS_TEST_TMPDIR/a"
+		assert_failure 1
+		assert_output '{"error":{"n":1}}'
+		assert_regex "$stderr" "^$t: .*missing: No such file or directory"
+	done
+}
+
+@test "bad_json in a named file says which file" {
+	local t
+	printf '{"error":{}}\nnope\n' >"$BATS_TEST_TMPDIR/in"
+	for t in $(stages); do
+		run $(stage_cmd "$t") "$BATS_TEST_TMPDIR/in"
+		assert_failure 1
+		assert_equal "$(line_jq 2 .error.file)" "$BATS_TEST_TMPDIR/in"
+		assert_equal "$(line_jq 2 .error.line)" 2
+	done
+}
+
+@test "a full disk on stdout is exit 1 with a message" {
+	local t
+	for t in $(stages); do
+		run bash -c "echo '{\"error\":{}}' | $(stage_cmd "$t") >/dev/full"
+		assert_failure 1
+		assert_output --regexp "^$t: write error on standard output: No space left on device"
+	done
+}
+
+@test "downstream gone (EPIPE): quiet, prompt exit, no SIGPIPE death" {
+	local t
+	for t in $(stages); do
+		run bash -c "set -o pipefail; yes '{\"error\":{\"code\":\"x\"}}' | head -c 10000000 | $(stage_cmd "$t") | head -n 1"
+		assert_output '{"error":{"code":"x"}}'
+		run bash -c "yes '{\"error\":{}}' | head -n 200000 | $(stage_cmd "$t") | true; echo \"\${PIPESTATUS[2]}\""
+		assert_output 0
+	done
+}
+
+@test "closed stdin, stdout or stderr at start do not crash a stage" {
+	local t
+	for t in $(stages); do
+		run bash -c "$(stage_cmd "$t") <&-"
+		assert_success
+		run bash -c "echo '{\"error\":{}}' | $(stage_cmd "$t") 2>&-"
+		assert_success
+		# fd 1 is reopened on /dev/null (DESIGN §7), so nothing can land
+		# in a file the stage opens later
+		run bash -c "echo '{\"error\":{}}' | $(stage_cmd "$t") >&-; echo \$?"
+		assert_output 0
+	done
+}
+
+@test "interactive use: each record is answered before the next is written" {
+	local t
+	for t in $(stages); do
+		coproc STAGE { $(stage_cmd "$t"); }
+		echo '{"error":{"n":1}}' >&"${STAGE[1]}"
+		read -r -t 20 reply <&"${STAGE[0]}"
+		assert_equal "$reply" '{"error":{"n":1}}'
+		echo '{"error":{"n":2}}' >&"${STAGE[1]}"
+		read -r -t 20 reply <&"${STAGE[0]}"
+		assert_equal "$reply" '{"error":{"n":2}}'
+		exec {STAGE[1]}>&-
+		wait "$STAGE_PID"
+	done
+}
+
+@test "-V prints the version, -h the usage on stdout, a bad flag exit 2" {
+	local t
+	for t in $(stages); do
+		run "$t" -V
+		assert_success
+		assert_output --regexp "^$t [0-9]+\.[0-9]+\.[0-9]+$"
+		run "$t" --help
+		assert_success
+		assert_output --regexp "^usage: $t "
+		run --separate-stderr "$t" --no-such-flag
+		assert_failure 2
+		assert_regex "$stderr" "usage: $t "
+	done
+}

@@ -1,0 +1,76 @@
+/*
+ * imgp-url — the public URL of each stored image, signed when asked; and
+ * the checking of signed URLs.  See imgp-url(1); the work is done in
+ * lib/url.c and lib/sign.c.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "curlx.h"
+#include "diag.h"
+#include "filter.h"
+#include "out.h"
+#include "url.h"
+
+static const char synopsis[] =
+    "imgp-url [-hV] [--verify] [-b base] [-t template] [-s hmac | nginx] "
+    "[-k key-file] [-e duration | --expires-at time] [file ...]";
+
+enum { OPT_EXPIRES_AT = 256, OPT_VERIFY };
+
+static const struct option options[] = {
+	CLI_COMMON_OPTIONS,
+	{ "base", required_argument, NULL, 'b' },
+	{ "template", required_argument, NULL, 't' },
+	{ "sign", required_argument, NULL, 's' },
+	{ "key-file", required_argument, NULL, 'k' },
+	{ "expires", required_argument, NULL, 'e' },
+	{ "expires-at", required_argument, NULL, OPT_EXPIRES_AT },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Unix times up to the end of the year 9999. */
+#define MAX_TIME 253402300799ULL
+
+int
+main(int argc, char *argv[])
+{
+	struct url u = { .base = NULL };
+	int c;
+
+	diag_init("imgp-url");
+	out_init();
+	curlx_init();
+	while ((c = getopt_long(argc, argv, "hVb:t:s:k:e:", options,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'h': cli_usage(synopsis, 0);
+		case 'V': cli_version();
+		case 'b': u.base = optarg; break;
+		case 't': u.template = optarg; break;
+		case 's': u.scheme = sign_parse_scheme("--sign", optarg); break;
+		case 'k': u.key_file = optarg; break;
+		case 'e':
+			u.expires_in = (long long)cli_duration("--expires",
+			    optarg);
+			break;
+		case OPT_EXPIRES_AT:
+			u.expires_at = (long long)cli_uint("--expires-at",
+			    optarg, 1, MAX_TIME);
+			break;
+		case OPT_VERIFY: u.verify = 1; break;
+		default: cli_usage(synopsis, 2);
+		}
+	}
+	if (u.base == NULL)
+		u.base = cli_env((const char *const[]){ "IMGP_PUBLIC_BASE_URL",
+		    "PUBLIC_ASSETS_BASE_URL", NULL }, "/assets/");
+	url_setup(&u);
+	c = u.verify ? filter_run_lines(argv + optind, argc - optind,
+	    url_verify_record, url_verify_line, &u) :
+	    filter_run(argv + optind, argc - optind, url_record, &u);
+	url_free(&u);
+	return c;
+}
