@@ -134,7 +134,6 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	w.jobs = calloc(w.cap, sizeof(*w.jobs));
 	if (w.jobs == NULL)
 		diag_errx(1, "out of memory");
-	http_init();
 	g.multi = http_multi_new();
 	input_set_wait_hook(in, out_flush, NULL);
 	for (;;) {

@@ -13,17 +13,6 @@
  * stalled: a provider that is still rendering sends nothing at all. */
 #define STALL_BYTES_PER_SECOND 1L
 
-void
-http_init(void)
-{
-	static int done;
-
-	if (done++)
-		return;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		diag_errx(2, "cannot initialise libcurl");
-}
-
 static void *
 check(void *p)
 {

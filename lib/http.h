@@ -13,6 +13,7 @@
  * https only, and carry no key: they are made with no Authorization header
  * at all, so no redirect can forward one.
  *
+ * libcurl is initialised by curlx_init() (curlx.h), first thing in main.
  * Transfers run in a multi handle (http_multi_*) so that many requests are
  * in flight while the caller also polls its input.
  */
@@ -56,9 +57,6 @@ struct http_xfer {
 	char error[CURL_ERROR_SIZE];
 	void *owner;		/* the caller's */
 };
-
-/* curl_global_init, once per process (later calls do nothing). */
-void http_init(void);
 
 /* A transfer to `url` under `limits`; API calls (download = 0) never follow
  * redirects, downloads (download = 1) follow a few over http(s) only. */

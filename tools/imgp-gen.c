@@ -6,6 +6,7 @@
 #include <getopt.h>
 
 #include "cli.h"
+#include "curlx.h"
 #include "diag.h"
 #include "gen.h"
 #include "genopt.h"
@@ -49,6 +50,7 @@ main(int argc, char *argv[])
 	struct gen_config cfg;
 	int c, status;
 
+	curlx_init();
 	diag_init("imgp-gen");
 	out_init();
 	genopt_init(&cfg);
