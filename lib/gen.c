@@ -137,10 +137,9 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	g.multi = http_multi_new();
 	input_set_wait_hook(in, out_flush, NULL);
 	for (;;) {
-		status |= emit(&g, &w);
-		wait_ms = start_ready(&g, &w);
 		if (!ended)
 			ended = read_input(&g, &w, in, &nonblock);
+		wait_ms = start_ready(&g, &w);
 		status |= emit(&g, &w);
 		progress(&g, 0);
 		if (out_gone() || (ended && w.count == 0))
