@@ -11,6 +11,7 @@ setup() {
 	export IMGP_API_KEY=$KEY
 	mock_start
 	STORE="$BATS_TEST_TMPDIR/store"
+	REF="$BATS_TEST_TMPDIR/ref.png"
 }
 
 teardown() {
@@ -32,6 +33,13 @@ img() {
 
 err() {
 	line_jq "${2:-1}" ".error$1"
+}
+
+# with_ref FILTER — draw the reference image $REF (an 8x8 PNG) and print
+# the records of the jq FILTER, which sees $p (its path) and $s (its SHA-256).
+with_ref() {
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" "$1"
 }
 
 no_key_anywhere() {
@@ -92,10 +100,7 @@ no_key_anywhere() {
 # --- OpenRouter -------------------------------------------------------------
 
 @test "openrouter: request sent, image decoded, text and usage kept as written" {
-	ref="$BATS_TEST_TMPDIR/ref.png"
-	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$ref"
-	sha=$(sha256sum "$ref" | cut -c1-64)
-	in=$(jq -cn --arg p "$ref" --arg s "$sha" '{request:{prompt:"or basic",seed:42,aspect_ratio:"21:9",image_size:"1K",references:[{path:$p,sha256:$s,role:"style"}]}}')
+	in=$(with_ref '{request:{prompt:"or basic",seed:42,aspect_ratio:"21:9",image_size:"1K",references:[{path:$p,sha256:$s,role:"style"}]}}')
 	gen "$in"
 	assert_success
 	assert_equal "$(img .provider)" openrouter
@@ -111,18 +116,15 @@ no_key_anywhere() {
 }
 
 @test "openrouter: the reference data URL carries the file's bytes" {
-	ref="$BATS_TEST_TMPDIR/ref.png"
-	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":2,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$ref"
-	in=$(jq -cn --arg p "$ref" --arg s "$(sha256sum "$ref" | cut -c1-64)" '{request:{prompt:"or ref bytes",references:[{path:$p,sha256:$s}]}}')
+	in=$(with_ref '{request:{prompt:"or ref bytes",references:[{path:$p,sha256:$s}]}}')
 	gen "$in"
 	assert_success
-	jq -r '.body.messages[0].content[1].image_url.url' "$MOCK_LOG" | sed 's/^data:image\/png;base64,//' | base64 -d | cmp - "$ref"
+	jq -r '.body.messages[0].content[1].image_url.url' "$MOCK_LOG" | sed 's/^data:image\/png;base64,//' | base64 -d | cmp - "$REF"
 }
 
 @test "reference: a SHA-256 mismatch or an unreadable file is an error record" {
-	ref="$BATS_TEST_TMPDIR/ref.png"
-	printf 'x' >"$ref"
-	in=$(jq -cn --arg p "$ref" '{request:{prompt:"p",references:[{path:$p,sha256:"00"}]}},{request:{prompt:"q",references:[{path:"/nonexistent.png",sha256:"00"}]}}')
+	printf 'x' >"$REF"
+	in=$(jq -cn --arg p "$REF" '{request:{prompt:"p",references:[{path:$p,sha256:"00"}]}},{request:{prompt:"q",references:[{path:"/nonexistent.png",sha256:"00"}]}}')
 	gen "$in"
 	assert_failure 1
 	assert_equal "$(err .code 1)" reference
@@ -269,9 +271,8 @@ no_key_anywhere() {
 # --- 2. relaxed -------------------------------------------------------------
 
 @test "relaxed: a 400 is retried once with text only, no image_config, no seed" {
-	ref="$BATS_TEST_TMPDIR/ref.png"
-	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$ref"
-	in=$(jq -cn --arg p "$ref" --arg s "$(sha256sum "$ref" | cut -c1-64)" '{request:{prompt:"[mock strict=400] relax",seed:3,aspect_ratio:"16:9",references:[{path:$p,sha256:$s}]}}')
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	in=$(jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" '{request:{prompt:"[mock strict=400] relax",seed:3,aspect_ratio:"16:9",references:[{path:$p,sha256:$s}]}}')
 	gen "$in"
 	assert_success
 	assert_equal "$(img .fallback)" relaxed
@@ -388,9 +389,8 @@ no_key_anywhere() {
 }
 
 @test "openai: references go to images/edits as multipart; relaxed falls back to generations" {
-	ref="$BATS_TEST_TMPDIR/ref.png"
-	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$ref"
-	in=$(jq -cn --arg p "$ref" --arg s "$(sha256sum "$ref" | cut -c1-64)" '{request:{prompt:"oe",references:[{path:$p,sha256:$s}]}},{request:{prompt:"[mock strict=400] oe2",references:[{path:$p,sha256:$s}]}}')
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	in=$(jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" '{request:{prompt:"oe",references:[{path:$p,sha256:$s}]}},{request:{prompt:"[mock strict=400] oe2",references:[{path:$p,sha256:$s}]}}')
 	gen "$in" --api openai -m gpt-image-1
 	assert_success
 	assert_equal "$(img .fallback 2)" relaxed
@@ -398,7 +398,7 @@ no_key_anywhere() {
 	assert_line '["/v1/images/edits",["model","prompt","n","image[]"]]'
 	assert_line '["/v1/images/generations",["model","n","prompt"]]'
 	run mock_jq 'select(.path=="/v1/images/edits") | .body[3].bytes'
-	assert_line "$(wc -c <"$ref")"
+	assert_line "$(wc -c <"$REF")"
 }
 
 # --- secrets and setup ------------------------------------------------------
@@ -436,16 +436,15 @@ no_key_anywhere() {
 }
 
 @test "--dry-run prints the request, key redacted, data abbreviated, sends nothing" {
-	ref="$BATS_TEST_TMPDIR/ref.png"
-	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$ref"
-	in=$(jq -cn --arg p "$ref" --arg s "$(sha256sum "$ref" | cut -c1-64)" '{request:{prompt:"dry",seed:5,references:[{path:$p,sha256:$s}]}}')
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	in=$(jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" '{request:{prompt:"dry",seed:5,references:[{path:$p,sha256:$s}]}}')
 	gen "$in" --dry-run --referer https://x.org
 	assert_success
 	assert_equal "$(line_jq 1 .dry_run.method)" POST
 	assert_equal "$(line_jq 1 .dry_run.url)" "$MOCK_URL/chat/completions"
 	assert_equal "$(line_jq 1 '.dry_run.headers[0]')" "Authorization: Bearer [redacted]"
 	assert_equal "$(line_jq 1 '.dry_run.headers[3]')" "HTTP-Referer: https://x.org"
-	assert_equal "$(line_jq 1 '.dry_run.body.messages[0].content[1].image_url.url')" "data:image/png;base64,[$(wc -c <"$ref") bytes]"
+	assert_equal "$(line_jq 1 '.dry_run.body.messages[0].content[1].image_url.url')" "data:image/png;base64,[$(wc -c <"$REF") bytes]"
 	assert_equal "$(line_jq 1 .dry_run.body.seed)" 5
 	assert_equal "$(line_jq 1 .image)" null
 	no_key_anywhere
