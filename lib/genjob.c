@@ -424,7 +424,7 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 	enum http_outcome outcome = http_outcome(x, res);
 	struct provider_reply *r = &j->reply;
 
-	provider_read(g->cfg->api, outcome, x, j->download.len > 0, r);
+	provider_read(outcome, x, j->download.len > 0, r);
 	j->retry_after = x->retry_after;
 	http_multi_remove(g->multi, x);
 	http_free(x);

@@ -300,12 +300,11 @@ check_image(struct provider_reply *r)
 }
 
 void
-provider_read(enum provider_api api, enum http_outcome outcome,
-    const struct http_xfer *x, int download, struct provider_reply *r)
+provider_read(enum http_outcome outcome, const struct http_xfer *x,
+    int download, struct provider_reply *r)
 {
 	jv body, error;
 
-	(void)api;
 	provider_reply_free(r);
 	r->next = NEXT_DONE;
 	r->status = x->status;

@@ -99,8 +99,8 @@ void provider_form(const struct provider_request *req,
  * gave.  Fills `reply` (reset first).  The image's type is checked from its
  * bytes (not_an_image).
  */
-void provider_read(enum provider_api api, enum http_outcome outcome,
-    const struct http_xfer *x, int download, struct provider_reply *reply);
+void provider_read(enum http_outcome outcome, const struct http_xfer *x,
+    int download, struct provider_reply *reply);
 
 void provider_reply_free(struct provider_reply *reply);
 
