@@ -50,4 +50,7 @@ char *buf_detach(struct buf *b, size_t *len);
 
 void buf_free(struct buf *b);
 
+/* Append the whole contents of the file at `path`: 0, or -1 with errno. */
+int buf_read_file(struct buf *b, const char *path);
+
 #endif

@@ -38,3 +38,39 @@ man_examples() {
 	mandoc -Tascii "$ROOT/man/$1" | col -bx |
 		sed -n '/^EXAMPLES$/,/^SEE ALSO$/p' | sed -n 's/^         *//p'
 }
+
+# The mock provider (tests/mock-provider.py): `mock_start [--latency MS]
+# [--key KEY]` starts it on a free port and sets MOCK_URL (its /v1 base)
+# and MOCK_LOG (one JSON line per request); `mock_stop` (call it in
+# teardown) stops it.  The server also stops itself after 120 s.
+mock_start() {
+	local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR} i
+	MOCK_LOG="$dir/mock.log"
+	: >"$MOCK_LOG"
+	rm -f "$dir/mock.port"
+	python3 "$ROOT/tests/mock-provider.py" --port-file "$dir/mock.port" \
+		--log "$MOCK_LOG" --max-seconds 120 "$@" 3>&- &
+	MOCK_PID=$!
+	for i in $(seq 100); do
+		[ -s "$dir/mock.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$dir/mock.port" ] || { echo "mock provider did not start" >&2; return 1; }
+	MOCK_PORT=$(cat "$dir/mock.port")
+	MOCK_URL="http://127.0.0.1:$MOCK_PORT/v1"
+	export MOCK_LOG MOCK_PID MOCK_PORT MOCK_URL
+}
+
+mock_stop() {
+	if [ -n "${MOCK_PID:-}" ]; then
+		kill "$MOCK_PID" 2>/dev/null
+		wait "$MOCK_PID" 2>/dev/null
+		MOCK_PID=
+	fi
+	return 0
+}
+
+# The mock's log through jq, one result per request: `mock_jq FILTER`.
+mock_jq() {
+	jq -c "$1" "$MOCK_LOG"
+}

@@ -379,6 +379,9 @@ class Call:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "imgp-mock-provider/1"
+    # Headers and body go out in separate writes: with Nagle on, a reused
+    # keep-alive connection waits for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):
         pass

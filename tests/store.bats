@@ -289,6 +289,8 @@ small_disk() {
 @test "kill -9 at random moments: nothing torn, every record output is in the store" {
 	images png 8 8 -n 3000 --pad 4000 | split -l 60 -d -a 2 - "$T/part."
 	local i pid
+	# a kill before the store exists would leave nothing to check
+	mkdir -p "$STORE"
 	for i in $(seq -w 0 49); do
 		imgp-store -s "$STORE" "$T/part.$i" >"$T/out.$i" &
 		pid=$!

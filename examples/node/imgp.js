@@ -59,19 +59,22 @@ function renderTurn(record, opts = {}) {
     readline.createInterface({ input: last.stdout }).on('line', (line) => {
       if (answer === null && line.trim() !== '') answer = line;
     });
-    let running = procs.length;
-    for (const p of procs) {
-      p.on('close', () => {
-        if (--running > 0) return;
-        if (answer === null) {
-          reject(new Error(`imgp pipeline gave no record: ${stderr.trim()}`));
-          return;
-        }
-        const out = JSON.parse(answer);
-        if (out.error) reject(new ImgpError(out.error, out));
-        else resolve(out);
-      });
-    }
+    // Done when every stage has exited and the last one's output has
+    // been read ('close' never comes for a stage whose stdout was handed
+    // to the next one, so count 'exit').
+    let pending = procs.length + 1;
+    const settle = () => {
+      if (--pending > 0) return;
+      if (answer === null) {
+        reject(new Error(`imgp pipeline gave no record: ${stderr.trim()}`));
+        return;
+      }
+      const out = JSON.parse(answer);
+      if (out.error) reject(new ImgpError(out.error, out));
+      else resolve(out);
+    };
+    for (const p of procs) p.on('exit', settle);
+    last.stdout.on('end', settle);
     procs[0].stdin.end(JSON.stringify(record) + '\n');
   });
 }

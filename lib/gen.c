@@ -1,0 +1,169 @@
+#include "gen.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "genjob.h"
+#include "input.h"
+#include "out.h"
+
+#define PROGRESS_EVERY_MS 250
+#define IDLE_WAIT_MS 1000
+
+/* The jobs of the window, in input order: a ring. */
+struct window {
+	struct genjob **jobs;
+	size_t cap, head, count;
+	unsigned waiting;	/* jobs waiting for a request slot */
+};
+
+static struct genjob *
+at(const struct window *w, size_t i)
+{
+	return w->jobs[(w->head + i) % w->cap];
+}
+
+/* Write the finished jobs at the front of the window, in order. */
+static int
+emit(struct gen *g, struct window *w)
+{
+	int failed = 0;
+
+	while (w->count > 0 && at(w, 0)->state == JOB_DONE) {
+		struct genjob *j = at(w, 0);
+
+		out_line(j->out.data, j->out.len);
+		failed |= j->failed;
+		genjob_free(g, j);
+		w->head = (w->head + 1) % w->cap;
+		w->count--;
+	}
+	return failed;
+}
+
+/* Start the jobs whose turn has come: waiting ones while there are free
+ * slots, sleeping ones whose backoff is over.  Returns the wait in ms
+ * until the next backoff ends (IDLE_WAIT_MS when none is pending). */
+static int
+start_ready(struct gen *g, struct window *w)
+{
+	double now = genjob_now(), next = now + IDLE_WAIT_MS;
+	size_t i;
+
+	for (i = 0; i < w->count && !out_gone(); i++) {
+		struct genjob *j = at(w, i);
+
+		if (j->state == JOB_WAITING && g->active < g->cfg->jobs) {
+			w->waiting--;
+			genjob_start(g, j);
+		} else if (j->state == JOB_SLEEPING && j->wake <= now) {
+			genjob_start(g, j);
+		} else if (j->state == JOB_SLEEPING && j->wake < next) {
+			next = j->wake;
+		}
+	}
+	return (int)(next - now) + 1;
+}
+
+/*
+ * Read what input there is without blocking, while the window has room and
+ * no record waits for a slot (so input is read no further ahead than the
+ * requests in flight).  The descriptor is made non-blocking, as input.h's
+ * nowait mode wants; `*nonblock` remembers which one was.
+ */
+static int
+read_input(struct gen *g, struct window *w, struct input *in, int *nonblock)
+{
+	char *line;
+	size_t len;
+	struct genjob *j;
+	int r, fd;
+
+	while (w->count < w->cap && w->waiting == 0 && !out_gone()) {
+		if ((fd = input_fd(in)) >= 0 && fd != *nonblock) {
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+			*nonblock = fd;
+		}
+		r = input_next(in, &line, &len, 1);
+		if (r == INPUT_END)
+			return 1;
+		if (r == INPUT_AGAIN)
+			return 0;
+		j = genjob_new(g, line, len, input_lineno(in),
+		    input_name(in));
+		if (j == NULL)
+			continue;
+		w->waiting += j->state == JOB_WAITING;
+		w->jobs[(w->head + w->count++) % w->cap] = j;
+	}
+	return 0;
+}
+
+static void
+progress(const struct gen *g, int last)
+{
+	static double shown;
+	double now = genjob_now();
+
+	if (!g->cfg->progress || (!last && now - shown < PROGRESS_EVERY_MS))
+		return;
+	shown = now;
+	fprintf(stderr, "\r%s: %lu done, %u in flight, %lu retried, "
+	    "%lu failed, cost %.4f\033[K%s", diag_progname(), g->done,
+	    g->active, g->retried, g->failed, g->cost, last ? "\n" : "");
+}
+
+int
+gen_run(struct gen_config *cfg, char *const *operands, int n)
+{
+	struct gen g = { .cfg = cfg };
+	struct window w = { .cap = (size_t)cfg->jobs * GEN_WINDOW_PER_JOB };
+	struct input *in = input_open(operands, n);
+	int ended = 0, status = 0, nonblock = -1, stdin_flags;
+	int wait_ms;
+	struct http_xfer *x;
+	CURLcode res;
+
+	stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
+	srand48((long)time(NULL) ^ (long)getpid());
+	w.jobs = calloc(w.cap, sizeof(*w.jobs));
+	if (w.jobs == NULL)
+		diag_errx(1, "out of memory");
+	g.multi = http_multi_new();
+	input_set_wait_hook(in, out_flush, NULL);
+	for (;;) {
+		if (!ended)
+			ended = read_input(&g, &w, in, &nonblock);
+		wait_ms = start_ready(&g, &w);
+		status |= emit(&g, &w);
+		progress(&g, 0);
+		if (out_gone() || (ended && w.count == 0))
+			break;
+		if (w.count && at(&w, 0)->state == JOB_DONE)
+			continue;
+		/* Idle until a transfer, the input or a backoff timer. */
+		out_flush(NULL);
+		http_multi_wait(g.multi, !ended && w.waiting == 0 &&
+		    w.count < w.cap ? input_fd(in) : -1, wait_ms);
+		while ((x = http_multi_done(g.multi, &res)) != NULL)
+			genjob_transfer_done(&g, x, res);
+	}
+	progress(&g, 1);
+	while (w.count > 0) {
+		genjob_free(&g, at(&w, 0));
+		w.head = (w.head + 1) % w.cap;
+		w.count--;
+	}
+	free(w.jobs);
+	http_multi_free(g.multi);
+	if (stdin_flags >= 0)
+		fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
+	status |= input_failed(in);
+	input_close(in);
+	return out_close() || status;
+}

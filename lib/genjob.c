@@ -1,0 +1,616 @@
+#include "genjob.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+#include "digest.h"
+#include "imgsniff.h"
+#include "journal.h"
+#include "jqx.h"
+#include "json.h"
+#include "render.h"
+
+#define MAX_SEED 9007199254740991.0	/* 2^53-1: exact in a double */
+#define BACKOFF_MAX_MS 60000.0
+#define SWAP_BUF(a, b) do { struct buf t_ = (a); (a) = (b); (b) = t_; } while (0)
+
+static const char *const api_names[] = { "openrouter", "openai", "local" };
+
+double
+genjob_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void *
+check(void *p)
+{
+	if (p == NULL)
+		diag_errx(1, "out of memory");
+	return p;
+}
+
+/* The job is over: it gives its slot back. */
+static void
+finish(struct gen *g, struct genjob *j, int failed)
+{
+	j->state = JOB_DONE;
+	j->failed = failed;
+	if (j->slot)
+		g->active--;
+	j->slot = 0;
+	g->done++;
+	g->failed += failed;
+}
+
+/* Replace every occurrence of the key in b, should a provider echo it. */
+static void
+redact(struct buf *b, const char *key)
+{
+	char *at;
+	size_t klen = key ? strlen(key) : 0;
+
+	while (klen && b->len && (at = memmem(b->data, b->len, key, klen))) {
+		struct buf rest = BUF_INIT;
+		size_t off = (size_t)(at - b->data);
+
+		buf_add(&rest, at + klen, b->len - off - klen);
+		buf_truncate(b, off);
+		buf_puts(b, "[redacted]");
+		buf_add(b, rest.data ? rest.data : "", rest.len);
+		buf_free(&rest);
+	}
+}
+
+static const char *
+current_model(const struct gen *g, const struct genjob *j)
+{
+	return j->model_index ? g->cfg->fallback_models[j->model_index - 1] :
+	    j->model;
+}
+
+static struct provider_call
+current_call(const struct gen *g, const struct genjob *j)
+{
+	const char *m = g->cfg->modalities;
+	struct provider_call call = { current_model(g, j), m, j->relaxed };
+
+	if (j->switched)
+		call.modalities = strcmp(m, "image") == 0 ? "image,text" :
+		    "image";
+	return call;
+}
+
+/* "W" "x" "H" within the renderer's limits. */
+static int
+parse_size(const char *size, unsigned *w, unsigned *h)
+{
+	char x;
+
+	return sscanf(size, "%u%c%u", w, &x, h) == 3 && x == 'x' &&
+	    *w >= 1 && *h >= 1 && *w <= RENDER_MAX_SIDE &&
+	    *h <= RENDER_MAX_SIDE;
+}
+
+/*
+ * Append the `image` member's value.  Data and its type come from the
+ * bytes; usage is the provider's text as written.
+ */
+static void
+put_image(struct gen *g, struct genjob *j, const char *provider,
+    const char *model, const struct buf *bytes, const char *fallback)
+{
+	struct imgsniff sniff;
+	struct buf *out = &j->out, image = BUF_INIT;
+
+	imgsniff((const unsigned char *)bytes->data, bytes->len, &sniff);
+	buf_puts(&image, "{\"data\":\"");
+	digest_base64(&image, bytes->data, bytes->len);
+	buf_puts(&image, "\",\"mime\":");
+	json_put_cstring(&image, sniff.mime);
+	buf_printf(&image, ",\"bytes\":%zu,\"model\":", bytes->len);
+	if (model)
+		json_put_cstring(&image, model);
+	else
+		buf_puts(&image, "null");
+	buf_puts(&image, ",\"provider\":");
+	json_put_cstring(&image, provider);
+	buf_printf(&image, ",\"attempts\":[%s],\"fallback\":",
+	    j->attempts.data ? j->attempts.data : "");
+	if (fallback)
+		json_put_cstring(&image, fallback);
+	else
+		buf_puts(&image, "null");
+	buf_printf(&image, ",\"latency_ms\":%.0f,\"usage\":%s,\"text\":%s}",
+	    j->started ? genjob_now() - j->started : 0.0,
+	    j->usage.len ? j->usage.data : "null",
+	    j->text.len ? j->text.data : "null");
+	rec_with(&j->rec, "image", image.data, image.len, out);
+	buf_free(&image);
+	g->cost += j->cost;
+	finish(g, j, 0);
+}
+
+/* The local renderer: for --api local and the placeholder fallback. */
+static int
+render_local(struct gen *g, struct genjob *j, const char *fallback)
+{
+	struct buf png = BUF_INIT;
+	unsigned w, h;
+	unsigned char *data;
+	size_t len;
+
+	if (!parse_size(j->req.size ? j->req.size : GEN_DEFAULT_SIZE, &w,
+	    &h)) {
+		rec_field_error(&j->rec, &j->out, "invalid_field",
+		    "request.size", "request.size must be WxH, each from 1 "
+		    "to %d, for the local renderer", RENDER_MAX_SIDE);
+		finish(g, j, 1);
+		return -1;
+	}
+	if (render_png(j->req.prompt, strlen(j->req.prompt),
+	    (uint64_t)j->req.seed, w, h, NULL, &data, &len) < 0)
+		diag_errx(1, "out of memory");
+	png.data = (char *)data;
+	png.len = png.cap = len;
+	put_image(g, j, "local", NULL, &png, fallback);
+	free(data);
+	return 0;
+}
+
+/* The session's latest stored image before this turn, for --on-failure
+ * previous; -1 with the reason in `why` when there is none. */
+static int
+reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
+{
+	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	const struct journal_entry *e;
+	struct journal_view view = { NULL, 0 };
+	struct buf path = BUF_INIT, bytes = BUF_INIT;
+	struct imgsniff sniff;
+	long long turn;
+	int ok = 0;
+
+	if (!jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &turn))
+		turn = LLONG_MAX;
+	if (session == NULL || !journal_session_valid(session))
+		buf_puts(why, "the record has no valid session");
+	else if (journal_scan(g->cfg->store, session, turn, 1, &view) < 0)
+		buf_printf(why, "cannot read the journal of %s", session);
+	else if ((e = journal_previous(&view)) == NULL)
+		buf_printf(why, "no earlier image of %s in %s", session,
+		    g->cfg->store);
+	else {
+		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
+		if (buf_read_file(&bytes, path.data) < 0 ||
+		    imgsniff((const unsigned char *)bytes.data, bytes.len,
+		    &sniff) < 0)
+			buf_printf(why, "cannot read the image %s", path.data);
+		else
+			ok = 1;
+	}
+	if (ok)
+		put_image(g, j, "store", NULL, &bytes, "previous");
+	journal_view_free(&view);
+	buf_free(&path);
+	buf_free(&bytes);
+	return ok ? 0 : -1;
+}
+
+/* The error record of a job whose ladder is exhausted. */
+static void
+put_error(struct gen *g, struct genjob *j, const char *extra)
+{
+	struct provider_reply *r = &j->reply;
+	struct buf message = BUF_INIT, error = BUF_INIT;
+
+	buf_printf(&message, "%s model %s: %s (%u attempt%s)",
+	    api_names[g->cfg->api], current_model(g, j),
+	    r->message.len ? r->message.data : r->code, j->nattempts,
+	    j->nattempts == 1 ? "" : "s");
+	if (extra)
+		buf_printf(&message, "; %s", extra);
+	redact(&message, g->cfg->key);
+	rec_error_begin(&error, r->code, "%s", message.data);
+	if (r->status)
+		buf_printf(&error, ",\"status\":%ld", r->status);
+	buf_printf(&error, ",\"retryable\":%s,\"model\":",
+	    r->next == NEXT_RETRY ? "true" : "false");
+	json_put_cstring(&error, current_model(g, j));
+	buf_printf(&error, ",\"attempts\":[%s]", j->attempts.data);
+	rec_error_end(&error);
+	rec_with(&j->rec, "error", error.data, error.len, &j->out);
+	buf_free(&message);
+	buf_free(&error);
+	finish(g, j, 1);
+}
+
+static void
+give_up(struct gen *g, struct genjob *j)
+{
+	struct buf why = BUF_INIT;
+
+	if (g->cfg->on_failure == GEN_FAIL_PLACEHOLDER)
+		render_local(g, j, "placeholder");
+	else if (g->cfg->on_failure == GEN_FAIL_ERROR ||
+	    reuse_previous(g, j, &why) < 0)
+		put_error(g, j, why.len ? why.data : NULL);
+	buf_free(&why);
+}
+
+/* Add the attempt that just ended to image.attempts. */
+static void
+note_attempt(struct gen *g, struct genjob *j, double wait_ms)
+{
+	const struct provider_reply *r = &j->reply;
+	struct buf *a = &j->attempts;
+
+	if (a->len)
+		buf_putc(a, ',');
+	buf_puts(a, "{\"model\":");
+	json_put_cstring(a, current_model(g, j));
+	if (r->status)
+		buf_printf(a, ",\"status\":%ld", r->status);
+	buf_puts(a, ",\"code\":");
+	json_put_cstring(a, r->code ? r->code : "ok");
+	buf_printf(a, ",\"ms\":%.0f", genjob_now() - j->attempt_started);
+	if (j->relaxed)
+		buf_puts(a, ",\"relaxed\":true");
+	if (j->switched)
+		buf_puts(a, ",\"modalities\":");
+	if (j->switched)
+		json_put_cstring(a, current_call(g, j).modalities);
+	if (j->download.len)
+		buf_puts(a, ",\"download\":true");
+	if (wait_ms > 0)
+		buf_printf(a, ",\"wait_ms\":%.0f", wait_ms);
+	buf_putc(a, '}');
+}
+
+/* Full jitter: a uniform wait up to base·2^(n-1), but at least what
+ * Retry-After asked for. */
+static double
+backoff_ms(const struct gen *g, const struct genjob *j)
+{
+	double ceiling = g->cfg->retry_delay * 1000 * pow(2, j->retries - 1);
+	double wait = drand48() * fmin(ceiling, BACKOFF_MAX_MS);
+
+	if (j->retry_after >= 0 && j->retry_after * 1000.0 > wait)
+		wait = j->retry_after * 1000.0;
+	return wait;
+}
+
+/* The failure ladder of gen.h, after a failed attempt. */
+static void
+ladder(struct gen *g, struct genjob *j)
+{
+	enum provider_next next = j->reply.next;
+
+	if (j->download.len && next != NEXT_RETRY)
+		next = NEXT_MODEL;
+	if (next == NEXT_RETRY && j->retries < g->cfg->retries) {
+		double wait;
+
+		j->retries++;
+		g->retried++;
+		wait = backoff_ms(g, j);
+		note_attempt(g, j, wait);
+		j->wake = genjob_now() + wait;
+		j->state = JOB_SLEEPING;
+		return;
+	}
+	note_attempt(g, j, 0);
+	buf_reset(&j->download);
+	j->retries = 0;
+	if (next == NEXT_MODALITIES && !j->switched) {
+		j->switched = 1;
+	} else if (next == NEXT_RELAX && !j->relaxed) {
+		j->relaxed = 1;
+		if (j->fallback == NULL)
+			j->fallback = "relaxed";
+	} else if (next != NEXT_STOP &&
+	    j->model_index < g->cfg->nfallback) {
+		j->model_index++;
+		j->relaxed = j->switched = 0;
+		j->fallback = "model";
+	} else {
+		give_up(g, j);
+		return;
+	}
+	genjob_start(g, j);
+}
+
+/*
+ * The request headers of a call: added to the transfer, or, for --dry-run
+ * (x NULL), listed in `describe` with the key redacted.  The idempotency
+ * key is derived from the body, so a retry of the same request carries the
+ * same key and a provider that honours it bills it once.
+ */
+static void
+put_headers(const struct gen *g, const struct buf *body, int form,
+    struct http_xfer *x, struct buf *describe)
+{
+	const struct gen_config *c = g->cfg;
+	char hex[DIGEST_HEX_LEN + 1];
+	struct buf line = BUF_INIT;
+	const char *names[] = { "Authorization: Bearer ", "Content-Type: ",
+	    "Idempotency-Key: imgp-", "HTTP-Referer: ", "X-Title: " };
+	const char *values[] = { c->key, form ? NULL : "application/json",
+	    hex, c->referer, c->title };
+	size_t i;
+
+	digest_sha256_hex(body->data, body->len, hex);
+	hex[32] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		if (values[i] == NULL)
+			continue;
+		buf_reset(&line);
+		buf_puts(&line, names[i]);
+		buf_puts(&line, x || i > 0 ? values[i] : "[redacted]");
+		if (x) {
+			http_header(x, line.data);
+			continue;
+		}
+		if (describe->data[describe->len - 1] != '[')
+			buf_putc(describe, ',');
+		json_put_string(describe, line.data, line.len);
+	}
+	/* curl waits a second for "100 Continue" before a large body. */
+	if (x)
+		http_header(x, "Expect:");
+	explicit_bzero(line.data, line.len);
+	buf_free(&line);
+}
+
+/* The URL of a call: the base URL and the endpoint. */
+static void
+put_url(const struct gen *g, const struct genjob *j,
+    const struct provider_call *call, struct buf *url)
+{
+	const char *base = g->cfg->base_url;
+	size_t len = strlen(base);
+
+	while (len && base[len - 1] == '/')
+		len--;
+	buf_add(url, base, len);
+	buf_puts(url, provider_endpoint(g->cfg->api, &j->req, call));
+}
+
+void
+genjob_start(struct gen *g, struct genjob *j)
+{
+	struct provider_call call = current_call(g, j);
+	struct buf url = BUF_INIT, body = BUF_INIT;
+	struct http_xfer *x;
+	int form = provider_is_form(g->cfg->api, &j->req, &call);
+
+	if (!j->slot)
+		g->active++;
+	j->slot = 1;
+	if (j->started == 0)
+		j->started = genjob_now();
+	j->attempt_started = genjob_now();
+	j->state = JOB_RUNNING;
+	if (j->download.len) {
+		j->xfer = http_new(j->download.data, &g->cfg->limits, 1, j);
+	} else {
+		put_url(g, j, &call, &url);
+		x = j->xfer = http_new(url.data, &g->cfg->limits, 0, j);
+		if (form)
+			provider_form(&j->req, &call, x, NULL);
+		else
+			provider_body(g->cfg->api, &j->req, &call, 0, &body);
+		put_headers(g, &body, form, x, NULL);
+		if (!form)
+			http_post(x, body.data, body.len);
+		j->nattempts++;
+	}
+	http_multi_add(g->multi, j->xfer);
+	buf_free(&url);
+	buf_free(&body);
+}
+
+void
+genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
+{
+	struct genjob *j = x->owner;
+	enum http_outcome outcome = http_outcome(x, res);
+	struct provider_reply *r = &j->reply;
+
+	provider_read(outcome, x, j->download.len > 0, r);
+	j->retry_after = x->retry_after;
+	http_multi_remove(g->multi, x);
+	http_free(x);
+	j->xfer = NULL;
+	if (r->next != NEXT_DONE) {
+		ladder(g, j);
+		return;
+	}
+	if (!j->download.len) {
+		/* This answer's usage and text describe the image, even when
+		 * its bytes come from a download. */
+		SWAP_BUF(j->usage, r->usage);
+		SWAP_BUF(j->text, r->text);
+		j->cost = r->cost;
+	}
+	if (r->url.len) {
+		/* The API answered with a URL: fetch it (no key, see http.h). */
+		note_attempt(g, j, 0);
+		buf_reset(&j->download);
+		buf_add(&j->download, r->url.data, r->url.len);
+		genjob_start(g, j);
+	} else {
+		if (!j->download.len)
+			note_attempt(g, j, 0);
+		put_image(g, j, api_names[g->cfg->api], current_model(g, j),
+		    &r->image, j->fallback);
+	}
+}
+
+/* The dry-run member: the request of the first attempt, not sent. */
+static void
+put_dry_run(struct gen *g, struct genjob *j)
+{
+	struct provider_call call = current_call(g, j);
+	struct buf d = BUF_INIT, body = BUF_INIT;
+	int form = provider_is_form(g->cfg->api, &j->req, &call);
+
+	if (g->cfg->api == PROVIDER_LOCAL) {
+		buf_puts(&d, "{\"api\":\"local\",\"size\":");
+		json_put_cstring(&d, j->req.size ? j->req.size :
+		    GEN_DEFAULT_SIZE);
+		buf_printf(&d, ",\"seed\":%lld}", j->req.seed);
+	} else {
+		buf_puts(&d, "{\"method\":\"POST\",\"url\":");
+		put_url(g, j, &call, &body);
+		json_put_string(&d, body.data, body.len);
+		buf_reset(&body);
+		if (!form)
+			provider_body(g->cfg->api, &j->req, &call, 0, &body);
+		buf_puts(&d, ",\"headers\":[");
+		put_headers(g, &body, form, NULL, &d);
+		buf_puts(&d, "],\"body\":");
+		if (form)
+			provider_form(&j->req, &call, NULL, &d);
+		else
+			provider_body(g->cfg->api, &j->req, &call, 1, &d);
+		buf_putc(&d, '}');
+	}
+	rec_with(&j->rec, "dry_run", d.data, d.len, &j->out);
+	buf_free(&d);
+	buf_free(&body);
+	finish(g, j, 0);
+}
+
+static void
+reference_error(struct gen *g, struct genjob *j, const struct buf *why)
+{
+	struct buf error = BUF_INIT;
+
+	rec_error_begin(&error, "reference", "%s", why->data);
+	buf_puts(&error, ",\"retryable\":false,\"field\":\"request.references\"");
+	rec_error_end(&error);
+	rec_with(&j->rec, "error", error.data, error.len, &j->out);
+	buf_free(&error);
+	finish(g, j, 1);
+}
+
+/* Read `request`; 0, or -1 after making the job an error record. */
+static int
+read_request(struct gen *g, struct genjob *j)
+{
+	jv req = rec_get(&j->rec, "request"), refs, ref;
+	const char *field = NULL, *path;
+	struct buf why = BUF_INIT;
+	int missing = 0;
+	size_t i;
+
+	j->req.prompt = jqx_str(jqx_get(req, "prompt"), NULL);
+	j->model = jqx_str(jqx_get(req, "model"), NULL);
+	if (j->model == NULL)
+		j->model = g->cfg->model;
+	j->req.aspect_ratio = jqx_str(jqx_get(req, "aspect_ratio"), NULL);
+	j->req.image_size = jqx_str(jqx_get(req, "image_size"), NULL);
+	j->req.size = jqx_str(jqx_get(req, "size"), NULL);
+	j->req.quality = jqx_str(jqx_get(req, "quality"), NULL);
+	j->req.has_seed = jqx_present(jqx_get(req, "seed"));
+	refs = jqx_get(req, "references");
+	if (jv_get_kind(req) != JV_KIND_OBJECT) {
+		field = "request";
+		missing = !jqx_present(req);
+	} else if (j->req.prompt == NULL) {
+		field = "request.prompt";
+		missing = !jqx_present(jqx_get(req, "prompt"));
+	} else if (j->req.has_seed && !jqx_int(jqx_get(req, "seed"), 0,
+	    MAX_SEED, &j->req.seed)) {
+		field = "request.seed";
+	} else if (jqx_present(refs) && jv_get_kind(refs) != JV_KIND_ARRAY) {
+		field = "request.references";
+	}
+	if (field) {
+		rec_field_error(&j->rec, &j->out, missing ? "missing_field" :
+		    "invalid_field", field, "%s is %s (imgp-enrich writes it)",
+		    field, missing ? "missing" : "not of the right type");
+		finish(g, j, 1);
+		return -1;
+	}
+	if (g->cfg->api == PROVIDER_LOCAL)
+		return 0;
+	j->req.nrefs = jqx_len(refs);
+	j->req.refs = check(calloc(j->req.nrefs + 1, sizeof(*j->req.refs)));
+	for (i = 0; i < j->req.nrefs && why.len == 0; i++) {
+		ref = jqx_at(refs, i);
+		path = jqx_str(jqx_get(ref, "path"), NULL);
+		if (provider_ref_load(&j->req.refs[i], path ? path : "",
+		    jqx_str(jqx_get(ref, "sha256"), NULL), &why) < 0)
+			j->req.nrefs = i + 1;
+	}
+	if (why.len)
+		reference_error(g, j, &why);
+	buf_free(&why);
+	return j->state == JOB_DONE ? -1 : 0;
+}
+
+struct genjob *
+genjob_new(struct gen *g, const char *line, size_t len, long lineno,
+    const char *source)
+{
+	struct genjob *j;
+
+	if (rec_blank(line, len))
+		return NULL;
+	j = check(calloc(1, sizeof(*j)));
+	j->line = check(malloc(len + 1));
+	memcpy(j->line, line, len);
+	j->line[len] = '\0';
+	j->rec = (struct rec)REC_INIT;
+	j->rec.lineno = lineno;
+	j->rec.source = source;
+	j->retry_after = -1;
+	j->state = JOB_WAITING;
+	if (rec_parse(&j->rec, j->line, len) < 0) {
+		rec_bad_json(&j->rec, &j->out);
+		finish(g, j, 1);
+	} else if (rec_has_error(&j->rec) ||
+	    jqx_present(rec_get(&j->rec, "image"))) {
+		buf_add(&j->out, line, len);
+		finish(g, j, 0);
+	} else if (read_request(g, j) < 0) {
+		/* already an error record */
+	} else if (g->cfg->dry_run) {
+		put_dry_run(g, j);
+	} else if (g->cfg->api == PROVIDER_LOCAL) {
+		render_local(g, j, NULL);
+	}
+	return j;
+}
+
+void
+genjob_free(struct gen *g, struct genjob *j)
+{
+	size_t i;
+
+	if (j->xfer) {
+		http_multi_remove(g->multi, j->xfer);
+		http_free(j->xfer);
+	}
+	for (i = 0; i < j->req.nrefs; i++)
+		provider_ref_free(&j->req.refs[i]);
+	free(j->req.refs);
+	provider_reply_free(&j->reply);
+	buf_free(&j->download);
+	buf_free(&j->attempts);
+	buf_free(&j->usage);
+	buf_free(&j->text);
+	buf_free(&j->out);
+	rec_free(&j->rec);
+	free(j->line);
+	free(j);
+}

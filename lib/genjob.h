@@ -1,0 +1,74 @@
+/*
+ * genjob — one record of imgp-gen, from its input line to its output line:
+ * reading its request, each attempt, the failure ladder of gen.h, and the
+ * `image` or `error` member that ends it.  gen.c runs the window of jobs;
+ * this header is shared by the two and by nothing else.
+ */
+#ifndef IMGP_GENJOB_H
+#define IMGP_GENJOB_H
+
+#include <stddef.h>
+
+#include "gen.h"
+#include "rec.h"
+
+struct gen {
+	struct gen_config *cfg;
+	CURLM *multi;
+	unsigned active;	/* jobs holding a request slot */
+	/* For the progress line. */
+	unsigned long done, retried, failed;
+	double cost;
+};
+
+enum genjob_state {
+	JOB_DONE,		/* `out` is its output line */
+	JOB_WAITING,		/* needs a request slot */
+	JOB_RUNNING,		/* a transfer is in flight */
+	JOB_SLEEPING		/* backing off until `wake` */
+};
+
+struct genjob {
+	char *line;		/* the input line (the record borrows it) */
+	struct rec rec;
+	enum genjob_state state;
+	struct buf out;
+	int failed;		/* the output is a new error record */
+	int slot;		/* holds one of the -j request slots */
+	double wake;		/* monotonic ms, while sleeping */
+
+	struct provider_request req;
+	const char *model;	/* the request's or the configured model */
+	size_t model_index;	/* 0: `model`, i: fallback_models[i-1] */
+	int relaxed, switched;	/* relaxed request, other modalities */
+	unsigned retries;	/* transient retries at this step */
+	const char *fallback;	/* NULL, "relaxed", "model" */
+	struct buf download;	/* the image URL being fetched, or empty */
+	struct http_xfer *xfer;
+	long retry_after;	/* of the last answer, seconds or -1 */
+	double started, attempt_started;
+	struct buf attempts;	/* the members of image.attempts */
+	unsigned nattempts;
+	struct provider_reply reply;	/* the last answer */
+	struct buf usage, text;	/* of the API answer that gave the image */
+	double cost;
+};
+
+/* Milliseconds on the monotonic clock. */
+double genjob_now(void);
+
+/* A job for an input line (copied): done at once when it needs no request
+ * (pass-through, bad_json, field error, --dry-run, --api local), else
+ * waiting for a slot.  NULL for a blank line. */
+struct genjob *genjob_new(struct gen *g, const char *line, size_t len,
+    long lineno, const char *source);
+
+/* Send the job's next attempt (it takes a slot if it had none). */
+void genjob_start(struct gen *g, struct genjob *j);
+
+/* A transfer of the job ended with `res`: read the answer, go on. */
+void genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res);
+
+void genjob_free(struct gen *g, struct genjob *j);
+
+#endif

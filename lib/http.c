@@ -1,0 +1,260 @@
+#include "http.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cli.h"
+#include "diag.h"
+
+/* Below this many bytes a second for stall_seconds, a transfer has
+ * stalled: a provider that is still rendering sends nothing at all. */
+#define STALL_BYTES_PER_SECOND 1L
+
+static void *
+check(void *p)
+{
+	if (p == NULL)
+		diag_errx(1, "out of memory");
+	return p;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_xfer *x = arg;
+
+	n *= size;
+	if (x->body.len + n > x->max_bytes) {
+		x->too_large = 1;
+		return 0;	/* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	buf_add(&x->body, data, n);
+	return n;
+}
+
+long
+http_retry_after(const char *value)
+{
+	long seconds;
+	char *end;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	if (isdigit((unsigned char)*value)) {
+		seconds = strtol(value, &end, 10);
+		while (*end == ' ' || *end == '\t' || *end == '\r')
+			end++;
+		if (*end != '\0')
+			return -1;
+	} else {
+		time_t when = curl_getdate(value, NULL);
+
+		if (when == -1)
+			return -1;
+		seconds = (long)(when - time(NULL));
+		if (seconds < 0)
+			seconds = 0;
+	}
+	return seconds > HTTP_RETRY_AFTER_MAX ? HTTP_RETRY_AFTER_MAX : seconds;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+	static const char name[] = "retry-after:";
+	struct http_xfer *x = arg;
+	size_t len = size * n;
+
+	/* A new response (after 100 Continue) forgets the previous one's. */
+	if (len > 5 && strncmp(data, "HTTP/", 5) == 0)
+		x->retry_after = -1;
+	if (len > sizeof(name) - 1 &&
+	    strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		char value[128];
+		size_t vlen = len - (sizeof(name) - 1);
+
+		if (vlen >= sizeof(value))
+			vlen = sizeof(value) - 1;
+		memcpy(value, data + sizeof(name) - 1, vlen);
+		value[vlen] = '\0';
+		value[strcspn(value, "\r\n")] = '\0';
+		x->retry_after = http_retry_after(value);
+	}
+	return len;
+}
+
+struct http_xfer *
+http_new(const char *url, const struct http_limits *limits, int download,
+    void *owner)
+{
+	struct http_xfer *x = check(calloc(1, sizeof(*x)));
+	CURL *e = check(curl_easy_init());
+
+	x->easy = e;
+	x->owner = owner;
+	x->max_bytes = limits->max_bytes;
+	x->retry_after = -1;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(limits->timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(limits->connect_timeout * 1000));
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES_PER_SECOND);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, limits->stall_seconds);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "imgp/" IMGP_VERSION);
+	if (download) {
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
+		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https,http");
+	} else {
+		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	}
+	return x;
+}
+
+void
+http_header(struct http_xfer *x, const char *line)
+{
+	x->headers = check(curl_slist_append(x->headers, line));
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+}
+
+void
+http_post(struct http_xfer *x, const char *body, size_t len)
+{
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)len);
+	curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body);
+}
+
+static curl_mimepart *
+form_part(struct http_xfer *x, const char *name)
+{
+	curl_mimepart *part;
+
+	if (x->mime == NULL) {
+		x->mime = check(curl_mime_init(x->easy));
+		curl_easy_setopt(x->easy, CURLOPT_MIMEPOST, x->mime);
+	}
+	part = check(curl_mime_addpart(x->mime));
+	curl_mime_name(part, name);
+	return part;
+}
+
+void
+http_form_text(struct http_xfer *x, const char *name, const char *value)
+{
+	curl_mime_data(form_part(x, name), value, CURL_ZERO_TERMINATED);
+}
+
+void
+http_form_file(struct http_xfer *x, const char *name, const char *filename,
+    const char *type, const void *data, size_t len)
+{
+	curl_mimepart *part = form_part(x, name);
+
+	curl_mime_data(part, data, len);
+	curl_mime_filename(part, filename);
+	curl_mime_type(part, type);
+}
+
+enum http_outcome
+http_outcome(struct http_xfer *x, CURLcode res)
+{
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	if (x->too_large)
+		return HTTP_TOO_LARGE;
+	if (res == CURLE_OPERATION_TIMEDOUT)
+		return HTTP_TIMEOUT;
+	if (res != CURLE_OK) {
+		if (x->error[0] == '\0')
+			snprintf(x->error, sizeof(x->error), "%s",
+			    curl_easy_strerror(res));
+		return HTTP_NETWORK;
+	}
+	return HTTP_DONE;
+}
+
+void
+http_free(struct http_xfer *x)
+{
+	struct curl_slist *h;
+
+	if (x == NULL)
+		return;
+	curl_easy_cleanup(x->easy);
+	curl_mime_free(x->mime);
+	for (h = x->headers; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(x->headers);
+	buf_free(&x->body);
+	free(x);
+}
+
+CURLM *
+http_multi_new(void)
+{
+	CURLM *m = check(curl_multi_init());
+
+	curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	return m;
+}
+
+void
+http_multi_add(CURLM *m, struct http_xfer *x)
+{
+	if (curl_multi_add_handle(m, x->easy) != CURLM_OK)
+		diag_errx(1, "cannot start a transfer");
+}
+
+void
+http_multi_remove(CURLM *m, struct http_xfer *x)
+{
+	curl_multi_remove_handle(m, x->easy);
+}
+
+void
+http_multi_wait(CURLM *m, int extra_fd, int timeout_ms)
+{
+	struct curl_waitfd fd = { extra_fd, CURL_WAIT_POLLIN, 0 };
+	int running;
+
+	curl_multi_poll(m, &fd, extra_fd >= 0, timeout_ms, NULL);
+	curl_multi_perform(m, &running);
+}
+
+struct http_xfer *
+http_multi_done(CURLM *m, CURLcode *res)
+{
+	CURLMsg *msg;
+	int left;
+	char *priv;
+
+	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		*res = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		return (struct http_xfer *)priv;
+	}
+	return NULL;
+}
+
+void
+http_multi_free(CURLM *m)
+{
+	curl_multi_cleanup(m);
+}

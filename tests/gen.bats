@@ -1,0 +1,517 @@
+#!/usr/bin/env bats
+# imgp-gen: providers, the failure ladder, ordered concurrency, secrets
+# (DESIGN §1, §4, §7).  HTTP goes to tests/mock-provider.py; every test
+# gives its records their own prompts, since the mock counts per prompt.
+
+load helper
+
+KEY=sk-test-0123456789abcdef
+
+setup() {
+	export IMGP_API_KEY=$KEY
+	mock_start
+	STORE="$BATS_TEST_TMPDIR/store"
+	REF="$BATS_TEST_TMPDIR/ref.png"
+}
+
+teardown() {
+	mock_stop
+}
+
+# gen INPUT ARGS… — imgp-gen against the mock, fast retries.
+gen() {
+	run_with "$1" imgp-gen --base-url "$MOCK_URL" --retry-delay 0.01 "${@:2}"
+}
+
+req() {
+	jq -cn --arg p "$1" '{session:"s",turn:1,request:{prompt:$p}}'
+}
+
+img() {
+	line_jq "${2:-1}" ".image$1"
+}
+
+err() {
+	line_jq "${2:-1}" ".error$1"
+}
+
+# with_ref FILTER — draw the reference image $REF (an 8x8 PNG) and print
+# the records of the jq FILTER, which sees $p (its path) and $s (its SHA-256).
+with_ref() {
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" "$1"
+}
+
+no_key_anywhere() {
+	! grep -qF "$KEY" <<<"$output$stderr"
+}
+
+# --- the local renderer -----------------------------------------------------
+
+@test "local: deterministic PNG from prompt, seed and size; no network" {
+	in='{"request":{"prompt":"a quiet harbour","seed":7,"size":"64x32"}}'
+	run_with "$in" imgp-gen --api local
+	assert_success
+	first=$(img .data)
+	assert_equal "$(img .provider)" local
+	assert_equal "$(img .mime)" image/png
+	assert_equal "$(img .fallback)" null
+	run_with "$in" imgp-gen --api local
+	assert_equal "$(img .data)" "$first"
+	printf '%s' "$first" | base64 -d >"$BATS_TEST_TMPDIR/a.png"
+	run file "$BATS_TEST_TMPDIR/a.png"
+	assert_output --partial "64 x 32"
+	run_with '{"request":{"prompt":"a quiet harbour","seed":8,"size":"64x32"}}' imgp-gen --api local
+	[ "$(img .data)" != "$first" ]
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+}
+
+@test "local: default size 672x288, needs no key" {
+	unset IMGP_API_KEY
+	export IMGP_API=local
+	run_with '{"request":{"prompt":"p","seed":1}}' imgp-gen
+	assert_success
+	printf '%s' "$(img .data)" | base64 -d >"$BATS_TEST_TMPDIR/a.png"
+	run file "$BATS_TEST_TMPDIR/a.png"
+	assert_output --partial "672 x 288"
+}
+
+# --- pass-through -----------------------------------------------------------
+
+@test "error records, bad_json, records with image pass through; members byte-exact" {
+	in=$'{"error":{"stage":"enrich","code":"x"},"n":1.10}\nnot json\n{"image":{"data":"AA=="},"big":12345678901234567890}\n\n{"z":1,"request":{"prompt":"p","seed":1},"big":12345678901234567890,"f":1.10,"s":"é\\u00e9"}'
+	gen "$in" --api local
+	assert_failure 1
+	assert_equal "${#lines[@]}" 4
+	assert_equal "${lines[0]}" '{"error":{"stage":"enrich","code":"x"},"n":1.10}'
+	assert_equal "$(line_jq 2 .error.code)" bad_json
+	assert_equal "${lines[2]}" '{"image":{"data":"AA=="},"big":12345678901234567890}'
+	assert_regex "${lines[3]}" '^\{"z":1,"request":\{"prompt":"p","seed":1\},"big":12345678901234567890,"f":1.10,"s":"é\\u00e9","image":\{'
+}
+
+@test "a record without request or prompt is a field error, the rest go on" {
+	gen $'{"a":1}\n{"request":{"seed":1}}\n{"request":{"prompt":"p"}}' --api local
+	assert_failure 1
+	assert_equal "$(err .code 1)" missing_field
+	assert_equal "$(err .field 2)" request.prompt
+	assert_equal "$(line_jq 3 .image.provider)" local
+}
+
+# --- OpenRouter -------------------------------------------------------------
+
+@test "openrouter: request sent, image decoded, text and usage kept as written" {
+	in=$(with_ref '{request:{prompt:"or basic",seed:42,aspect_ratio:"21:9",image_size:"1K",references:[{path:$p,sha256:$s,role:"style"}]}}')
+	gen "$in"
+	assert_success
+	assert_equal "$(img .provider)" openrouter
+	assert_equal "$(img .model)" google/gemini-2.5-flash-image
+	assert_equal "$(img .text)" "Here is your image."
+	assert_equal "$(img .attempts)" "$(img .attempts)"
+	assert_equal "$(img '.attempts|length')" 1
+	assert_regex "$output" '"usage":\{"prompt_tokens": 10, "completion_tokens": 1290, "total_tokens": 1300, "cost": 0.039\}'
+	printf '%s' "$(img .data)" | base64 -d | cmp - <(printf '%s' "$(img .data)" | base64 -d)
+	assert_equal "$(img .bytes)" "$(printf '%s' "$(img .data)" | base64 -d | wc -c)"
+	run mock_jq '[.path, .headers.authorization, .headers["content-type"], .body.model, .body.modalities, .body.image_config, .body.seed, (.body.messages[0].content|map(.type)), (.body.messages[0].content[1].image_url.url|startswith("data:image/png;base64,"))]'
+	assert_output '["/v1/chat/completions","Bearer '"$KEY"'","application/json","google/gemini-2.5-flash-image",["image","text"],{"aspect_ratio":"21:9","image_size":"1K"},42,["text","image_url"],true]'
+}
+
+@test "openrouter: the reference data URL carries the file's bytes" {
+	in=$(with_ref '{request:{prompt:"or ref bytes",references:[{path:$p,sha256:$s}]}}')
+	gen "$in"
+	assert_success
+	jq -r '.body.messages[0].content[1].image_url.url' "$MOCK_LOG" | sed 's/^data:image\/png;base64,//' | base64 -d | cmp - "$REF"
+}
+
+@test "reference: a SHA-256 mismatch or an unreadable file is an error record" {
+	printf 'x' >"$REF"
+	in=$(jq -cn --arg p "$REF" '{request:{prompt:"p",references:[{path:$p,sha256:"00"}]}},{request:{prompt:"q",references:[{path:"/nonexistent.png",sha256:"00"}]}}')
+	gen "$in"
+	assert_failure 1
+	assert_equal "$(err .code 1)" reference
+	assert_equal "$(err .code 2)" reference
+	assert_regex "$(err .message 2)" "nonexistent.png: No such file"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+}
+
+@test "model: request.model wins over --model, which wins over IMGP_MODEL" {
+	in=$'{"request":{"prompt":"m1","model":"rec/model"}}\n{"request":{"prompt":"m2"}}'
+	gen "$in" --model cli/model
+	assert_success
+	assert_equal "$(img .model 1)" rec/model
+	assert_equal "$(img .model 2)" cli/model
+	IMGP_MODEL=env/model gen '{"request":{"prompt":"m3"}}'
+	assert_equal "$(img .model)" env/model
+}
+
+@test "openrouter: --referer and --title send the attribution headers" {
+	gen "$(req attribution)" --referer https://example.org/game --title "The Game"
+	assert_success
+	run mock_jq '[.headers["http-referer"], .headers["x-title"]]'
+	assert_output '["https://example.org/game","The Game"]'
+}
+
+@test "modalities: an image-only model's 404 is retried once with the other set" {
+	gen "$(req '[mock only-image] flux')"
+	assert_success
+	assert_equal "$(img .fallback)" null
+	assert_equal "$(img '.attempts|map(.status)')" "$(jq -n '[404,200]')"
+	run mock_jq '.body.modalities'
+	assert_output $'["image","text"]\n["image"]'
+}
+
+@test "modalities: --modalities image asks for images only" {
+	gen "$(req '[mock only-image] flux2')" --modalities image
+	assert_success
+	assert_equal "$(img '.attempts|length')" 1
+}
+
+@test "image URL: downloaded without the Authorization header, redirect followed" {
+	gen "$(req '[mock reply=url] u1')"$'\n'"$(req '[mock reply=redirect] u2')"
+	assert_success
+	assert_equal "$(img .mime 1)" image/png
+	assert_equal "$(img .mime 2)" image/png
+	assert_equal "$(img .text 1)" "Here is your image."
+	run mock_jq 'select(.method=="GET") | [.path[0:5], .headers.authorization]'
+	assert_line '["/img/",null]'
+	assert_line '["/redi",null]'
+	refute_output --partial Bearer
+}
+
+@test "other answer shapes: data[0].b64_json and images[0].b64_json" {
+	gen "$(req '[mock reply=b64] b1')"$'\n'"$(req '[mock reply=images-b64] b2')"
+	assert_success
+	assert_equal "$(img .mime 1)" image/png
+	assert_equal "$(img .mime 2)" image/png
+}
+
+@test "mime is what the bytes are: a JPEG declared PNG is image/jpeg" {
+	gen "$(req '[mock reply=jpeg] j')"
+	assert_success
+	assert_equal "$(img .mime)" image/jpeg
+}
+
+# --- 1. transient failures --------------------------------------------------
+
+@test "retry: 500 twice then success; fallback null, three attempts" {
+	gen "$(req '[mock status=500 times=2] r1')"
+	assert_success
+	assert_equal "$(img '.attempts|map(.status)')" "$(jq -n '[500,500,200]')"
+	assert_equal "$(img .fallback)" null
+}
+
+@test "retry: 408, 429, 502, 503, 504 are retried; the idempotency key stays" {
+	for s in 408 429 502 503 504; do
+		gen "$(req "[mock status=$s times=1] r$s")"
+		assert_success
+		assert_equal "$(img '.attempts|length')" 2
+	done
+	run mock_jq 'select(.body.messages[0].content[0].text=="[mock status=503 times=1] r503") | .headers["idempotency-key"]'
+	assert_equal "${#lines[@]}" 2
+	assert_equal "${lines[0]}" "${lines[1]}"
+	assert_regex "${lines[0]}" '^"imgp-[0-9a-f]{32}"$'
+}
+
+@test "retry: --retries exhausted is an error record keeping request, retryable" {
+	gen "$(req '[mock status=503] r-all')" --retries 2
+	assert_failure 1
+	assert_equal "$(err .code)" http_status
+	assert_equal "$(err .status)" 503
+	assert_equal "$(err .retryable)" true
+	assert_equal "$(err '.attempts|length')" 3
+	assert_equal "$(line_jq 1 .request.prompt)" '[mock status=503] r-all'
+	assert_regex "$(err .message)" "Service unavailable"
+}
+
+@test "retry: Retry-After in seconds is honoured" {
+	gen "$(req '[mock status=429 retry-after=1 times=1] ra')"
+	assert_success
+	[ "$(img '.attempts[0].wait_ms')" -ge 1000 ]
+}
+
+@test "retry: Retry-After as an HTTP date is honoured" {
+	gen "$(req '[mock status=503 retry-after=date+2 times=1] rd')"
+	assert_success
+	[ "$(img '.attempts[0].wait_ms')" -ge 1000 ]
+}
+
+@test "a 200 whose body is an error is the failure its code says" {
+	gen "$(req '[mock reply=error200 code=429 times=1] e200')"
+	assert_success
+	assert_equal "$(img '.attempts[0].status')" 429
+	gen "$(req '[mock reply=error200 code=402] e402')" --fallback-model other/m
+	assert_failure 1
+	assert_equal "$(err .status)" 402
+	assert_equal "$(err '.attempts|length')" 1
+}
+
+@test "timeout: --timeout per attempt is code timeout" {
+	gen "$(req '[mock delay=3000] slow')" --timeout 0.5 --retries 1
+	assert_failure 1
+	assert_equal "$(err .code)" timeout
+	assert_equal "$(err .retryable)" true
+	assert_equal "$(err '.attempts|length')" 2
+}
+
+@test "stall: an answer that drips is cut by --stall-timeout" {
+	gen "$(req '[mock reply=drip] drip')" --stall-timeout 1 --retries 0
+	assert_failure 1
+	assert_equal "$(err .code)" timeout
+}
+
+@test "network: a refused connection and a reset are code network" {
+	run_with "$(req n1)" imgp-gen --base-url http://127.0.0.1:9/v1 --retry-delay 0.01 --retries 1
+	assert_failure 1
+	assert_equal "$(err .code)" network
+	assert_equal "$(err '.attempts|length')" 2
+	gen "$(req '[mock reply=reset] n2')" --retries 0
+	assert_failure 1
+	assert_equal "$(err .code)" network
+}
+
+# --- 2. relaxed -------------------------------------------------------------
+
+@test "relaxed: a 400 is retried once with text only, no image_config, no seed" {
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	in=$(jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" '{request:{prompt:"[mock strict=400] relax",seed:3,aspect_ratio:"16:9",references:[{path:$p,sha256:$s}]}}')
+	gen "$in"
+	assert_success
+	assert_equal "$(img .fallback)" relaxed
+	assert_equal "$(img '.attempts[1].relaxed')" true
+	run mock_jq '[.status, (.body|keys), (.body.messages[0].content|length)]'
+	assert_line --index 0 '[400,["image_config","messages","modalities","model","seed"],2]'
+	assert_line --index 1 '[200,["messages","modalities","model"],1]'
+}
+
+@test "relaxed: 422, a 200 without an image and a truncated body relax too" {
+	gen "$(req '[mock status=422 times=1] x422')"$'\n'"$(req '[mock reply=text times=1] xtext')"$'\n'"$(req '[mock reply=truncated times=1] xtrunc')"
+	assert_success
+	for i in 1 2 3; do
+		assert_equal "$(img .fallback $i)" relaxed
+	done
+	assert_equal "$(img '.attempts[0].code' 2)" no_image
+	assert_equal "$(img '.attempts[0].code' 3)" bad_response
+}
+
+@test "relaxed: when the relaxed request fails too, the error says no_image" {
+	gen "$(req '[mock reply=text] never')"
+	assert_failure 1
+	assert_equal "$(err .code)" no_image
+	assert_equal "$(err '.attempts|length')" 2
+}
+
+# --- 3. fallback models -----------------------------------------------------
+
+@test "fallback models are tried in order; fallback model" {
+	gen "$(req '[mock fail-model=a/one,b/two] fb')" -m a/one --fallback-model b/two --fallback-model c/three
+	assert_success
+	assert_equal "$(img .fallback)" model
+	assert_equal "$(img .model)" c/three
+	run mock_jq '.body.model'
+	assert_output $'"a/one"\n"a/one"\n"b/two"\n"b/two"\n"c/three"'
+}
+
+@test "401 and 402 are not retried and skip the fallback models" {
+	for s in 401 402; do
+		: >"$MOCK_LOG"
+		gen "$(req "[mock status=$s] f$s")" --fallback-model b/two
+		assert_failure 1
+		assert_equal "$(err .status)" $s
+		assert_equal "$(err .retryable)" false
+		assert_equal "$(wc -l <"$MOCK_LOG")" 1
+	done
+}
+
+@test "refused: a 403 moderation flag goes to the next model" {
+	gen "$(req '[mock reply=refused403 times=1] mod')" --fallback-model b/two
+	assert_success
+	assert_equal "$(img .fallback)" model
+	assert_equal "$(img '.attempts[0].code')" refused
+	gen "$(req '[mock reply=refused403] mod2')"
+	assert_failure 1
+	assert_equal "$(err .code)" refused
+}
+
+@test "refused: a content_filter finish is refused" {
+	gen "$(req '[mock reply=filter] cf')"
+	assert_failure 1
+	assert_equal "$(err .code)" refused
+	assert_equal "$(err '.attempts|length')" 1
+}
+
+@test "not_an_image and too_large are refused" {
+	gen "$(req '[mock reply=notimage] ni')"
+	assert_failure 1
+	assert_equal "$(err .code)" not_an_image
+	gen "$(req '[mock reply=huge size=2000000] big')" --max-bytes 100000
+	assert_failure 1
+	assert_equal "$(err .code)" too_large
+}
+
+@test "API calls do not follow redirects" {
+	gen "$(req '[mock status=302] moved')"
+	assert_failure 1
+	assert_equal "$(err .status)" 302
+	assert_equal "$(wc -l <"$MOCK_LOG")" 1
+}
+
+# --- 4. --on-failure --------------------------------------------------------
+
+@test "--on-failure placeholder renders locally and exits 0" {
+	gen "$(req '[mock status=400] ph')" --on-failure placeholder
+	assert_success
+	assert_equal "$(img .fallback)" placeholder
+	assert_equal "$(img .provider)" local
+	assert_equal "$(img .mime)" image/png
+	assert_equal "$(img '.attempts|length')" 2
+}
+
+@test "--on-failure previous reuses the session's latest stored image" {
+	mkdir -p "$STORE/sessions" "$STORE/ab"
+	printf '%s' "$(imgp-gen --api local <<<'{"request":{"prompt":"old","seed":1,"size":"8x8"}}' | jq -r .image.data)" | base64 -d >"$STORE/ab/old.png"
+	echo '{"turn":0,"sha256":"ab","path":"ab/old.png"}' >"$STORE/sessions/s.ndjson"
+	gen "$(req '[mock status=400] pv')" --on-failure previous -s "$STORE"
+	assert_success
+	assert_equal "$(img .fallback)" previous
+	printf '%s' "$(img .data)" | base64 -d | cmp - "$STORE/ab/old.png"
+	IMGP_STORE="$BATS_TEST_TMPDIR/empty" gen "$(req '[mock status=400] pv2')" --on-failure previous
+	assert_failure 1
+	assert_regex "$(err .message)" "no earlier image of s"
+}
+
+# --- OpenAI -----------------------------------------------------------------
+
+@test "openai: images/generations with size and quality, base64 answer" {
+	gen '{"request":{"prompt":"oa","size":"1024x1024","quality":"high","seed":3}}' --api openai -m gpt-image-1
+	assert_success
+	assert_equal "$(img .provider)" openai
+	run mock_jq '[.path, .body]'
+	assert_output '["/v1/images/generations",{"model":"gpt-image-1","prompt":"oa","n":1,"size":"1024x1024","quality":"high"}]'
+}
+
+@test "openai: references go to images/edits as multipart; relaxed falls back to generations" {
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	in=$(jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" '{request:{prompt:"oe",references:[{path:$p,sha256:$s}]}},{request:{prompt:"[mock strict=400] oe2",references:[{path:$p,sha256:$s}]}}')
+	gen "$in" --api openai -m gpt-image-1
+	assert_success
+	assert_equal "$(img .fallback 2)" relaxed
+	run mock_jq '[.path, (.body|if type=="array" then map(.name) else keys end)]'
+	assert_line '["/v1/images/edits",["model","prompt","n","image[]"]]'
+	assert_line '["/v1/images/generations",["model","n","prompt"]]'
+	run mock_jq 'select(.path=="/v1/images/edits") | .body[3].bytes'
+	assert_line "$(wc -c <"$REF")"
+}
+
+# --- secrets and setup ------------------------------------------------------
+
+@test "missing key: exit 2 before any record is read" {
+	unset IMGP_API_KEY
+	gen "$(req nokey)"
+	assert_failure 2
+	assert_output ""
+	assert_regex "$stderr" "^imgp-gen: no API key"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+}
+
+@test "the key never appears in stdout or stderr, even when the provider echoes it" {
+	unset IMGP_API_KEY
+	printf '%s\n' "$KEY" >"$BATS_TEST_TMPDIR/key"
+	chmod 600 "$BATS_TEST_TMPDIR/key"
+	# The prompt makes the mock echo the key; only `request` may hold it.
+	gen "$(req "[mock status=400 message=\"bad key $KEY\"] echo")" --api-key-file "$BATS_TEST_TMPDIR/key" --progress
+	assert_failure 1
+	assert_regex "$(err .message)" "bad key \[redacted\]"
+	output=$(jq -c 'del(.request)' <<<"$output")
+	no_key_anywhere
+	gen "$(req 'k2')" --api-key-file "$BATS_TEST_TMPDIR/key" --dry-run
+	no_key_anywhere
+	run mock_jq '.headers.authorization'
+	assert_line --index 0 "\"Bearer $KEY\""
+}
+
+@test "OPENROUTER_API_KEY is the fallback key" {
+	unset IMGP_API_KEY
+	OPENROUTER_API_KEY=other-key gen "$(req orkey)"
+	assert_success
+	assert_equal "$(mock_jq .headers.authorization)" '"Bearer other-key"'
+}
+
+@test "--dry-run prints the request, key redacted, data abbreviated, sends nothing" {
+	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
+	in=$(jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" '{request:{prompt:"dry",seed:5,references:[{path:$p,sha256:$s}]}}')
+	gen "$in" --dry-run --referer https://x.org
+	assert_success
+	assert_equal "$(line_jq 1 .dry_run.method)" POST
+	assert_equal "$(line_jq 1 .dry_run.url)" "$MOCK_URL/chat/completions"
+	assert_equal "$(line_jq 1 '.dry_run.headers[0]')" "Authorization: Bearer [redacted]"
+	assert_equal "$(line_jq 1 '.dry_run.headers[3]')" "HTTP-Referer: https://x.org"
+	assert_equal "$(line_jq 1 '.dry_run.body.messages[0].content[1].image_url.url')" "data:image/png;base64,[$(wc -c <"$REF") bytes]"
+	assert_equal "$(line_jq 1 .dry_run.body.seed)" 5
+	assert_equal "$(line_jq 1 .image)" null
+	no_key_anywhere
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+}
+
+@test "usage: -h prints the synopsis, a bad value is exit 2" {
+	run imgp-gen -h
+	assert_success
+	assert_output --regexp '^usage: imgp-gen \[-hnV\]'
+	run imgp-gen --on-failure maybe
+	assert_failure 2
+	run imgp-gen --api nope
+	assert_failure 2
+	run imgp-gen -j 0
+	assert_failure 2
+}
+
+# --- concurrency ------------------------------------------------------------
+
+@test "-j 8 with uneven latencies keeps input order" {
+	in=$(for i in $(seq 1 24); do req "[mock delay=$(( (24 - i) % 7 * 60 ))] order $i"; done)
+	gen "$in" -j 8
+	assert_success
+	assert_equal "${#lines[@]}" 24
+	for i in $(seq 1 24); do
+		assert_equal "$(line_jq "$i" .request.prompt)" "[mock delay=$(( (24 - i) % 7 * 60 ))] order $i"
+		assert_equal "$(line_jq "$i" .image.mime)" image/png
+	done
+	# they really were in flight together
+	run mock_jq '.t'
+	first=$(head -1 <<<"$output") last=$(tail -1 <<<"$output")
+	awk -v a="$first" -v b="$last" 'BEGIN { exit !(b - a < 2.0) }'
+}
+
+@test "pass-through records wait only for the records before them" {
+	in=$(req '[mock delay=300] slow one')$'\n{"error":{"code":"x"}}\n'$(req 'fast two')
+	gen "$in" -j 1
+	assert_success
+	assert_equal "$(line_jq 2 .error.code)" x
+	assert_equal "$(line_jq 3 .image.mime)" image/png
+}
+
+@test "a slow reader: -j bounds how far input is read ahead" {
+	in=$(for i in $(seq 1 40); do req "[mock delay=200] ahead $i"; done)
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	# Nobody reads the output until 1 s has passed: imgp-gen must stop
+	# starting requests once its window is full.
+	(imgp-gen --base-url "$MOCK_URL" -j 2 <<<"$in" >"$BATS_TEST_TMPDIR/fifo" &)
+	sleep 1.5
+	sent=$(wc -l <"$MOCK_LOG")
+	cat "$BATS_TEST_TMPDIR/fifo" >/dev/null
+	[ "$sent" -le 12 ]
+}
+
+@test "downstream gone: stop reading and stop starting paid requests" {
+	in=$(for i in $(seq 1 30); do req "[mock delay=100] gone $i"; done)
+	run bash -c 'imgp-gen --base-url "$1" -j 2 <<<"$2" | head -n 1' _ "$MOCK_URL" "$in"
+	assert_success
+	sleep 0.3
+	[ "$(wc -l <"$MOCK_LOG")" -lt 12 ]
+}
+
+@test "progress: a line on stderr with --progress, nothing when not a TTY" {
+	gen "$(req prog)" --progress
+	assert_success
+	assert_regex "$stderr" "imgp-gen: 1 done, 0 in flight, 0 retried, 0 failed, cost 0.0390"
+	gen "$(req prog2)"
+	assert_equal "$stderr" ""
+}

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# The four stages together, as a user meets them: the example stream end
+# to end, a stage failing in the middle, recovery by re-running the error
+# lines, the demo, the Node.js example, and imgp(7)'s EXAMPLES.
+
+load helper
+
+setup() {
+	STORE="$BATS_TEST_TMPDIR/store"
+	cd "$ROOT"
+}
+
+teardown() {
+	mock_stop
+}
+
+# The turns of an output stream, in order, as one line.
+turns() {
+	jq -r '.turn' "$1" | tr '\n' ' '
+}
+
+@test "the example stream end to end, offline: every turn stored, in order, with a URL" {
+	imgp-enrich -p examples/lighthouse.json -s "$STORE" examples/judge.ndjson |
+		imgp-gen --api local -j 4 -s "$STORE" |
+		imgp-store -s "$STORE" |
+		imgp-url --base https://img.example/assets/ >"$BATS_TEST_TMPDIR/out"
+	assert_equal "$(turns "$BATS_TEST_TMPDIR/out")" "0 1 2 3 4 5 6 7 8 9 "
+	assert_equal "$(jq -r 'select(.url and .asset and .request and (.image.data | not)) | .turn' "$BATS_TEST_TMPDIR/out" | wc -l)" 10
+	assert_equal "$(jq -r .asset.sha256 "$BATS_TEST_TMPDIR/out" | sort -u | wc -l)" 10
+	run imgp-store -s "$STORE" --check
+	assert_success
+	assert_equal "$(wc -l <"$STORE/sessions/lantern-coast-1.ndjson")" 10
+	# the judge's own members went through all four stages untouched
+	assert_equal "$(jq -c .judge "$BATS_TEST_TMPDIR/out" | head -n 1)" '{"model":"judge-1","score":0.82}'
+	grep -q '"turn_id":12345678901234567890' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "a provider failing in the middle: every line once, in order; re-running the error lines completes the set" {
+	mock_start
+	# turns 2 and 5 fail twice (one try and one retry), then succeed
+	jq -c 'if .turn == 2 or .turn == 5 then .image_prompt += " [mock status=500 times=2]" else . end' \
+		examples/judge.ndjson >"$BATS_TEST_TMPDIR/judge"
+	run bash -c "imgp-enrich -p examples/lighthouse.json -s '$STORE' '$BATS_TEST_TMPDIR/judge' |
+		IMGP_API_KEY=k imgp-gen --base-url '$MOCK_URL' --retries 1 --retry-delay 0.01 -j 8 -s '$STORE' |
+		imgp-store -s '$STORE' | imgp-url >'$BATS_TEST_TMPDIR/first'"
+	assert_equal "$(turns "$BATS_TEST_TMPDIR/first")" "0 1 2 3 4 5 6 7 8 9 "
+	assert_equal "$(jq -r 'select(.error) | "\(.turn):\(.error.stage):\(.error.code)"' "$BATS_TEST_TMPDIR/first" | tr '\n' ' ')" \
+		"2:gen:http_status 5:gen:http_status "
+	jq -c 'select(.error.stage == "gen") | del(.error)' "$BATS_TEST_TMPDIR/first" |
+		IMGP_API_KEY=k imgp-gen --base-url "$MOCK_URL" --retries 1 --retry-delay 0.01 -s "$STORE" |
+		imgp-store -s "$STORE" | imgp-url >"$BATS_TEST_TMPDIR/second"
+	assert_equal "$(jq -r 'select(.url) | .turn' "$BATS_TEST_TMPDIR/first" "$BATS_TEST_TMPDIR/second" | sort -n | tr '\n' ' ')" \
+		"0 1 2 3 4 5 6 7 8 9 "
+}
+
+@test "a store failing in the middle keeps the images; re-running imgp-store on the error lines completes the set" {
+	touch "$BATS_TEST_TMPDIR/not-a-dir"
+	imgp-enrich -p examples/lighthouse.json examples/judge.ndjson |
+		imgp-gen --api local |
+		imgp-store -s "$BATS_TEST_TMPDIR/not-a-dir/store" |
+		imgp-url >"$BATS_TEST_TMPDIR/first" || true
+	assert_equal "$(turns "$BATS_TEST_TMPDIR/first")" "0 1 2 3 4 5 6 7 8 9 "
+	assert_equal "$(jq -r 'select(.error.stage == "store" and .error.code == "io" and (.image.data | length) > 0) | .turn' "$BATS_TEST_TMPDIR/first" | wc -l)" 10
+	jq -c 'select(.error.stage == "store") | del(.error)' "$BATS_TEST_TMPDIR/first" |
+		imgp-store -s "$STORE" | imgp-url >"$BATS_TEST_TMPDIR/second"
+	assert_equal "$(turns "$BATS_TEST_TMPDIR/second")" "0 1 2 3 4 5 6 7 8 9 "
+	assert_equal "$(jq -r 'select(.url) | .turn' "$BATS_TEST_TMPDIR/second" | wc -l)" 10
+}
+
+@test "make demo: ten distinct frames, a contact sheet, and the same images and URLs when run again" {
+	run make -s demo
+	assert_success
+	assert_line --partial "contact sheet: file://$ROOT/demo/index.html"
+	assert_equal "$(jq -r .url demo/turns.ndjson | wc -l)" 10
+	assert_equal "$(jq -r .asset.sha256 demo/turns.ndjson | sort -u | wc -l)" 10
+	assert_equal "$(grep -c '<img ' demo/index.html)" 10
+	jq -r .url demo/turns.ndjson | sed 's|^file://||' | xargs -d '\n' file -b | grep -c 'PNG image data, 672 x 288' | grep -qx 10
+	cp demo/turns.ndjson "$BATS_TEST_TMPDIR/first"
+	run make -s demo
+	assert_success
+	assert_equal "$(jq -c '[.url, .asset.sha256]' demo/turns.ndjson)" "$(jq -c '[.url, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
+}
+
+@test "the Node.js example renders one turn and throws error records" {
+	command -v node >/dev/null || skip "node is not installed"
+	IMGP_STORE="$STORE" run node examples/node/turn.js node-s 0 "A harbor at dawn" --api local
+	assert_success
+	assert_output --regexp '^/assets/[0-9a-f]{2}/[0-9a-f]{64}\.png$'
+	assert_file_exists "$STORE/${output#/assets/}"
+	IMGP_STORE="$STORE" run node examples/node/turn.js ../bad 0 "x" --api local
+	assert_failure 1
+	assert_output --partial "imgp-enrich: invalid_field"
+}
+
+@test "the EXAMPLES of imgp(7) run as printed" {
+	cd "$BATS_TEST_TMPDIR"
+	ln -s "$ROOT/examples" examples
+	run bash -c "set -e -o pipefail; $(man_examples imgp.7 | sed -n '1,4p')"
+	assert_success
+	assert_equal "${#lines[@]}" 10
+	assert_line --index 0 --regexp '"url":"https://cdn\.example\.com/assets/[0-9a-f]{2}/'
+}
