@@ -454,7 +454,7 @@ no_key_anywhere() {
 @test "usage: -h prints the synopsis, a bad value is exit 2" {
 	run imgp-gen -h
 	assert_success
-	assert_output --regexp '^usage: imgp-gen \[-hnV\]'
+	assert_output --regexp '^usage: imgp-gen \[-hnVv\]'
 	run imgp-gen --on-failure maybe
 	assert_failure 2
 	run imgp-gen --api nope
