@@ -537,6 +537,13 @@ sent() {
 	assert_regex "$(img .request_key)" '^[0-9a-f]{64}$'
 }
 
+@test "request_key: the SHA-256 of the canonical form imgp-gen(1) shows" {
+	gen '{"request":{"prompt":"a harbour","seed":7}}' --dry-run
+	assert_success
+	form=$(mandoc -Tascii "$ROOT/man/imgp-gen.1" | col -bx | sed -n '/^ *imgp-request\/1$/,/^ *seed:1:7$/s/^ *//p')
+	assert_equal "$(line_jq 1 .dry_run.request_key)" "$(printf '%s\n' "$form" | sha256sum | cut -c1-64)"
+}
+
 @test "cache: the second run answers from the store and sends nothing" {
 	gen "$(req 'cache once')" --cache -s "$STORE"
 	assert_success
