@@ -45,17 +45,35 @@ cli_uint(const char *option, const char *arg, unsigned long long min,
 	return v;
 }
 
+/* Whether `arg` is a whole decimal number, starting with a digit; *v. */
+static int
+decimal(const char *arg, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(arg, &end);
+	return *arg >= '0' && *arg <= '9' && *end == '\0' && errno != ERANGE;
+}
+
 double
 cli_seconds(const char *option, const char *arg)
 {
 	double v;
-	char *end;
 
-	errno = 0;
-	v = strtod(arg, &end);
-	if (*arg < '0' || *arg > '9' || *end != '\0' || errno == ERANGE ||
-	    !(v > 0) || v > 86400 * 365)
+	if (!decimal(arg, &v) || !(v > 0) || v > 86400 * 365)
 		diag_errx(2, "%s: '%s' is not a positive number of seconds",
+		    option, arg);
+	return v;
+}
+
+double
+cli_amount(const char *option, const char *arg)
+{
+	double v;
+
+	if (!decimal(arg, &v) || !(v >= 0) || v > 1e12)
+		diag_errx(2, "%s: '%s' is not an amount (a number from 0)",
 		    option, arg);
 	return v;
 }

@@ -30,6 +30,9 @@ unsigned long long cli_uint(const char *option, const char *arg,
 /* A positive decimal number (e.g. seconds "1.5"), or exit 2. */
 double cli_seconds(const char *option, const char *arg);
 
+/* An amount of money (a budget): a decimal number from 0, or exit 2. */
+double cli_amount(const char *option, const char *arg);
+
 /* A duration: whole seconds, or a number with a unit s, m, h, d or w
  * ("3600", "90m", "7d"), from 1 second to 100 years; else exit 2. */
 unsigned long long cli_duration(const char *option, const char *arg);

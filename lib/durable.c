@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,4 +108,62 @@ durable_write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* A new temporary file in dfd, its name in `tmp`, opened and locked. */
+static int
+open_temp(int dfd, const char *prefix, struct buf *tmp)
+{
+	static unsigned long serial;
+	int fd;
+
+	do {
+		buf_reset(tmp);
+		buf_printf(tmp, "%s%ld-%lu", prefix, (long)getpid(), serial++);
+		fd = openat(dfd, tmp->data,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	} while (fd < 0 && errno == EEXIST);
+	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+		int saved = errno;
+
+		close(fd);
+		unlinkat(dfd, tmp->data, 0);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+durable_put(const char *dir, const char *name, const char *tmp_prefix,
+    const void *data, size_t len, struct buf *failed)
+{
+	struct buf tmp = BUF_INIT;
+	int dfd, fd = -1, status = -1, saved;
+
+	if ((dfd = durable_open_dir(dir, 1, failed)) < 0)
+		return -1;
+	if ((fd = open_temp(dfd, tmp_prefix, &tmp)) < 0 ||
+	    durable_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		buf_printf(failed, "write %s/%s", dir, tmp.len ? tmp.data :
+		    tmp_prefix);
+		goto done;
+	}
+	if (renameat(dfd, tmp.data, dfd, name) < 0) {
+		buf_printf(failed, "rename %s/%s to %s", dir, tmp.data, name);
+		goto done;
+	}
+	buf_reset(&tmp);
+	if ((status = fsync(dfd)) < 0)
+		buf_printf(failed, "fsync directory %s", dir);
+done:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (tmp.len)
+		unlinkat(dfd, tmp.data, 0);
+	close(dfd);
+	buf_free(&tmp);
+	errno = saved;
+	return status;
 }

@@ -4,7 +4,7 @@
  * fsync(2) of a file does not persist its name: the directory holding a
  * new entry (a new directory, a renamed object, a new journal) has to be
  * fsync'd as well (DESIGN §7).  These helpers do that in one place, for
- * imgp-store's objects and its journals.
+ * imgp-store's objects and its journals and imgp-gen's request cache.
  */
 #ifndef IMGP_DURABLE_H
 #define IMGP_DURABLE_H
@@ -29,5 +29,16 @@ int durable_open_dir(const char *path, int sync, struct buf *failed);
 /* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
  * -1 with errno set (some bytes may have been written). */
 int durable_write_all(int fd, const void *data, size_t len);
+
+/*
+ * Put data[0..len) under `name` in the directory `dir` (made if missing),
+ * so that the name only ever holds whole bytes: a temporary file named
+ * `tmp_prefix`… in that directory, locked while it is written (imgp-store
+ * --check --repair leaves a locked one alone), fsync'd, renamed over
+ * `name`, then the directory fsync'd.  0, or -1 with errno set and
+ * `failed` saying what failed.
+ */
+int durable_put(const char *dir, const char *name, const char *tmp_prefix,
+    const void *data, size_t len, struct buf *failed);
 
 #endif

@@ -115,13 +115,33 @@ progress(const struct gen *g, int last)
 	shown = now;
 	fprintf(stderr, "\r%s: %lu done, %u in flight, %lu retried, "
 	    "%lu failed, cost %.4f\033[K%s", diag_progname(), g->done,
-	    g->active, g->retried, g->failed, g->cost, last ? "\n" : "");
+	    g->active, g->retried, g->failed, g->budget.spent,
+	    last ? "\n" : "");
+}
+
+/* The run's totals, for -v: the reported spend, and how many answers
+ * reported none (their cost is not guessed). */
+static void
+summary(const struct gen *g)
+{
+	struct buf line = BUF_INIT;
+
+	if (!g->cfg->verbose)
+		return;
+	buf_printf(&line, "%s: %lu image%s, %lu cached, %lu failed, cost %.4f",
+	    diag_progname(), g->images, g->images == 1 ? "" : "s", g->cached,
+	    g->failed, g->budget.spent);
+	if (g->budget.unknown)
+		buf_printf(&line, " (%lu unknown)", g->budget.unknown);
+	fprintf(stderr, "%s\n", line.data);
+	buf_free(&line);
 }
 
 int
 gen_run(struct gen_config *cfg, char *const *operands, int n)
 {
-	struct gen g = { .cfg = cfg };
+	struct gen g = { .cfg = cfg, .budget = { .limit = cfg->budget,
+	    .session_limit = cfg->session_budget, .store = cfg->store } };
 	struct window w = { .cap = (size_t)cfg->jobs * GEN_WINDOW_PER_JOB };
 	struct input *in = input_open(operands, n);
 	int ended = 0, status = 0, nonblock = -1, stdin_flags;
@@ -154,12 +174,14 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 			genjob_transfer_done(&g, x, res);
 	}
 	progress(&g, 1);
+	summary(&g);
 	while (w.count > 0) {
 		genjob_free(&g, at(&w, 0));
 		w.head = (w.head + 1) % w.cap;
 		w.count--;
 	}
 	free(w.jobs);
+	budget_free(&g.budget);
 	http_multi_free(g.multi);
 	if (stdin_flags >= 0)
 		fcntl(STDIN_FILENO, F_SETFL, stdin_flags);

@@ -26,6 +26,12 @@
  *     and 402 skip the models;
  *  4. then `on_failure`: an error record, the session's previous image
  *     from the store, or a placeholder from the local renderer.
+ *
+ * With `cache`, a request whose key is in the store's request cache
+ * (reqcache.h) is answered from it with no call; every image an API or the
+ * renderer made for its request (not a previous or placeholder fallback)
+ * is recorded there.  Before each paid call the budgets are checked
+ * (budget.h): a record that may not spend becomes a budget_exceeded error.
  */
 #ifndef IMGP_GEN_H
 #define IMGP_GEN_H
@@ -55,10 +61,13 @@ struct gen_config {
 	double retry_delay;		/* backoff base, seconds */
 	struct http_limits limits;
 	enum gen_on_failure on_failure;
-	const char *store;		/* for --on-failure previous */
+	const char *store;		/* --on-failure previous, --cache */
 	unsigned jobs;
 	int progress;			/* 1 on, 0 off */
+	int verbose;			/* the run's summary at the end */
 	int dry_run;
+	int cache;			/* answer known requests from the store */
+	double budget, session_budget;	/* BUDGET_NONE or an amount */
 };
 
 /* Run the stage over operands[0..n) and close standard output; the exit

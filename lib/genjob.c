@@ -13,6 +13,7 @@
 #include "jqx.h"
 #include "json.h"
 #include "render.h"
+#include "reqcache.h"
 
 #define MAX_SEED 9007199254740991.0	/* 2^53-1: exact in a double */
 #define BACKOFF_MAX_MS 60000.0
@@ -128,14 +129,57 @@ put_image(struct gen *g, struct genjob *j, const char *provider,
 		json_put_cstring(&image, fallback);
 	else
 		buf_puts(&image, "null");
-	buf_printf(&image, ",\"latency_ms\":%.0f,\"usage\":%s,\"text\":%s}",
+	buf_printf(&image, ",\"latency_ms\":%.0f,\"usage\":%s,\"text\":%s,"
+	    "\"request_key\":\"%s\",\"cached\":%s}",
 	    j->started ? genjob_now() - j->started : 0.0,
 	    j->usage.len ? j->usage.data : "null",
-	    j->text.len ? j->text.data : "null");
+	    j->text.len ? j->text.data : "null", j->key,
+	    j->cached ? "true" : "false");
 	rec_with(&j->rec, "image", image.data, image.len, out);
 	buf_free(&image);
-	g->cost += j->cost;
+	g->images++;
+	g->cached += j->cached;
 	finish(g, j, 0);
+}
+
+/* With --cache, record the image made for the job's request.  A store
+ * that cannot take it costs the cache, not the image: a warning. */
+static void
+remember(struct gen *g, struct genjob *j, const char *provider,
+    const char *model, const struct buf *bytes, const char *fallback)
+{
+	struct reqcache_answer a = { .provider = provider, .model = model,
+	    .fallback = fallback, .bytes = bytes, .usage = &j->usage,
+	    .text = &j->text };
+	struct buf why = BUF_INIT;
+
+	if (g->cfg->cache && reqcache_put(g->cfg->store, j->key, &a, &why) < 0)
+		diag_warn("cannot record request %s in the cache: %s", j->key,
+		    why.data);
+	buf_free(&why);
+}
+
+/* The job's request in the cache: 1, with `a` filled, or 0. */
+static int
+look_up(struct gen *g, struct genjob *j, struct reqcache_answer *a)
+{
+	return g->cfg->cache && reqcache_get(g->cfg->store, j->key, a);
+}
+
+/* Answer the job from the cache: 1, or 0 on a miss. */
+static int
+answer_cached(struct gen *g, struct genjob *j)
+{
+	struct reqcache_answer a;
+
+	if (!look_up(g, j, &a))
+		return 0;
+	buf_add(&j->usage, a.usage->data, a.usage->len);
+	buf_add(&j->text, a.text->data, a.text->len);
+	j->cached = 1;
+	put_image(g, j, a.provider, a.model, a.bytes, a.fallback);
+	reqcache_answer_free(&a);
+	return 1;
 }
 
 /* The local renderer: for --api local and the placeholder fallback. */
@@ -160,6 +204,8 @@ render_local(struct gen *g, struct genjob *j, const char *fallback)
 		diag_errx(1, "out of memory");
 	png.data = (char *)data;
 	png.len = png.cap = len;
+	if (fallback == NULL)
+		remember(g, j, "local", NULL, &png, NULL);
 	put_image(g, j, "local", NULL, &png, fallback);
 	free(data);
 	return 0;
@@ -230,6 +276,41 @@ put_error(struct gen *g, struct genjob *j, const char *extra)
 	buf_free(&message);
 	buf_free(&error);
 	finish(g, j, 1);
+}
+
+/* The error record of a job stopped for a reason of our own, not an
+ * answer's: `details` are the error's members after the message. */
+static void
+stop_error(struct gen *g, struct genjob *j, const char *code,
+    const char *details, const struct buf *why)
+{
+	struct buf error = BUF_INIT;
+
+	rec_error_begin(&error, code, "%s", why->data);
+	buf_puts(&error, details);
+	rec_error_end(&error);
+	rec_with(&j->rec, "error", error.data, error.len, &j->out);
+	buf_free(&error);
+	finish(g, j, 1);
+}
+
+/* Whether the budgets let the job send another paid request; if not, it
+ * becomes a retryable error record that keeps its request. */
+static int
+may_spend(struct gen *g, struct genjob *j)
+{
+	struct buf why = BUF_INIT, details = BUF_INIT;
+	const char *code;
+	int ok = budget_check(&g->budget, j->session, &code, &why) == 0;
+
+	if (!ok) {
+		buf_printf(&details, ",\"retryable\":true,\"attempts\":[%s]",
+		    j->attempts.data ? j->attempts.data : "");
+		stop_error(g, j, code, details.data, &why);
+	}
+	buf_free(&why);
+	buf_free(&details);
+	return ok;
 }
 
 static void
@@ -391,6 +472,8 @@ genjob_start(struct gen *g, struct genjob *j)
 	struct http_xfer *x;
 	int form = provider_is_form(g->cfg->api, &j->req, &call);
 
+	if (!j->download.len && !may_spend(g, j))
+		return;
 	if (!j->slot)
 		g->active++;
 	j->slot = 1;
@@ -438,7 +521,7 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 		 * its bytes come from a download. */
 		SWAP_BUF(j->usage, r->usage);
 		SWAP_BUF(j->text, r->text);
-		j->cost = r->cost;
+		budget_spend(&g->budget, j->session, r->cost);
 	}
 	if (r->url.len) {
 		/* The API answered with a URL: fetch it (no key, see http.h). */
@@ -449,24 +532,32 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 	} else {
 		if (!j->download.len)
 			note_attempt(g, j, 0);
+		remember(g, j, api_names[g->cfg->api], current_model(g, j),
+		    &r->image, j->fallback);
 		put_image(g, j, api_names[g->cfg->api], current_model(g, j),
 		    &r->image, j->fallback);
 	}
 }
 
-/* The dry-run member: the request of the first attempt, not sent. */
+/* The dry-run member: the request of the first attempt, not sent, or
+ * with --cache, that the cache would answer it. */
 static void
 put_dry_run(struct gen *g, struct genjob *j)
 {
 	struct provider_call call = current_call(g, j);
 	struct buf d = BUF_INIT, body = BUF_INIT;
 	int form = provider_is_form(g->cfg->api, &j->req, &call);
+	struct reqcache_answer answer;
+	int hit = look_up(g, j, &answer);
 
-	if (g->cfg->api == PROVIDER_LOCAL) {
+	if (hit) {
+		buf_puts(&d, "{\"cache\":\"hit\"");
+		reqcache_answer_free(&answer);
+	} else if (g->cfg->api == PROVIDER_LOCAL) {
 		buf_puts(&d, "{\"api\":\"local\",\"size\":");
 		json_put_cstring(&d, j->req.size ? j->req.size :
 		    GEN_DEFAULT_SIZE);
-		buf_printf(&d, ",\"seed\":%lld}", j->req.seed);
+		buf_printf(&d, ",\"seed\":%lld", j->req.seed);
 	} else {
 		buf_puts(&d, "{\"method\":\"POST\",\"url\":");
 		put_url(g, j, &call, &body);
@@ -481,25 +572,14 @@ put_dry_run(struct gen *g, struct genjob *j)
 			provider_form(&j->req, &call, NULL, &d);
 		else
 			provider_body(g->cfg->api, &j->req, &call, 1, &d);
-		buf_putc(&d, '}');
 	}
+	if (g->cfg->cache && !hit)
+		buf_puts(&d, ",\"cache\":\"miss\"");
+	buf_printf(&d, ",\"request_key\":\"%s\"}", j->key);
 	rec_with(&j->rec, "dry_run", d.data, d.len, &j->out);
 	buf_free(&d);
 	buf_free(&body);
 	finish(g, j, 0);
-}
-
-static void
-reference_error(struct gen *g, struct genjob *j, const struct buf *why)
-{
-	struct buf error = BUF_INIT;
-
-	rec_error_begin(&error, "reference", "%s", why->data);
-	buf_puts(&error, ",\"retryable\":false,\"field\":\"request.references\"");
-	rec_error_end(&error);
-	rec_with(&j->rec, "error", error.data, error.len, &j->out);
-	buf_free(&error);
-	finish(g, j, 1);
 }
 
 /* Read `request`; 0, or -1 after making the job an error record. */
@@ -541,6 +621,7 @@ read_request(struct gen *g, struct genjob *j)
 		finish(g, j, 1);
 		return -1;
 	}
+	reqcache_key(api_names[g->cfg->api], j->model, &j->req, refs, j->key);
 	if (g->cfg->api == PROVIDER_LOCAL)
 		return 0;
 	j->req.nrefs = jqx_len(refs);
@@ -553,7 +634,8 @@ read_request(struct gen *g, struct genjob *j)
 			j->req.nrefs = i + 1;
 	}
 	if (why.len)
-		reference_error(g, j, &why);
+		stop_error(g, j, "reference", ",\"retryable\":false,"
+		    "\"field\":\"request.references\"", &why);
 	buf_free(&why);
 	return j->state == JOB_DONE ? -1 : 0;
 }
@@ -563,6 +645,7 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
     const char *source)
 {
 	struct genjob *j;
+	const char *session;
 
 	if (rec_blank(line, len))
 		return NULL;
@@ -586,8 +669,13 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 		/* already an error record */
 	} else if (g->cfg->dry_run) {
 		put_dry_run(g, j);
+	} else if (answer_cached(g, j)) {
+		/* no call */
 	} else if (g->cfg->api == PROVIDER_LOCAL) {
 		render_local(g, j, NULL);
+	} else if ((session = jqx_str(rec_get(&j->rec, "session"), NULL)) &&
+	    journal_session_valid(session)) {
+		j->session = budget_session(&g->budget, session);
 	}
 	return j;
 }

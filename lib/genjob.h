@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "budget.h"
+#include "digest.h"
 #include "gen.h"
 #include "rec.h"
 
@@ -16,9 +18,9 @@ struct gen {
 	struct gen_config *cfg;
 	CURLM *multi;
 	unsigned active;	/* jobs holding a request slot */
-	/* For the progress line. */
-	unsigned long done, retried, failed;
-	double cost;
+	struct budget budget;	/* and the run's spend */
+	/* For the progress line and the summary. */
+	unsigned long done, retried, failed, images, cached;
 };
 
 enum genjob_state {
@@ -51,7 +53,9 @@ struct genjob {
 	unsigned nattempts;
 	struct provider_reply reply;	/* the last answer */
 	struct buf usage, text;	/* of the API answer that gave the image */
-	double cost;
+	char key[DIGEST_HEX_LEN + 1];	/* the request key (reqcache.h) */
+	int cached;		/* answered from the request cache */
+	struct budget_session *session;	/* its spend, for --session-budget */
 };
 
 /* Milliseconds on the monotonic clock. */

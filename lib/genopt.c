@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cli.h"
 #include "diag.h"
 
@@ -27,6 +28,8 @@ genopt_init(struct gen_config *c)
 	c->limits.max_bytes = 32 * MIB;
 	c->jobs = 4;
 	c->progress = -1;
+	c->verbose = -1;
+	c->budget = c->session_budget = BUDGET_NONE;
 	if ((env = getenv("IMGP_API")) && *env)	/* --api overrides it */
 		c->api = word("IMGP_API", env, apis);
 }
@@ -86,10 +89,16 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 		break;
 	case GENOPT_PROGRESS: c->progress = 1; break;
 	case GENOPT_NO_PROGRESS: c->progress = 0; break;
+	case GENOPT_CACHE: c->cache = 1; break;
+	case GENOPT_BUDGET: c->budget = cli_amount("--budget", arg); break;
+	case GENOPT_SESSION_BUDGET:
+		c->session_budget = cli_amount("--session-budget", arg);
+		break;
 	case 'j': c->jobs = cli_uint("--jobs", arg, 1, 256); break;
 	case 'm': c->model = arg; break;
 	case 'n': c->dry_run = 1; break;
 	case 's': c->store = arg; break;
+	case 'v': c->verbose = 1; break;
 	default: return -1;
 	}
 	return 0;
@@ -111,6 +120,8 @@ genopt_finish(struct gen_config *c)
 		    "imgp-store");
 	if (c->progress < 0)
 		c->progress = isatty(STDERR_FILENO);
+	if (c->verbose < 0)
+		c->verbose = isatty(STDERR_FILENO);
 	if (c->limits.connect_timeout > c->limits.timeout)
 		c->limits.connect_timeout = c->limits.timeout;
 	if (c->key == NULL && (env = cli_env((const char *const[]){

@@ -180,57 +180,101 @@ keep_entry(struct journal_view *v, size_t keep, long long turn, jv line)
 	entry_fill(&v->entries[i], turn, line);
 }
 
-int
-journal_scan(const char *store, const char *session, long long before_turn,
-    size_t keep, struct journal_view *view)
+/*
+ * Call fn(line, arg) for each strictly valid line of the journal of
+ * `session`, parsed (the value is freed after the call).  A journal that
+ * does not exist has no lines.  0, or -1 with errno set when it cannot be
+ * read.
+ */
+static int
+journal_each(const char *store, const char *session,
+    void (*fn)(jv line, void *arg), void *arg)
 {
 	char *path = journal_path(store, session), *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *f;
-	int saved;
+	int saved, failed;
 
-	view->n = 0;
-	if (keep == 0)
-		keep = 1;
-	view->entries = calloc(keep, sizeof(*view->entries));
-	if (view->entries == NULL)
-		diag_errx(1, "out of memory");
 	f = fopen(path, "re");
 	free(path);
-	if (f == NULL && errno == ENOENT)
-		return 0;
-	if (f == NULL) {
-		saved = errno;
-		journal_view_free(view);
-		errno = saved;
-		return -1;
-	}
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		const char *why;
 		size_t where;
 		jv entry;
-		long long turn;
 
 		/* Strictly valid lines only: libjq 1.6 leaks on some junk. */
 		if (json_validate(line, (size_t)len, &why, &where) < 0)
 			continue;
 		entry = jqx_parse(line, (size_t)len);
-		if (jqx_int(jqx_get(entry, "turn"), 0, JOURNAL_TURN_MAX,
-		    &turn) && turn < before_turn)
-			keep_entry(view, keep, turn, entry);
+		fn(entry, arg);
 		jqx_free(entry);
 	}
 	saved = errno;
 	free(line);
-	if (ferror(f)) {
-		fclose(f);
+	failed = ferror(f);
+	fclose(f);
+	errno = saved;
+	return failed ? -1 : 0;
+}
+
+struct scan {
+	struct journal_view *view;
+	size_t keep;
+	long long before_turn;
+};
+
+static void
+scan_line(jv line, void *arg)
+{
+	struct scan *s = arg;
+	long long turn;
+
+	if (jqx_int(jqx_get(line, "turn"), 0, JOURNAL_TURN_MAX, &turn) &&
+	    turn < s->before_turn)
+		keep_entry(s->view, s->keep, turn, line);
+}
+
+int
+journal_scan(const char *store, const char *session, long long before_turn,
+    size_t keep, struct journal_view *view)
+{
+	struct scan s = { view, keep ? keep : 1, before_turn };
+	int saved;
+
+	view->n = 0;
+	view->entries = calloc(s.keep, sizeof(*view->entries));
+	if (view->entries == NULL)
+		diag_errx(1, "out of memory");
+	if (journal_each(store, session, scan_line, &s) < 0) {
+		saved = errno;
 		journal_view_free(view);
 		errno = saved;
 		return -1;
 	}
-	fclose(f);
 	return 0;
+}
+
+static void
+cost_line(jv line, void *arg)
+{
+	struct journal_cost *c = arg;
+	jv cost = jqx_get(line, "cost");
+
+	if (jv_get_kind(cost) == JV_KIND_NUMBER && jv_number_value(cost) >= 0)
+		c->spent += jv_number_value(cost);
+	else
+		c->unknown++;
+}
+
+int
+journal_session_cost(const char *store, const char *session,
+    struct journal_cost *cost)
+{
+	memset(cost, 0, sizeof(*cost));
+	return journal_each(store, session, cost_line, cost);
 }
 
 const struct journal_entry *

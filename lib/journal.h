@@ -4,7 +4,8 @@
  *
  * imgp-store appends one line per stored image to
  * <store>/sessions/<session>.ndjson.  imgp-enrich reads it for the "previous
- * frame" and the history of a session, imgp-gen for --on-failure previous.
+ * frame" and the history of a session, imgp-gen for --on-failure previous
+ * and the spend of --session-budget.
  * The file is streamed line by line and only the few entries asked for are
  * kept, so a long session's journal is never held in memory.
  *
@@ -74,6 +75,22 @@ int journal_append(const char *path, const char *line, size_t len, int sync);
  */
 int journal_scan(const char *store, const char *session, long long before_turn,
     size_t keep, struct journal_view *view);
+
+/* What a session has spent, from the `cost` members of its journal lines
+ * (imgp-store writes the provider's reported cost, or null). */
+struct journal_cost {
+	double spent;		/* the sum of the costs that are numbers */
+	unsigned long unknown;	/* lines whose cost is null or absent */
+};
+
+/*
+ * Add up the costs of every line of the session's journal, streamed (a
+ * re-generated turn counts each time it was paid for).  A journal that
+ * does not exist has spent nothing.  0, or -1 with errno set when it cannot
+ * be read.
+ */
+int journal_session_cost(const char *store, const char *session,
+    struct journal_cost *cost);
 
 /* The previous frame: the latest entry of the view, or NULL. */
 const struct journal_entry *journal_previous(const struct journal_view *view);

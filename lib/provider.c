@@ -281,7 +281,7 @@ read_usage(struct provider_reply *r, const char *body, size_t len, jv value)
 	    (usage = json_find(&members, "usage")) != NULL)
 		buf_add(&r->usage, usage->value, usage->value_len);
 	json_members_free(&members);
-	if (jv_get_kind(c) == JV_KIND_NUMBER && (cost = jv_number_value(c)) > 0)
+	if (jv_get_kind(c) == JV_KIND_NUMBER && (cost = jv_number_value(c)) >= 0)
 		r->cost = cost;
 }
 
@@ -307,6 +307,7 @@ provider_read(enum http_outcome outcome, const struct http_xfer *x,
 
 	provider_reply_free(r);
 	r->next = NEXT_DONE;
+	r->cost = PROVIDER_COST_UNKNOWN;
 	r->status = x->status;
 	if (outcome == HTTP_TIMEOUT)
 		return fail(r, NEXT_RETRY, "timeout", "the request timed out");

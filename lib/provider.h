@@ -62,6 +62,9 @@ enum provider_next {
 	NEXT_STOP		/* no model will do (401, 402) */
 };
 
+/* The cost of an answer whose usage reports none: never guessed as 0. */
+#define PROVIDER_COST_UNKNOWN (-1.0)
+
 struct provider_reply {
 	enum provider_next next;
 	const char *code;	/* error code word, NULL on success */
@@ -71,7 +74,7 @@ struct provider_reply {
 	struct buf url;		/* or an http(s) image URL to fetch */
 	struct buf text;	/* JSON string of the model's text, or empty */
 	struct buf usage;	/* the usage object as written, or empty */
-	double cost;		/* usage.cost, 0 when absent */
+	double cost;		/* usage.cost, or PROVIDER_COST_UNKNOWN */
 };
 
 /* The path under the base URL: "/chat/completions", "/images/…". */

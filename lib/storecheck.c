@@ -149,7 +149,8 @@ check_temp(struct check *c, const char *rel, const char *path)
 }
 
 /* Check every file under `rel` ("" for the store itself), but the
- * journals. */
+ * journals and imgp-gen's request files (a bad one is only a cache miss,
+ * reqcache.h); temporary files are looked at everywhere. */
 static void
 walk(struct check *c, const char *rel)
 {
@@ -180,7 +181,7 @@ walk(struct check *c, const char *rel)
 		else if (!strncmp(e->d_name, STORE_TEMP_PREFIX,
 		    strlen(STORE_TEMP_PREFIX)))
 			check_temp(c, child.data, path.data);
-		else
+		else if (strncmp(child.data, "requests/", 9) != 0)
 			check_object(c, child.data, path.data);
 	}
 	closedir(d);

@@ -454,12 +454,16 @@ no_key_anywhere() {
 @test "usage: -h prints the synopsis, a bad value is exit 2" {
 	run imgp-gen -h
 	assert_success
-	assert_output --regexp '^usage: imgp-gen \[-hnV\]'
+	assert_output --regexp '^usage: imgp-gen \[-hnVv\]'
 	run imgp-gen --on-failure maybe
 	assert_failure 2
 	run imgp-gen --api nope
 	assert_failure 2
 	run imgp-gen -j 0
+	assert_failure 2
+	run imgp-gen --budget -1
+	assert_failure 2
+	run imgp-gen --session-budget x
 	assert_failure 2
 }
 
@@ -514,4 +518,183 @@ no_key_anywhere() {
 	assert_regex "$stderr" "imgp-gen: 1 done, 0 in flight, 0 retried, 0 failed, cost 0.0390"
 	gen "$(req prog2)"
 	assert_equal "$stderr" ""
+}
+
+# --- the request cache (--cache) -------------------------------------------
+
+# sent — how many requests the mock has seen.
+sent() {
+	wc -l <"$MOCK_LOG"
+}
+
+@test "request_key on every image; without --cache nothing is written" {
+	gen "$(req rk)" -s "$STORE"
+	assert_success
+	assert_regex "$(img .request_key)" '^[0-9a-f]{64}$'
+	assert_equal "$(img .cached)" false
+	assert_file_not_exists "$STORE"
+	gen "$(req rk)" --api local
+	assert_regex "$(img .request_key)" '^[0-9a-f]{64}$'
+}
+
+@test "request_key: the SHA-256 of the canonical form imgp-gen(1) shows" {
+	gen '{"request":{"prompt":"a harbour","seed":7}}' --dry-run
+	assert_success
+	form=$(mandoc -Tascii "$ROOT/man/imgp-gen.1" | col -bx | sed -n '/^ *imgp-request\/1$/,/^ *seed:1:7$/s/^ *//p')
+	assert_equal "$(line_jq 1 .dry_run.request_key)" "$(printf '%s\n' "$form" | sha256sum | cut -c1-64)"
+}
+
+@test "cache: the second run answers from the store and sends nothing" {
+	gen "$(req 'cache once')" --cache -s "$STORE"
+	assert_success
+	first=$output key=$(img .request_key)
+	assert_file_exists "$STORE/requests/${key:0:2}/$key.json"
+	sha=$(jq -r .sha256 "$STORE/requests/${key:0:2}/$key.json")
+	assert_equal "$(jq -r .path "$STORE/requests/${key:0:2}/$key.json")" "${sha:0:2}/$sha.png"
+	assert_equal "$(img .data | base64 -d | sha256sum | cut -c1-64)" "$sha"
+	gen "$(req 'cache once')" --cache -s "$STORE"
+	assert_success
+	assert_equal "$(sent)" 1
+	assert_equal "$(img .cached)" true
+	assert_equal "$(img .attempts)" "[]"
+	assert_equal "$(img .request_key)" "$key"
+	for m in .data .model .provider .fallback .usage .text; do
+		assert_equal "$(img "$m")" "$(output=$first line_jq 1 ".image$m")"
+	done
+	run imgp-store --check -s "$STORE"
+	assert_success
+}
+
+@test "cache: a changed prompt, seed, model, option or reference misses" {
+	REF2="$BATS_TEST_TMPDIR/ref2.png"
+	in=$(with_ref '{request:{prompt:"cm",seed:1,size:"64x64",references:[{path:$p,sha256:$s}]}}')
+	gen "$in" --cache -s "$STORE"
+	assert_success
+	imgp-gen --api local <<<'{"request":{"prompt":"r2","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF2"
+	s2=$(sha256sum "$REF2" | cut -c1-64)
+	for f in '.request.prompt="cm2"' '.request.seed=2' '.request.model="other/m"' '.request.size="32x32"' '.request.quality="high"' \
+		".request.references[0]={path:\"$REF2\",sha256:\"$s2\"}"; do
+		gen "$(jq -c "$f" <<<"$in")" --cache -s "$STORE"
+		assert_success
+		assert_equal "$(img .cached)" false
+	done
+	assert_equal "$(sent)" 7
+	assert_equal "$(find "$STORE/requests" -name '*.json' | wc -l)" 7
+	gen "$in" --cache -s "$STORE"
+	assert_equal "$(img .cached)" true
+	assert_equal "$(sent)" 7
+}
+
+@test "cache: a damaged or missing image is a miss, and is stored again" {
+	gen "$(req 'cache damage')" --cache -s "$STORE"
+	key=$(img .request_key)
+	path=$STORE/$(jq -r .path "$STORE/requests/${key:0:2}/$key.json")
+	cp "$path" "$BATS_TEST_TMPDIR/good.png"
+	printf 'x' | dd of="$path" bs=1 seek=20 conv=notrunc 2>/dev/null
+	gen "$(req 'cache damage')" --cache -s "$STORE"
+	assert_success
+	assert_equal "$(img .cached)" false
+	assert_equal "$(sent)" 2
+	cmp "$path" "$BATS_TEST_TMPDIR/good.png"
+	rm "$path"
+	gen "$(req 'cache damage')" --cache -s "$STORE"
+	assert_equal "$(img .cached)" false
+	assert_equal "$(sent)" 3
+	assert_file_exists "$path"
+}
+
+@test "cache: a re-run pays only for what is missing; fallbacks are never recorded" {
+	in=$(req 'rerun 1')$'\n'$(req '[mock status=401 times=1] rerun 2')$'\n'$(req 'rerun 3')
+	gen "$in" --cache -s "$STORE" --on-failure placeholder -j 1
+	assert_success
+	assert_equal "$(img .fallback 2)" placeholder
+	assert_equal "$(find "$STORE/requests" -name '*.json' | wc -l)" 2
+	gen "$in" --cache -s "$STORE" --on-failure error -j 1
+	assert_success
+	assert_equal "$(sent)" 4
+	assert_equal "$(img .cached 1) $(img .cached 2) $(img .cached 3)" "true false true"
+	assert_equal "$(img .fallback 2)" null
+}
+
+@test "cache: --dry-run tells hit from miss and sends nothing" {
+	gen "$(req 'dry hit')" --cache -s "$STORE"
+	gen "$(req 'dry hit')"$'\n'"$(req 'dry miss')" --cache -s "$STORE" --dry-run
+	assert_success
+	assert_equal "$(line_jq 1 '.dry_run|keys|join(",")')" cache,request_key
+	assert_equal "$(line_jq 1 .dry_run.cache)" hit
+	assert_equal "$(line_jq 2 .dry_run.cache)" miss
+	assert_equal "$(line_jq 2 .dry_run.method)" POST
+	assert_regex "$(line_jq 2 .dry_run.request_key)" '^[0-9a-f]{64}$'
+	assert_equal "$(sent)" 1
+}
+
+# --- cost and budgets -------------------------------------------------------
+
+@test "-v: the run's totals on stderr; a cost not reported is unknown, not 0" {
+	gen "$(req 'sum 1')" --cache -s "$STORE"
+	gen "$(req 'sum 1')"$'\n'"$(req '[mock reply=nocost] sum 2')"$'\n'"$(req '[mock status=401] sum 3')"$'\n'"$(req 'sum 4')" --cache -s "$STORE" -v
+	assert_failure 1
+	assert_equal "$stderr" "imgp-gen: 3 images, 1 cached, 1 failed, cost 0.0390 (1 unknown)"
+	assert_equal "$(img '.usage|has("cost")' 2)" false
+}
+
+@test "--budget with -j 1: the records after the stop are budget_exceeded" {
+	in=$(for i in 1 2 3 4 5; do req "budget1 $i"; done)
+	gen "$in" -j 1 --budget 0.07
+	assert_failure 1
+	assert_equal "$(sent)" 2
+	assert_equal "${#lines[@]}" 5
+	assert_equal "$(img .mime 2)" image/png
+	for i in 3 4 5; do
+		assert_equal "$(err .code "$i")" budget_exceeded
+		assert_equal "$(err .retryable "$i")" true
+		assert_equal "$(line_jq "$i" .request.prompt)" "budget1 $i"
+	done
+	assert_regex "$(err .message 3)" "spent 0.0780 of its --budget 0.0700"
+}
+
+@test "--budget with -j 8: each record once, in order; overshoot at most 8 requests" {
+	in=$(for i in $(seq 1 30); do req "budget8 $i"; done)
+	gen "$in" -j 8 --budget 0.1
+	assert_failure 1
+	assert_equal "${#lines[@]}" 30
+	n=0
+	for i in $(seq 1 30); do
+		assert_equal "$(line_jq "$i" .request.prompt)" "budget8 $i"
+		if [ "$(line_jq "$i" .image.mime)" = image/png ]; then
+			assert_equal "$n" $((i - 1))	# the images come first
+			n=$i
+		else
+			assert_equal "$(err .code "$i")" budget_exceeded
+		fi
+	done
+	assert_equal "$(sent)" "$n"
+	# 3 answers reach 0.1; at most 8 more were in flight by then.
+	[ "$n" -ge 3 ] && [ "$n" -le 10 ]
+}
+
+@test "--budget: cached answers cost nothing" {
+	gen "$(req 'bc 1')"$'\n'"$(req 'bc 2')" --cache -s "$STORE"
+	gen "$(req 'bc 1')"$'\n'"$(req 'bc 2')"$'\n'"$(req 'bc 3')"$'\n'"$(req 'bc 4')" --cache -s "$STORE" -j 1 --budget 0.01
+	assert_failure 1
+	assert_equal "$(img .cached 1) $(img .cached 2) $(img .cached 3)" "true true false"
+	assert_equal "$(err .code 4)" budget_exceeded
+	assert_equal "$(sent)" 3
+}
+
+@test "--session-budget counts the journal's costs and this run's, per session" {
+	mkdir -p "$STORE/sessions"
+	printf '%s\n' '{"turn":0,"cost":0.05}' '{"turn":1,"cost":null}' '{"turn":2}' >"$STORE/sessions/s.ndjson"
+	in=$(for i in 1 2 3; do
+		jq -cn --arg p "sb s $i" '{session:"s",turn:(10+'$i'),request:{prompt:$p}}'
+		jq -cn --arg p "sb t $i" '{session:"t",turn:(10+'$i'),request:{prompt:$p}}'
+	done)
+	gen "$in" -j 1 --session-budget 0.1 -s "$STORE"
+	assert_failure 1
+	assert_equal "$(err .code 5)" budget_exceeded
+	assert_regex "$(err .message 5)" "session s has spent 0.1280 of its --session-budget 0.1000"
+	for i in 1 2 3 4 6; do
+		assert_equal "$(img .mime "$i")" image/png
+	done
+	assert_equal "$(sent)" 5
 }

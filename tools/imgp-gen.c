@@ -13,12 +13,12 @@
 #include "out.h"
 
 static const char synopsis[] =
-    "imgp-gen [-hnV] [-j jobs] [-m model] [-s store] [--api api] "
+    "imgp-gen [-hnVv] [-j jobs] [-m model] [-s store] [--api api] "
     "[--base-url url] [--api-key-file file] [--modalities list] "
     "[--referer url] [--title title] [--retries n] [--retry-delay seconds] "
     "[--timeout seconds] [--stall-timeout seconds] [--fallback-model model] "
-    "[--on-failure action] [--max-bytes n] [--progress | --no-progress] "
-    "[file ...]";
+    "[--on-failure action] [--max-bytes n] [--cache] [--budget amount] "
+    "[--session-budget amount] [--progress | --no-progress] [file ...]";
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
@@ -26,6 +26,7 @@ static const struct option options[] = {
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "model", required_argument, NULL, 'm' },
 	{ "store", required_argument, NULL, 's' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "api", required_argument, NULL, GENOPT_API },
 	{ "base-url", required_argument, NULL, GENOPT_BASE_URL },
 	{ "api-key-file", required_argument, NULL, GENOPT_KEY_FILE },
@@ -39,6 +40,9 @@ static const struct option options[] = {
 	{ "fallback-model", required_argument, NULL, GENOPT_FALLBACK },
 	{ "on-failure", required_argument, NULL, GENOPT_ON_FAILURE },
 	{ "max-bytes", required_argument, NULL, GENOPT_MAX_BYTES },
+	{ "cache", no_argument, NULL, GENOPT_CACHE },
+	{ "budget", required_argument, NULL, GENOPT_BUDGET },
+	{ "session-budget", required_argument, NULL, GENOPT_SESSION_BUDGET },
 	{ "progress", no_argument, NULL, GENOPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, GENOPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 }
@@ -54,7 +58,7 @@ main(int argc, char *argv[])
 	diag_init("imgp-gen");
 	out_init();
 	genopt_init(&cfg);
-	while ((c = getopt_long(argc, argv, "hnVj:m:s:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hnVvj:m:s:", options, NULL)) != -1) {
 		if (c == 'h')
 			cli_usage(synopsis, 0);
 		if (c == 'V')

@@ -1,0 +1,88 @@
+#include "budget.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "journal.h"
+
+struct budget_session *
+budget_session(struct budget *b, const char *session)
+{
+	struct budget_session *s;
+	struct journal_cost cost;
+	size_t i;
+
+	if (b->session_limit < 0)
+		return NULL;
+	/* Runs hold few sessions; a list is enough. */
+	for (i = 0; i < b->nsessions; i++)
+		if (strcmp(b->sessions[i]->name, session) == 0)
+			return b->sessions[i];
+	b->sessions = realloc(b->sessions,
+	    (b->nsessions + 1) * sizeof(*b->sessions));
+	s = calloc(1, sizeof(*s));
+	if (b->sessions == NULL || s == NULL ||
+	    (s->name = strdup(session)) == NULL)
+		diag_errx(1, "out of memory");
+	if (journal_session_cost(b->store, session, &cost) < 0)
+		s->unreadable = errno;
+	s->spent = cost.spent;
+	b->sessions[b->nsessions++] = s;
+	return s;
+}
+
+int
+budget_check(const struct budget *b, const struct budget_session *s,
+    const char **code, struct buf *why)
+{
+	*code = "budget_exceeded";
+	if (b->limit >= 0 && b->spent >= b->limit) {
+		buf_printf(why, "the run has spent %.4f of its --budget %.4f",
+		    b->spent, b->limit);
+		return -1;
+	}
+	if (s == NULL)
+		return 0;
+	if (s->unreadable) {
+		*code = "io";
+		buf_printf(why, "cannot read the journal of %s in %s for "
+		    "--session-budget: %s", s->name, b->store,
+		    strerror(s->unreadable));
+		return -1;
+	}
+	if (s->spent >= b->session_limit) {
+		buf_printf(why, "session %s has spent %.4f of its "
+		    "--session-budget %.4f", s->name, s->spent,
+		    b->session_limit);
+		return -1;
+	}
+	return 0;
+}
+
+void
+budget_spend(struct budget *b, struct budget_session *s, double cost)
+{
+	if (cost < 0) {
+		b->unknown++;
+		return;
+	}
+	b->spent += cost;
+	if (s)
+		s->spent += cost;
+}
+
+void
+budget_free(struct budget *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nsessions; i++) {
+		free(b->sessions[i]->name);
+		free(b->sessions[i]);
+	}
+	free(b->sessions);
+	b->sessions = NULL;
+	b->nsessions = 0;
+}

@@ -1,0 +1,209 @@
+#include "reqcache.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "durable.h"
+#include "imgsniff.h"
+#include "json.h"
+#include "store.h"
+
+/* One field of the canonical form, "<name>:<length>:<value>\n"; none for
+ * an absent value. */
+static void
+field(struct buf *form, const char *name, const char *value)
+{
+	if (value)
+		buf_printf(form, "%s:%zu:%s\n", name, strlen(value), value);
+}
+
+void
+reqcache_key(const char *api, const char *model,
+    const struct provider_request *req, jv refs, char key[DIGEST_HEX_LEN + 1])
+{
+	struct buf form = BUF_INIT;
+	char seed[32];
+	size_t i;
+
+	buf_puts(&form, REQCACHE_FORM_VERSION "\n");
+	field(&form, "api", api);
+	field(&form, "model", model);
+	field(&form, "prompt", req->prompt);
+	snprintf(seed, sizeof(seed), "%lld", req->seed);
+	field(&form, "seed", req->has_seed ? seed : NULL);
+	field(&form, "aspect_ratio", req->aspect_ratio);
+	field(&form, "image_size", req->image_size);
+	field(&form, "size", req->size);
+	field(&form, "quality", req->quality);
+	for (i = 0; i < jqx_len(refs); i++) {
+		const char *sha = jqx_str(jqx_get(jqx_at(refs, i), "sha256"),
+		    NULL);
+
+		field(&form, "reference", sha ? sha : "");
+	}
+	digest_sha256_hex(form.data, form.len, key);
+	buf_free(&form);
+}
+
+/* The request file of `key`: its directory, and its name in it. */
+static void
+request_file(const char *store, const char *key, struct buf *dir,
+    struct buf *name)
+{
+	buf_printf(dir, "%s/requests/%.2s", store, key);
+	buf_printf(name, "%s.json", key);
+}
+
+/* A member's value as written into `out`, nothing for null or absent. */
+static void
+member_text(const struct json_members *m, const char *name, struct buf *out)
+{
+	const struct json_member *v = json_find(m, name);
+
+	if (v && !(v->value_len == 4 && memcmp(v->value, "null", 4) == 0))
+		buf_add(out, v->value, v->value_len);
+}
+
+int
+reqcache_get(const char *store, const char *key, struct reqcache_answer *a)
+{
+	struct buf dir = BUF_INIT, name = BUF_INIT, file = BUF_INIT;
+	struct json_members members = JSON_MEMBERS_INIT;
+	char named[DIGEST_HEX_LEN + 1], hex[DIGEST_HEX_LEN + 1];
+	const char *path, *sha, *why;
+	struct imgsniff sniff;
+	size_t where;
+	int hit = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->file = jv_invalid();
+	request_file(store, key, &dir, &name);
+	buf_printf(&dir, "/%s", name.data);
+	if (buf_read_file(&file, dir.data) < 0 ||
+	    json_scan_object(file.data, file.len, &members, &why, &where) < 0)
+		goto done;
+	a->file = jqx_parse(file.data, file.len);
+	path = jqx_str(jqx_get(a->file, "path"), NULL);
+	sha = jqx_str(jqx_get(a->file, "sha256"), NULL);
+	a->provider = jqx_str(jqx_get(a->file, "provider"), NULL);
+	a->model = jqx_str(jqx_get(a->file, "model"), NULL);
+	a->fallback = jqx_str(jqx_get(a->file, "fallback"), NULL);
+	/* Only a content address can be trusted to hold what it says. */
+	if (path == NULL || sha == NULL || a->provider == NULL ||
+	    !store_content_name(path, named) || strcmp(named, sha) != 0)
+		goto done;
+	buf_reset(&dir);
+	buf_printf(&dir, "%s/%s", store, path);
+	if (buf_read_file(&a->own_bytes, dir.data) < 0)
+		goto done;
+	digest_sha256_hex(a->own_bytes.data, a->own_bytes.len, hex);
+	if (strcmp(hex, sha) != 0 || imgsniff((const unsigned char *)
+	    a->own_bytes.data, a->own_bytes.len, &sniff) < 0)
+		goto done;
+	member_text(&members, "usage", &a->own_usage);
+	member_text(&members, "text", &a->own_text);
+	a->bytes = &a->own_bytes;
+	a->usage = &a->own_usage;
+	a->text = &a->own_text;
+	hit = 1;
+done:
+	if (!hit)
+		reqcache_answer_free(a);
+	json_members_free(&members);
+	buf_free(&dir);
+	buf_free(&name);
+	buf_free(&file);
+	return hit;
+}
+
+static void
+put_string_or_null(struct buf *b, const char *s)
+{
+	if (s)
+		json_put_cstring(b, s);
+	else
+		buf_puts(b, "null");
+}
+
+/* The request file's contents (see reqcache.h). */
+static void
+request_json(const char *key, const char *sha, const char *path,
+    const struct imgsniff *sniff, const struct reqcache_answer *a,
+    struct buf *b)
+{
+	char stamp[sizeof("YYYY-MM-DDTHH:MM:SSZ")];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
+	    gmtime_r(&now, &tm));
+	buf_printf(b, "{\"key\":\"%s\",\"sha256\":\"%s\",\"path\":", key, sha);
+	json_put_cstring(b, path);
+	buf_puts(b, ",\"mime\":");
+	json_put_cstring(b, sniff->mime);
+	buf_printf(b, ",\"bytes\":%zu,\"model\":", a->bytes->len);
+	put_string_or_null(b, a->model);
+	buf_puts(b, ",\"provider\":");
+	json_put_cstring(b, a->provider);
+	buf_puts(b, ",\"fallback\":");
+	put_string_or_null(b, a->fallback);
+	buf_printf(b, ",\"usage\":%s,\"text\":%s,\"created\":\"%s\"}\n",
+	    a->usage->len ? a->usage->data : "null",
+	    a->text->len ? a->text->data : "null", stamp);
+}
+
+int
+reqcache_put(const char *store, const char *key,
+    const struct reqcache_answer *a, struct buf *why)
+{
+	struct buf dir = BUF_INIT, name = BUF_INIT, path = BUF_INIT;
+	struct buf json = BUF_INIT;
+	char sha[DIGEST_HEX_LEN + 1], held[DIGEST_HEX_LEN + 1];
+	struct imgsniff sniff;
+	int status = -1;
+
+	if (imgsniff((const unsigned char *)a->bytes->data, a->bytes->len,
+	    &sniff) < 0) {
+		errno = EINVAL;
+		buf_puts(why, "the image is not a PNG, JPEG, WebP or GIF");
+		return -1;
+	}
+	digest_sha256_hex(a->bytes->data, a->bytes->len, sha);
+	buf_printf(&name, "%s.%s", sha, sniff.ext);
+	buf_printf(&dir, "%s/%.2s", store, sha);
+	buf_printf(&path, "%s/%s", dir.data, name.data);
+	/* The object may be there already (imgp-store, an earlier run);
+	 * a damaged copy is replaced by the same name with whole bytes. */
+	if ((digest_file_sha256_hex(path.data, held) < 0 ||
+	    strcmp(held, sha) != 0) &&
+	    durable_put(dir.data, name.data, STORE_TEMP_PREFIX,
+	    a->bytes->data, a->bytes->len, why) < 0)
+		goto done;
+	buf_reset(&path);
+	buf_printf(&path, "%.2s/%s", sha, name.data);
+	request_json(key, sha, path.data, &sniff, a, &json);
+	buf_reset(&dir);
+	buf_reset(&name);
+	request_file(store, key, &dir, &name);
+	status = durable_put(dir.data, name.data, STORE_TEMP_PREFIX, json.data,
+	    json.len, why);
+done:
+	buf_free(&dir);
+	buf_free(&name);
+	buf_free(&path);
+	buf_free(&json);
+	return status;
+}
+
+void
+reqcache_answer_free(struct reqcache_answer *a)
+{
+	jqx_free(a->file);
+	buf_free(&a->own_bytes);
+	buf_free(&a->own_usage);
+	buf_free(&a->own_text);
+	memset(a, 0, sizeof(*a));
+	a->file = jv_invalid();
+}
