@@ -47,7 +47,7 @@ small_disk() {
 	assert_equal "$(line_jq 1 '.asset | tojson')" "$(jq -c -n --arg s "$sha" '{sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",width:640,height:480}')"
 	cmp "$T/img" "$STORE/${sha:0:2}/$sha.png"
 	run jq -c 'del(.stored_at)' "$STORE/sessions/s.ndjson"
-	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",model:"test/model",fallback:null}')"
+	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null}')"
 	assert_regex "$(jq -r .stored_at "$STORE/sessions/s.ndjson")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 }
 
@@ -395,10 +395,11 @@ EOF
 @test "-h prints the synopsis, -V the version; bad usage is exit 2" {
 	run imgp-store -h
 	assert_success
-	assert_output "usage: imgp-store [-hV] [--check [--repair]] [-s store] [-n template] [--keep-data] [--no-fsync] [file ...]"
+	assert_output "usage: imgp-store [-hV] [--check [--repair] | --export session] [-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]"
 	run imgp-store -V
 	assert_output "imgp-store 0.1.0"
-	for args in "--repair" "--check x" "--check --keep-data" "--bogus"; do
+	for args in "--repair" "--check x" "--check --keep-data" "--bogus" \
+	    "--export s x" "--export s --embed" "--export s --check" "--export ../x"; do
 		run --separate-stderr imgp-store $args
 		assert_failure 2
 	done
