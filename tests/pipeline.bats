@@ -100,3 +100,18 @@ turns() {
 	assert_equal "${#lines[@]}" 10
 	assert_line --index 0 --regexp '"url":"https://cdn\.example\.com/assets/[0-9a-f]{2}/'
 }
+
+@test "imgp(7) EXAMPLES: a stored session exported and rendered again into a new store" {
+	cd "$BATS_TEST_TMPDIR"
+	ln -s "$ROOT/examples" examples
+	cp examples/lighthouse.json other-world.json
+	run bash -c "set -e -o pipefail; $(man_examples imgp.7 | sed -n '1,4p') >/dev/null
+	    $(man_examples imgp.7 | sed -n '/--export/,$p')"
+	assert_success
+	# The same prompts and seeds through the same renderer: the same pictures.
+	assert_equal "$(jq -c '[.turn, .sha256, .prompt, .seed]' new-store/sessions/lantern-coast-1.ndjson)" \
+	    "$(jq -c '[.turn, .sha256, .prompt, .seed]' store/sessions/lantern-coast-1.ndjson)"
+	assert_equal "$(jq -r .turn other-store/sessions/lantern-coast-1.ndjson | tr '\n' ' ')" "$(jq -r .turn store/sessions/lantern-coast-1.ndjson | tr '\n' ' ')"
+	assert_equal "$(python3 "$ROOT/tests/images.py" text "new-store/$(head -n1 new-store/sessions/lantern-coast-1.ndjson | jq -r .path)" | head -n2)" \
+	    $'iTXt imgp:session=lantern-coast-1\niTXt imgp:turn=0'
+}
