@@ -64,7 +64,8 @@ read_ids(struct sign_key *key, const char *option, const char *path)
 	for (key->n = 0; line; line = end, key->n++) {
 		if ((end = strchr(line, '\n')) != NULL)
 			*end++ = '\0';
-		line[strcspn(line, "\r")] = '\0';
+		if (*line && line[strlen(line) - 1] == '\r')
+			line[strlen(line) - 1] = '\0';	/* CRLF files */
 		if ((n = id_len(line)) == 0)
 			diag_errx(2, "%s %s: line %zu is not ID:SECRET (ID: 1 "
 			    "to 32 of A-Z a-z 0-9 _ -), which a file of several "

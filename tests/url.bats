@@ -287,6 +287,10 @@ key_file() {
 	run_with "$url"$'\n'"$new" imgp-url --verify -k "$both"
 	assert_success
 	assert_output $'ok\nok'
+	# CRLF lines are read as LF lines.
+	run_with "$url"$'\n'"$new" imgp-url --verify -k "$(key_file crlf $'new_2:fresh-secret\r\nold-1:test-key-0123\r\n')"
+	assert_success
+	assert_output $'ok\nok'
 	# The old file alone does not know the new key.
 	run_with "$new" imgp-url --verify -k "$old"
 	assert_failure 1
