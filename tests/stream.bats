@@ -164,9 +164,11 @@ stages() {
 }
 
 @test "interactive use: each record is answered before the next is written" {
-	local t
+	local t pid
 	for t in $(stages); do
 		coproc STAGE { $(stage_cmd "$t"); }
+		# bash forgets STAGE_PID once the coprocess has ended
+		pid=$STAGE_PID
 		echo '{"error":{"n":1}}' >&"${STAGE[1]}"
 		read -r -t 20 reply <&"${STAGE[0]}"
 		assert_equal "$reply" '{"error":{"n":1}}'
@@ -174,7 +176,7 @@ stages() {
 		read -r -t 20 reply <&"${STAGE[0]}"
 		assert_equal "$reply" '{"error":{"n":2}}'
 		exec {STAGE[1]}>&-
-		wait "$STAGE_PID"
+		wait "$pid"
 	done
 }
 
