@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
+#include "provenance.h"
 #include "render.h"
 #include "reqcache.h"
 
@@ -190,6 +191,14 @@ render_local(struct gen *g, struct genjob *j, const char *fallback)
 	unsigned w, h;
 	unsigned char *data;
 	size_t len;
+	/* The same chunks as imgp-store --embed writes (provenance.h). */
+	struct provenance p = {
+		.session = jqx_str(rec_get(&j->rec, "session"), NULL),
+		.prompt = j->req.prompt,
+		.seed = j->req.has_seed ? j->req.seed : -1,
+		.model = "local",
+		.request_key = j->key[0] ? j->key : NULL,
+	};
 
 	if (!parse_size(j->req.size ? j->req.size : GEN_DEFAULT_SIZE, &w,
 	    &h)) {
@@ -199,14 +208,18 @@ render_local(struct gen *g, struct genjob *j, const char *fallback)
 		finish(g, j, 1);
 		return -1;
 	}
+	if (!jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &p.turn))
+		p.turn = -1;
 	if (render_png(j->req.prompt, strlen(j->req.prompt),
-	    (uint64_t)j->req.seed, w, h, NULL, &data, &len) < 0)
+	    (uint64_t)j->req.seed, w, h, provenance_text(&p), &data,
+	    &len) < 0)
 		diag_errx(1, "out of memory");
 	png.data = (char *)data;
 	png.len = png.cap = len;
+	/* The renderer is its own model: "local", as in its imgp:model. */
 	if (fallback == NULL)
-		remember(g, j, "local", NULL, &png, NULL);
-	put_image(g, j, "local", NULL, &png, fallback);
+		remember(g, j, "local", "local", &png, NULL);
+	put_image(g, j, "local", "local", &png, fallback);
 	free(data);
 	return 0;
 }

@@ -121,6 +121,9 @@ fail:
 	return -1;
 }
 
+/* A power of two: see keep_entry. */
+#define FIRST_ROOM 8
+
 static char *
 dup_field(jv line, const char *key)
 {
@@ -137,6 +140,7 @@ entry_free(struct journal_entry *e)
 {
 	free(e->path);
 	free(e->image_prompt);
+	free(e->prompt);
 }
 
 static void
@@ -149,6 +153,10 @@ entry_fill(struct journal_entry *e, long long turn, jv line)
 	    sha && strlen(sha) == DIGEST_HEX_LEN ? sha : "");
 	e->path = dup_field(line, "path");
 	e->image_prompt = dup_field(line, "image_prompt");
+	e->prompt = jqx_str(jqx_get(line, "prompt"), NULL) ?
+	    dup_field(line, "prompt") : NULL;
+	if (!jqx_int(jqx_get(line, "seed"), 0, JQX_MAX_EXACT, &e->seed))
+		e->seed = -1;
 }
 
 /* Put the entry of `turn` into the view, which holds at most `keep`
@@ -157,6 +165,15 @@ static void
 keep_entry(struct journal_view *v, size_t keep, long long turn, jv line)
 {
 	size_t i = v->n;
+
+	/* The array starts with room for min(keep, FIRST_ROOM) entries and
+	 * doubles, up to keep, whenever it is full at a power of two. */
+	if (v->n < keep && v->n >= FIRST_ROOM && (v->n & (v->n - 1)) == 0) {
+		v->entries = reallocarray(v->entries,
+		    v->n < keep / 2 ? 2 * v->n : keep, sizeof(*v->entries));
+		if (v->entries == NULL)
+			diag_errx(1, "out of memory");
+	}
 
 	while (i > 0 && v->entries[i - 1].turn > turn)
 		i--;
@@ -245,7 +262,8 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	int saved;
 
 	view->n = 0;
-	view->entries = calloc(s.keep, sizeof(*view->entries));
+	view->entries = calloc(s.keep < FIRST_ROOM ? s.keep : FIRST_ROOM,
+	    sizeof(*view->entries));
 	if (view->entries == NULL)
 		diag_errx(1, "out of memory");
 	if (journal_each(store, session, scan_line, &s) < 0) {

@@ -31,6 +31,8 @@ struct journal_entry {
 	char sha256[DIGEST_HEX_LEN + 1];	/* "" when the line had none */
 	char *path;		/* relative to the store */
 	char *image_prompt;	/* "" when the line had none */
+	char *prompt;		/* request.prompt; NULL when it had none */
+	long long seed;		/* request.seed; -1 when it had none */
 };
 
 struct journal_view {
@@ -69,8 +71,8 @@ char *journal_path(const char *store, const char *session);
 int journal_append(const char *path, const char *line, size_t len, int sync);
 
 /*
- * Find the entries of the `keep` (at least 1) latest turns before
- * `before_turn`.  A journal that does not exist is an empty one.  Returns
+ * Find the entries of the `keep` (at least 1; SIZE_MAX: all) latest turns
+ * before `before_turn`; memory grows with the turns kept, not the lines.  A journal that does not exist is an empty one.  Returns
  * 0, or -1 with errno set when the journal cannot be read.
  */
 int journal_scan(const char *store, const char *session, long long before_turn,

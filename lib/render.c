@@ -695,6 +695,53 @@ static int starts_with_ihdr(const unsigned char *png, size_t len)
 	       !memcmp(png + sizeof(png_signature), ihdr_header, sizeof(ihdr_header));
 }
 
+static uint32_t get_be32(const unsigned char *src)
+{
+	return (uint32_t)src[0] << 24 | (uint32_t)src[1] << 16 | (uint32_t)src[2] << 8 | src[3];
+}
+
+/* Whether `chunk` (with `data_len` data bytes) is a tEXt, zTXt or iTXt chunk
+ * whose keyword is one of meta's: its text is about to be written anew. */
+static int is_replaced_text(const unsigned char *chunk, size_t data_len,
+			    const struct render_text *meta)
+{
+	const unsigned char *type = chunk + 4, *data = chunk + 8;
+	size_t i, key_len;
+
+	if (memcmp(type, "tEXt", 4) && memcmp(type, "zTXt", 4) && memcmp(type, "iTXt", 4))
+		return 0;
+	for (i = 0; meta && i < meta->count; i++) {
+		key_len = strlen(meta->keys[i]);
+		if (key_len < data_len && !memcmp(data, meta->keys[i], key_len) && !data[key_len])
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Copy the chunks that follow IHDR, leaving out the text chunks that meta
+ * replaces. Whatever follows IEND, or a chunk that overruns the file, is
+ * copied as it is: the file is not ours to repair.
+ */
+static unsigned char *copy_chunks(unsigned char *dst, const unsigned char *png, size_t len,
+				  const struct render_text *meta)
+{
+	size_t at = png_head_len, whole;
+	int last = 0;
+
+	while (!last && len - at >= CHUNK_OVERHEAD && get_be32(png + at) <= len - at - CHUNK_OVERHEAD) {
+		whole = CHUNK_OVERHEAD + get_be32(png + at);
+		last = !memcmp(png + at + 4, "IEND", 4);
+		if (!is_replaced_text(png + at, whole - CHUNK_OVERHEAD, meta)) {
+			memcpy(dst, png + at, whole);
+			dst += whole;
+		}
+		at += whole;
+	}
+	memcpy(dst, png + at, len - at);
+	return dst + (len - at);
+}
+
 int render_png_add_text(const unsigned char *png, size_t len,
 			const struct render_text *meta,
 			unsigned char **out, size_t *out_len)
@@ -717,8 +764,8 @@ int render_png_add_text(const unsigned char *png, size_t len,
 		return -1;
 	memcpy(buf, png, png_head_len);
 	end = put_text_chunks(buf + png_head_len, meta);
-	memcpy(end, png + png_head_len, len - png_head_len);
+	end = copy_chunks(end, png, len, meta);
 	*out = buf;
-	*out_len = len + text_len;
+	*out_len = (size_t)(end - buf);
 	return 0;
 }

@@ -57,9 +57,11 @@ int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
 
 /*
  * Copy the PNG `png` (`len` bytes) with the text chunks of `meta` inserted
- * right after its IHDR chunk; the rest of the file is copied byte for byte
- * and not otherwise checked. `meta` may be NULL or empty (the result is
- * then a plain copy).
+ * right after its IHDR chunk. Text chunks (tEXt, zTXt, iTXt) that already
+ * carry one of meta's keywords are left out, so a keyword appears once and
+ * adding the same text again gives the same bytes; the rest of the file is
+ * copied byte for byte and not otherwise checked. `meta` may be NULL or
+ * empty (the result is then a plain copy).
  *
  * On success stores the new malloc'd PNG in *out and its size in *out_len
  * (the caller frees it; `png` is not modified) and returns 0. On failure

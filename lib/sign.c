@@ -9,10 +9,23 @@
 #include "diag.h"
 #include "digest.h"
 
-struct sign_key {
-	char *data;
+/* One key of a key file. */
+struct entry {
+	const char *id;		/* NULL: the file's one bare key */
+	const char *secret;
 	size_t len;
 };
+
+struct sign_key {
+	char *text;		/* the file, cut into ids and secrets */
+	size_t text_len;
+	struct entry *keys;	/* the first one signs */
+	size_t n;
+};
+
+#define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789_-"
+#define ID_MAX 32
 
 /* The canonical string of the hmac scheme starts with this, so that a
  * later version of the scheme can never be confused with this one. */
@@ -31,19 +44,76 @@ sign_parse_scheme(const char *option, const char *name)
 	diag_errx(2, "%s: '%s' is not hmac or nginx", option, name);
 }
 
+/* The length of the ID before "ID:" at the start of `line`, else 0. */
+static size_t
+id_len(const char *line)
+{
+	size_t n = strspn(line, ID_CHARS);
+
+	return n >= 1 && n <= ID_MAX && line[n] == ':' ? n : 0;
+}
+
+/* Cut the key file's lines, each "ID:SECRET", into key->keys.  Messages
+ * name lines by number, never by content: it is secret. */
+static void
+read_ids(struct sign_key *key, const char *option, const char *path)
+{
+	char *line = key->text, *end;
+	size_t i, n;
+
+	for (key->n = 0; line; line = end, key->n++) {
+		if ((end = strchr(line, '\n')) != NULL)
+			*end++ = '\0';
+		if (*line && line[strlen(line) - 1] == '\r')
+			line[strlen(line) - 1] = '\0';	/* CRLF files */
+		if ((n = id_len(line)) == 0)
+			diag_errx(2, "%s %s: line %zu is not ID:SECRET (ID: 1 "
+			    "to 32 of A-Z a-z 0-9 _ -), which a file of several "
+			    "keys must be", option, path, key->n + 1);
+		line[n] = '\0';
+		if (line[n + 1] == '\0')
+			diag_errx(2, "%s %s: line %zu has an empty secret",
+			    option, path, key->n + 1);
+		for (i = 0; i < key->n; i++)
+			if (strcmp(key->keys[i].id, line) == 0)
+				diag_errx(2, "%s %s: line %zu: key id %s is "
+				    "listed twice", option, path, key->n + 1,
+				    line);
+		key->keys = reallocarray(key->keys, key->n + 1,
+		    sizeof(*key->keys));
+		if (key->keys == NULL)
+			diag_errx(2, "out of memory");
+		key->keys[key->n] = (struct entry){ line, line + n + 1,
+		    strlen(line + n + 1) };
+	}
+}
+
 struct sign_key *
 sign_key_load(const char *option, const char *path, enum sign_scheme scheme)
 {
 	struct sign_key *key;
+	const struct entry *signing;
 	size_t i;
 
-	if ((key = malloc(sizeof(*key))) == NULL)
+	if ((key = calloc(1, sizeof(*key))) == NULL)
 		diag_errx(2, "out of memory");
-	key->data = cli_read_secret(option, path);
-	key->len = strlen(key->data);
-	for (i = 0; scheme == SIGN_NGINX && i < key->len; i++)
-		if (key->data[i] < ' ' || key->data[i] > '~' ||
-		    strchr("\"'\\$", key->data[i]))
+	key->text = cli_read_secret(option, path);
+	key->text_len = strlen(key->text);
+	/* One line that is not ID:SECRET is a bare key, as it always was. */
+	if (!strchr(key->text, '\n') && id_len(key->text) == 0) {
+		if ((key->keys = malloc(sizeof(*key->keys))) == NULL)
+			diag_errx(2, "out of memory");
+		key->keys[0] = (struct entry){ NULL, key->text,
+		    key->text_len };
+		key->n = 1;
+	} else {
+		read_ids(key, option, path);
+	}
+	/* nginx holds one key, the one that signs. */
+	signing = &key->keys[0];
+	for (i = 0; scheme == SIGN_NGINX && i < signing->len; i++)
+		if (signing->secret[i] < ' ' || signing->secret[i] > '~' ||
+		    strchr("\"'\\$", signing->secret[i]))
 			diag_errx(2, "%s %s: an nginx key must be printable "
 			    "ASCII without \" ' \\ or $ (e.g. openssl rand "
 			    "-hex 32)", option, path);
@@ -55,14 +125,15 @@ sign_key_free(struct sign_key *key)
 {
 	if (key == NULL)
 		return;
-	explicit_bzero(key->data, key->len);
-	free(key->data);
+	explicit_bzero(key->text, key->text_len);
+	free(key->text);
+	free(key->keys);
 	free(key);
 }
 
 /* Append the base64url signature of path and expiry under the scheme. */
 static void
-put_signature(const struct sign_key *key, enum sign_scheme scheme,
+put_signature(const struct entry *key, enum sign_scheme scheme,
     const struct buf *path, const char *expires, struct buf *out)
 {
 	unsigned char mac[DIGEST_SHA256_LEN];
@@ -71,14 +142,14 @@ put_signature(const struct sign_key *key, enum sign_scheme scheme,
 	if (scheme == SIGN_HMAC) {
 		buf_printf(&text, HMAC_CONTEXT "%s\n", expires);
 		buf_add(&text, path->data, path->len);
-		digest_hmac_sha256(key->data, key->len, text.data, text.len,
+		digest_hmac_sha256(key->secret, key->len, text.data, text.len,
 		    mac);
 		digest_base64url(out, mac, DIGEST_SHA256_LEN);
 	} else {
 		buf_printf(&text, "%s", expires);
 		buf_add(&text, path->data, path->len);
 		buf_putc(&text, ' ');
-		buf_add(&text, key->data, key->len);
+		buf_add(&text, key->secret, key->len);
 		digest_md5(text.data, text.len, mac);
 		digest_base64url(out, mac, 16);
 	}
@@ -98,11 +169,14 @@ sign_url(const struct sign_key *key, enum sign_scheme scheme,
 	if (strpbrk(url->data, "?#") || curlx_path(url->data, &path, NULL) < 0)
 		goto done;
 	snprintf(when, sizeof(when), "%lld", expires);
-	put_signature(key, scheme, &path, when, &sig);
+	put_signature(&key->keys[0], scheme, &path, when, &sig);
 	if (scheme == SIGN_HMAC)
 		buf_printf(url, "?expires=%s&sig=%s", when, sig.data);
 	else
 		buf_printf(url, "?md5=%s&expires=%s", sig.data, when);
+	/* Stock nginx checks one secret and knows nothing of ids. */
+	if (scheme == SIGN_HMAC && key->keys[0].id)
+		buf_printf(url, "&kid=%s", key->keys[0].id);
 	rc = 0;
 done:
 	buf_free(&path);
@@ -142,18 +216,31 @@ find_args(const char *query, struct arg *args, size_t nargs)
 	return 0;
 }
 
+/* Whether a URL's kid argument (NULL value: none) lets key `e` check it:
+ * a kid names one key; without one, every key is tried, so that URLs
+ * signed before the key file had ids still hold. */
+static int
+may_check(const struct entry *e, const struct arg *kid)
+{
+	return kid->value == NULL || (e->id && strlen(e->id) == kid->len &&
+	    memcmp(e->id, kid->value, kid->len) == 0);
+}
+
 enum sign_result
 sign_verify(const struct sign_key *key, const char *url, long long now)
 {
 	struct buf path = BUF_INIT, query = BUF_INIT, want = BUF_INIT;
 	struct arg args[] = { { "expires", NULL, 0 }, { "sig", NULL, 0 },
-	    { "md5", NULL, 0 } };
+	    { "md5", NULL, 0 }, { "kid", NULL, 0 } };
 	const struct arg *expires = &args[0], *given;
 	enum sign_result result = SIGN_MALFORMED;
+	enum sign_scheme scheme;
 	char when[MAX_EXPIRES_DIGITS + 1];
+	int matched = 0;
+	size_t i;
 
 	if (curlx_path(url, &path, &query) < 0 ||
-	    find_args(query.data ? query.data : "", args, 3) < 0 ||
+	    find_args(query.data ? query.data : "", args, 4) < 0 ||
 	    !expires->value || !args[1].value == !args[2].value)
 		goto done;
 	given = args[1].value ? &args[1] : &args[2];
@@ -165,11 +252,18 @@ sign_verify(const struct sign_key *key, const char *url, long long now)
 		goto done;
 	memcpy(when, expires->value, expires->len);
 	when[expires->len] = '\0';
-	put_signature(key, given == &args[1] ? SIGN_HMAC : SIGN_NGINX, &path,
-	    when, &want);
-	if (given->len != want.len)
-		goto done;
-	if (!digest_equal(given->value, want.data, want.len))
+	scheme = given == &args[1] ? SIGN_HMAC : SIGN_NGINX;
+	/* Every candidate is compared, matched or not. */
+	for (i = 0; i < key->n; i++) {
+		if (!may_check(&key->keys[i], &args[3]))
+			continue;
+		buf_reset(&want);
+		put_signature(&key->keys[i], scheme, &path, when, &want);
+		if (given->len != want.len)
+			goto done;
+		matched |= digest_equal(given->value, want.data, want.len);
+	}
+	if (!matched)
 		result = SIGN_BAD_SIGNATURE;
 	else
 		result = strtoll(when, NULL, 10) < now ? SIGN_EXPIRED : SIGN_OK;

@@ -13,6 +13,13 @@
  *
  * E is the expiry in decimal, base64url has no padding (RFC 4648 §5).
  * A link is good up to and including the second E, as nginx has it.
+ *
+ * Keys rotate.  A key file is one bare key (its contents less one trailing
+ * newline), or lines "ID:SECRET" (ID: 1 to 32 of A-Z a-z 0-9 _ -): the
+ * first key signs, and an hmac URL then carries &kid=ID, which is not
+ * signed, only chooses the key that checks it; a URL without kid is
+ * checked against every key.  So a new key listed first, the old one
+ * second, leaves every live URL good.  nginx URLs carry no kid.
  */
 #ifndef IMGP_SIGN_H
 #define IMGP_SIGN_H
@@ -27,11 +34,13 @@ enum sign_scheme sign_parse_scheme(const char *option, const char *name);
 struct sign_key;
 
 /*
- * Read a signing key from the file `path` (its contents less one trailing
- * newline), given with `option`.  This is the one place that reads key
- * files.  Exit 2 when it cannot be read or is empty, or when `scheme` is
- * SIGN_NGINX and the key cannot be written inside nginx.conf's double
- * quotes as it is (printable ASCII but " ' \ $).  Never prints the key.
+ * Read the signing keys from the file `path`, given with `option`.  This
+ * is the one place that reads key files.  Exit 2 when it cannot be read or
+ * is empty, when a file of several lines has one that is not ID:SECRET,
+ * an empty secret or an id listed twice (naming the line by number), or
+ * when `scheme` is SIGN_NGINX and the signing key cannot be written inside
+ * nginx.conf's double quotes as it is (printable ASCII but " ' \ $).
+ * Never prints a key.
  */
 struct sign_key *sign_key_load(const char *option, const char *path,
     enum sign_scheme scheme);
@@ -57,7 +66,8 @@ enum sign_result {
 
 /*
  * Check a signed URL (either scheme, told by its sig or md5 argument)
- * against the key at Unix time `now`.  The signature is checked before the
+ * against the keys at Unix time `now`: the key its kid names (none: a
+ * bad_signature), else each key.  The signature is checked before the
  * expiry and compared in constant time.
  */
 enum sign_result sign_verify(const struct sign_key *key, const char *url,

@@ -17,6 +17,7 @@
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
+#include "provenance.h"
 
 /* Longer names are refused before the file system would: a name must fit
  * in a journal line and a URL. */
@@ -32,6 +33,7 @@ struct item {
 	struct imgsniff kind;
 	char sha256[DIGEST_HEX_LEN + 1];
 	struct buf rel;		/* its name, relative to the store */
+	int embedded;		/* bytes differ from image.data: --embed */
 };
 
 const char *
@@ -197,6 +199,50 @@ io_error(const struct rec *r, struct buf *out, const struct buf *what)
 	    what->data, strerror(e));
 }
 
+/* A whole number from 0 to 2^53-1, else -1 (unknown). */
+static long long
+whole_number(jv v)
+{
+	long long n;
+
+	return jqx_int(v, 0, JQX_MAX_EXACT, &n) ? n : -1;
+}
+
+/*
+ * Replace a PNG's bytes with the same bytes carrying the record's imgp:
+ * text chunks (provenance.h), in place of any it had already.  Other
+ * formats are stored as they are.
+ */
+static int
+embed(const struct rec *r, struct item *it, struct buf *out)
+{
+	jv request = rec_get(r, "request");
+	struct provenance p = {
+		.session = it->session,
+		.turn = it->turn,
+		.prompt = jqx_str(jqx_get(request, "prompt"), NULL),
+		.seed = whole_number(jqx_get(request, "seed")),
+		.model = jqx_str(jqx_get(it->image, "model"), NULL),
+		.request_key = jqx_str(jqx_get(it->image, "request_key"), NULL),
+	};
+	unsigned char *png;
+	size_t len;
+
+	if (it->kind.type != IMGSNIFF_PNG)
+		return 0;
+	if (render_png_add_text((const unsigned char *)it->bytes.data,
+	    it->bytes.len, provenance_text(&p), &png, &len) < 0) {
+		rec_field_error(r, out, "invalid_field", "image.data", "cannot "
+		    "embed the provenance in the PNG: %s", strerror(errno));
+		return -1;
+	}
+	buf_reset(&it->bytes);
+	buf_add(&it->bytes, png, len);
+	free(png);
+	it->embedded = 1;
+	return 0;
+}
+
 /* Check the record and decode its image into `it`; else append the error
  * record to `out` and return -1. */
 static int
@@ -237,6 +283,8 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 		    "whole PNG, JPEG, WebP or GIF image");
 		return -1;
 	}
+	if (s->embed && embed(r, it, out) < 0)
+		return -1;
 	digest_sha256_hex(it->bytes.data, it->bytes.len, it->sha256);
 	if (s->name_template == NULL) {
 		buf_printf(&it->rel, "%.2s/%s.%s", it->sha256, it->sha256,
@@ -433,6 +481,29 @@ put_object_fields(struct buf *b, const struct item *it)
 	    it->kind.mime);
 }
 
+/* image.usage.cost as the provider wrote it, when it is a number; else
+ * null, for a cost that was not reported is not a cost of 0. */
+static void
+put_cost(struct buf *b, const struct rec *r, const struct item *it)
+{
+	const struct json_member *m = json_find(&r->members, "image");
+	struct json_members image = JSON_MEMBERS_INIT;
+	struct json_members usage = JSON_MEMBERS_INIT;
+	jv cost = jqx_get(jqx_get(it->image, "usage"), "cost");
+
+	if (jv_get_kind(cost) == JV_KIND_NUMBER) {
+		json_members_of(m->value, m->value_len, &image);
+		m = json_find(&image, "usage");
+		json_members_of(m->value, m->value_len, &usage);
+		m = json_find(&usage, "cost");
+		buf_add(b, m->value, m->value_len);
+	} else {
+		buf_puts(b, "null");
+	}
+	json_members_free(&image);
+	json_members_free(&usage);
+}
+
 /* The journal line of the stored record (DESIGN §2). */
 static void
 put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
@@ -440,6 +511,7 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 	char stamp[sizeof("YYYY-MM-DDTHH:MM:SSZ")];
 	time_t now = time(NULL);
 	struct tm tm;
+	long long seed;
 
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
 	    gmtime_r(&now, &tm));
@@ -449,10 +521,16 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 	put_string_or_null(b, rec_get(r, "image_prompt"));
 	buf_puts(b, ",\"prompt\":");
 	put_string_or_null(b, jqx_get(rec_get(r, "request"), "prompt"));
+	if ((seed = whole_number(jqx_get(rec_get(r, "request"), "seed"))) >= 0)
+		buf_printf(b, ",\"seed\":%lld", seed);
+	else
+		buf_puts(b, ",\"seed\":null");
 	buf_puts(b, ",\"model\":");
 	put_string_or_null(b, jqx_get(it->image, "model"));
 	buf_puts(b, ",\"fallback\":");
 	put_string_or_null(b, jqx_get(it->image, "fallback"));
+	buf_puts(b, ",\"cost\":");
+	put_cost(b, r, it);
 	buf_printf(b, ",\"stored_at\":\"%s\"}", stamp);
 }
 
@@ -488,24 +566,33 @@ put_output(const struct store *s, const struct rec *r, const struct item *it,
 {
 	const struct json_member *image = json_find(&r->members, "image");
 	struct json_members members = JSON_MEMBERS_INIT;
-	struct rec_edit drop = { "data", NULL, 0 }, edits[2];
-	struct buf asset = BUF_INIT, spliced = BUF_INIT;
+	struct rec_edit data = { "data", NULL, 0 }, edits[2];
+	struct buf asset = BUF_INIT, spliced = BUF_INIT, stored = BUF_INIT;
+	int edit_image = !s->keep_data || it->embedded;
 
 	buf_putc(&asset, '{');
 	put_object_fields(&asset, it);
 	buf_printf(&asset, ",\"width\":%u,\"height\":%u}", it->kind.width,
 	    it->kind.height);
 	edits[0] = (struct rec_edit){ "asset", asset.data, asset.len };
-	if (!s->keep_data) {
+	/* Kept data is what was stored, so that it matches asset.sha256. */
+	if (s->keep_data && it->embedded) {
+		buf_putc(&stored, '"');
+		digest_base64(&stored, it->bytes.data, it->bytes.len);
+		buf_putc(&stored, '"');
+		data = (struct rec_edit){ "data", stored.data, stored.len };
+	}
+	if (edit_image) {
 		json_members_of(image->value, image->value_len, &members);
-		rec_splice(&members, &drop, 1, &spliced);
+		rec_splice(&members, &data, 1, &spliced);
 		edits[1] = (struct rec_edit){ "image", spliced.data,
 		    spliced.len };
 	}
-	rec_splice(&r->members, edits, s->keep_data ? 1 : 2, out);
+	rec_splice(&r->members, edits, edit_image ? 2 : 1, out);
 	json_members_free(&members);
 	buf_free(&asset);
 	buf_free(&spliced);
+	buf_free(&stored);
 }
 
 int

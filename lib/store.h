@@ -24,6 +24,7 @@ struct store {
 	const char *dir;
 	const char *name_template;	/* NULL: content-addressed names */
 	int keep_data;			/* keep image.data in the output */
+	int embed;			/* PNGs get imgp: text chunks */
 	int no_fsync;			/* unsafe: a crash may lose images */
 };
 
@@ -36,7 +37,9 @@ int store_template_check(const char *template, const char **why);
 
 /*
  * A filter_fn (filter.h): store the record's image.data and add `asset`;
- * image.data is dropped from the output unless keep_data.  On failure the
+ * image.data is dropped from the output unless keep_data.  With embed, a
+ * PNG is stored with the record's provenance (provenance.h) written into
+ * it, and `asset` (and kept image.data) are of those bytes.  On failure the
  * record gets an `error` (io, not_an_image, exists, invalid_field,
  * missing_field) and keeps image.data, so re-running the stage on it
  * completes the work.  `ctx` is a struct store.
@@ -62,5 +65,14 @@ int store_content_name(const char *rel, char *sha);
  * read at all.
  */
 int store_check(const char *dir, int repair);
+
+/*
+ * imgp-store --export: print the journal of `session` as records that
+ * imgp-enrich and imgp-gen take, one per turn (its latest line), in turn
+ * order: {"session","turn","image_prompt","request":{"prompt","seed"}},
+ * members the journal lacks left out.  Returns the exit status: 0, 1 when
+ * the journal cannot be read or output failed.
+ */
+int store_export(const char *dir, const char *session);
 
 #endif

@@ -66,6 +66,26 @@ no_key_anywhere() {
 	assert_equal "$(wc -l <"$MOCK_LOG")" 0
 }
 
+# The text chunks of the PNG in image.data of output line 1.
+text_chunks() {
+	img .data | base64 -d >"$BATS_TEST_TMPDIR/t.png"
+	python3 "$ROOT/tests/images.py" text "$BATS_TEST_TMPDIR/t.png"
+}
+
+@test "local: the PNG carries its provenance as imgp: iTXt chunks" {
+	local key
+	run_with '{"session":"s-1","turn":4,"request":{"prompt":"a quiet harbour","seed":7,"size":"8x8"}}' imgp-gen --api local
+	assert_success
+	key=$(img .request_key)
+	run text_chunks
+	assert_output "$(printf 'iTXt imgp:%s\n' session=s-1 turn=4 'prompt=a quiet harbour' seed=7 model=local "request_key=$key")"
+	# What the record lacks is left out.
+	run_with '{"request":{"prompt":"p","size":"8x8"}}' imgp-gen --api local
+	key=$(img .request_key)
+	run text_chunks
+	assert_output "$(printf 'iTXt imgp:%s\n' prompt=p model=local "request_key=$key")"
+}
+
 @test "local: default size 672x288, needs no key" {
 	unset IMGP_API_KEY
 	export IMGP_API=local
@@ -363,6 +383,9 @@ no_key_anywhere() {
 	assert_equal "$(img .provider)" local
 	assert_equal "$(img .mime)" image/png
 	assert_equal "$(img '.attempts|length')" 2
+	run text_chunks
+	assert_line 'iTXt imgp:prompt=[mock status=400] ph'
+	assert_line 'iTXt imgp:model=local'
 }
 
 @test "--on-failure previous reuses the session's latest stored image" {

@@ -3,10 +3,15 @@
 `image`), for tests/store.bats and bench/store.sh.
 
 images.py FORMAT W H [options]   FORMAT: png jpeg webp webpx gif
+images.py text FILE
 
 Prints COUNT records, turn START.. (one per line), or with --raw the bytes
 of the first image.  Every record's image differs (a salt follows the
 header, which is all a reader of the size needs), unless --same.
+
+`text` prints the text chunks (tEXt, zTXt, iTXt) of the PNG FILE, one
+"TYPE KEYWORD=VALUE" a line in file order (a newline in a value as \\n),
+and fails on a chunk whose CRC is wrong.
 """
 import argparse
 import base64
@@ -52,7 +57,35 @@ def gif(w, h):
     return b"GIF89a" + struct.pack("<HHBBB", w, h, 0, 0, 0) + b";"
 
 
+def text_chunks(path):
+    data = open(path, "rb").read()
+    at = 8
+    while at + 12 <= len(data):
+        n, kind = struct.unpack(">I4s", data[at:at + 8])
+        body = data[at + 8:at + 8 + n]
+        crc, = struct.unpack(">I", data[at + 8 + n:at + 12 + n])
+        if crc != zlib.crc32(kind + body):
+            sys.exit("%s: bad CRC in a %s chunk" % (path, kind.decode()))
+        key, _, rest = body.partition(b"\0")
+        if kind == b"tEXt":
+            value = rest
+        elif kind == b"zTXt":
+            value = zlib.decompress(rest[1:])
+        elif kind == b"iTXt":
+            compressed = rest[0]
+            value = rest[2:].split(b"\0", 2)[2]     # language, translated keyword
+            value = zlib.decompress(value) if compressed else value
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            print("%s %s=%s" % (kind.decode(), key.decode("latin-1"),
+                                value.decode().replace("\n", "\\n")))
+        at += 12 + n
+        if kind == b"IEND":
+            break
+
+
 def main():
+    if sys.argv[1:2] == ["text"]:
+        return text_chunks(sys.argv[2])
     p = argparse.ArgumentParser()
     p.add_argument("format", choices=["png", "jpeg", "webp", "webpx", "gif"])
     p.add_argument("width", type=int)

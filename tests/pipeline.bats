@@ -105,3 +105,19 @@ turns() {
 	# the nginx-signed link, then the ten stored again
 	assert_equal "$(printf '%s\n' "${lines[@]}" | grep -c '^/assets/[0-9a-f/]*\.png$')" 10
 }
+
+@test "imgp(7) EXAMPLES: a stored session exported and rendered again into a new store" {
+	cd "$BATS_TEST_TMPDIR"
+	ln -s "$ROOT/examples" examples
+	run bash -c "set -e -o pipefail; $(man_examples imgp.7)"
+	assert_success
+	# Each turn's latest line: the same prompts and seeds through the same
+	# renderer make the same pictures.
+	local latest='group_by(.turn) | map(last | [.turn, .sha256, .prompt, .seed])'
+	assert_equal "$(jq -sc "$latest" new-store/sessions/lantern-coast-1.ndjson)" \
+	    "$(jq -sc "$latest" store/sessions/lantern-coast-1.ndjson)"
+	assert_equal "$(jq -r .turn again.ndjson other.ndjson | tr '\n' ' ')" \
+	    "$(seq 0 9 | tr '\n' ' ')$(seq 0 9 | tr '\n' ' ')"
+	assert_equal "$(python3 "$ROOT/tests/images.py" text "new-store/$(jq -r .asset.path again.ndjson | head -n1)" | head -n2)" \
+	    $'iTXt imgp:session=lantern-coast-1\niTXt imgp:turn=0'
+}

@@ -47,7 +47,7 @@ small_disk() {
 	assert_equal "$(line_jq 1 '.asset | tojson')" "$(jq -c -n --arg s "$sha" '{sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",width:640,height:480}')"
 	cmp "$T/img" "$STORE/${sha:0:2}/$sha.png"
 	run jq -c 'del(.stored_at)' "$STORE/sessions/s.ndjson"
-	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",model:"test/model",fallback:null}')"
+	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null}')"
 	assert_regex "$(jq -r .stored_at "$STORE/sessions/s.ndjson")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 }
 
@@ -395,10 +395,11 @@ EOF
 @test "-h prints the synopsis, -V the version; bad usage is exit 2" {
 	run imgp-store -h
 	assert_success
-	assert_output "usage: imgp-store [-hV] [--check [--repair]] [-s store] [-n template] [--keep-data] [--no-fsync] [file ...]"
+	assert_output "usage: imgp-store [-hV] [--check [--repair] | --export session] [-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]"
 	run imgp-store -V
 	assert_output "imgp-store 0.1.0"
-	for args in "--repair" "--check x" "--check --keep-data" "--bogus"; do
+	for args in "--repair" "--check x" "--check --keep-data" "--bogus" \
+	    "--export s x" "--export s --embed" "--export s --check" "--export ../x"; do
 		run --separate-stderr imgp-store $args
 		assert_failure 2
 	done
@@ -409,4 +410,124 @@ EOF
 	assert_success
 	run imgp-store --check -s "$STORE"
 	assert_success
+}
+
+# The text chunks of a PNG, as tests/images.py prints them.
+text_chunks() {
+	python3 "$ROOT/tests/images.py" text "$1"
+}
+
+# A record for session s turn $2 carrying the bytes of file $1, with the
+# provenance members --embed reads.
+record_of() {
+	jq -cn --arg d "$(base64 -w0 "$1")" --argjson t "${2:-0}" \
+	    '{session:"s",turn:$t,image_prompt:"a harbour",
+	      request:{prompt:"a harbour at dawn\nwide",seed:7},
+	      image:{data:$d,model:"test/model",request_key:("ab" * 32)}}'
+}
+
+@test "--embed: a PNG carries imgp: iTXt chunks; asset is of the stored bytes" {
+	images png 4 3 --raw >"$T/in.png"
+	store "$(record_of "$T/in.png" 3)" --embed
+	assert_success
+	path=$STORE/$(line_jq 1 .asset.path)
+	run text_chunks "$path"
+	assert_success
+	assert_output "iTXt imgp:session=s
+iTXt imgp:turn=3
+iTXt imgp:prompt=a harbour at dawn\\nwide
+iTXt imgp:seed=7
+iTXt imgp:model=test/model
+iTXt imgp:request_key=$(printf 'ab%.0s' $(seq 32))"
+	store "$(record_of "$T/in.png" 3)" --embed
+	assert_equal "$(line_jq 1 .asset.sha256)" "$(sha_of "$path")"
+	assert_equal "$(line_jq 1 .asset.bytes)" "$(stat -c %s "$path")"
+	assert_equal "$(line_jq 1 '[.asset.width, .asset.height] | @tsv')" "$(printf '4\t3')"
+	assert_equal "$(tail -n1 "$STORE/sessions/s.ndjson" | jq -r .sha256)" "$(sha_of "$path")"
+	run imgp-store --check -s "$STORE"
+	assert_success
+}
+
+@test "--embed is idempotent: re-storing an embedded image gives the same bytes" {
+	images png 4 3 --raw >"$T/in.png"
+	store "$(record_of "$T/in.png")" --embed --keep-data
+	assert_success
+	first=$STORE/$(line_jq 1 .asset.path)
+	line_jq 1 .image.data | base64 -d >"$T/kept.png"
+	cmp "$first" "$T/kept.png"
+	store "$(record_of "$first")" --embed
+	assert_success
+	assert_equal "$(line_jq 1 .asset.sha256)" "$(sha_of "$first")"
+	assert_equal "$(text_chunks "$first" | grep -c imgp:session)" 1
+	# A different record replaces the chunks, never adds to them.
+	store "$(record_of "$first" 9)" --embed
+	second=$STORE/$(line_jq 1 .asset.path)
+	assert_equal "$(text_chunks "$second" | grep -c imgp:turn)" 1
+	assert_equal "$(text_chunks "$second" | grep imgp:turn)" "iTXt imgp:turn=9"
+}
+
+@test "--embed: chunks of other keywords and what follows IEND are kept; missing values are left out" {
+	python3 - "$T/in.png" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) +
+    chunk(b"tEXt", b"Author\0me") + chunk(b"tEXt", b"imgp:turn\0old") + chunk(b"IEND", b"") + b"trailer")
+PY
+	store "$(jq -cn --arg d "$(base64 -w0 "$T/in.png")" '{session:"s",turn:1,image:{data:$d}}')" --embed
+	assert_success
+	path=$STORE/$(line_jq 1 .asset.path)
+	run text_chunks "$path"
+	assert_output $'iTXt imgp:session=s\niTXt imgp:turn=1\ntEXt Author=me'
+	assert_equal "$(tail -c 7 "$path")" trailer
+}
+
+@test "--embed: JPEG, WebP and GIF are stored unchanged" {
+	local f
+	for f in jpeg webp gif; do
+		images $f 4 3 --raw >"$T/in.$f"
+		store "$(record_of "$T/in.$f")" --embed
+		assert_success
+		cmp "$T/in.$f" "$STORE/$(line_jq 1 .asset.path)"
+	done
+}
+
+@test "journal: cost is image.usage.cost as written when a number, else null" {
+	local rec
+	rec=$(images png 2 2 -n 1 | jq -c '.image.usage = {cost: 0}')
+	store "${rec/\"cost\":0/\"cost\":1.50e-3}"
+	store "$(images png 2 2 -n 1 -t 1 | jq -c '.image.usage = {cost: "0.1"}')"
+	store "$(images png 2 2 -n 1 -t 2)"
+	store "$(images png 2 2 -n 1 -t 3 | jq -c '.image.usage = {cost: 0}')"
+	run grep -o '"fallback":null,"cost":[^,]*,' "$STORE/sessions/s.ndjson"
+	assert_output $'"fallback":null,"cost":1.50e-3,\n"fallback":null,"cost":null,\n"fallback":null,"cost":null,\n"fallback":null,"cost":0,'
+}
+
+@test "--export: one record per turn, its latest line, in turn order" {
+	store "$(images png 2 2 -n 3 -t 0)"
+	store "$(images png 2 2 -n 1 -t 1 --salt again | jq -c '.request.prompt = "second try" | del(.request.seed)')"
+	store "$(images png 2 2 -n 1 -t 5 | jq -c 'del(.request)')"
+	run --separate-stderr imgp-store -s "$STORE" --export s
+	assert_success
+	assert_output '{"session":"s","turn":0,"image_prompt":"prompt 0","request":{"prompt":"enriched prompt 0","seed":7}}
+{"session":"s","turn":1,"image_prompt":"prompt 1","request":{"prompt":"second try"}}
+{"session":"s","turn":2,"image_prompt":"prompt 2","request":{"prompt":"enriched prompt 2","seed":7}}
+{"session":"s","turn":5,"image_prompt":"prompt 5"}'
+	run --separate-stderr imgp-store -s "$STORE" --export nope
+	assert_failure 1
+	assert_output ""
+	assert_regex "$stderr" "^imgp-store: --export nope: .*nope.ndjson"
+}
+
+@test "--export, then imgp-gen: the session re-rendered into a new store" {
+	printf '%s\n' '{"session":"s","turn":0,"image_prompt":"dawn"}' \
+	    '{"session":"s","turn":1,"image_prompt":"noon"}' |
+	    imgp-enrich -s "$STORE" | imgp-gen --api local -s "$STORE" | imgp-store -s "$STORE" >/dev/null
+	imgp-store -s "$STORE" --export s | imgp-gen --api local |
+	    imgp-store -s "$T/new" --embed >"$T/out"
+	assert_equal "$(jq -r '[.turn, .image_prompt] | @tsv' "$T/out")" "$(printf '0\tdawn\n1\tnoon')"
+	assert_equal "$(jq -c '[.turn, .prompt, .seed]' "$T/new/sessions/s.ndjson")" \
+	    "$(jq -c '[.turn, .prompt, .seed]' "$STORE/sessions/s.ndjson")"
+	# The same prompts and seeds through the same renderer: the same picture.
+	assert_equal "$(jq -r .sha256 "$T/new/sessions/s.ndjson")" "$(jq -r .sha256 "$STORE/sessions/s.ndjson")"
 }

@@ -266,3 +266,85 @@ $url" imgp-url --verify -k "$KEY"
 	assert_line '{"asset":{"path":"ab/turn 1.png"},"url":"https://cdn.example/assets/ab/turn%201.png"}'
 	assert_line --regexp '"verify":"ok"}$'
 }
+
+# key_file NAME CONTENT — a key file (mode 600) in the test's directory.
+key_file() {
+	printf '%s' "$2" >"$BATS_TEST_TMPDIR/$1"
+	chmod 600 "$BATS_TEST_TMPDIR/$1"
+	echo "$BATS_TEST_TMPDIR/$1"
+}
+
+@test "rotation: the first key signs with kid; the old key listed second still verifies" {
+	local old both url
+	old=$(key_file old $'old-1:test-key-0123\n')
+	both=$(key_file both $'new_2:fresh-secret\nold-1:test-key-0123\n')
+	url=$(url_of ab/x.png -s hmac -k "$old" --expires-at 2000000000)
+	want=$(printf 'imgp-url/1\n2000000000\n/assets/ab/x.png' |
+	    openssl dgst -sha256 -hmac test-key-0123 -binary | b64url)
+	assert_equal "$url" "/assets/ab/x.png?expires=2000000000&sig=$want&kid=old-1"
+	new=$(url_of ab/x.png -s hmac -k "$both" --expires-at 2000000000)
+	assert_regex "$new" '&kid=new_2$'
+	run_with "$url"$'\n'"$new" imgp-url --verify -k "$both"
+	assert_success
+	assert_output $'ok\nok'
+	# CRLF lines are read as LF lines.
+	run_with "$url"$'\n'"$new" imgp-url --verify -k "$(key_file crlf $'new_2:fresh-secret\r\nold-1:test-key-0123\r\n')"
+	assert_success
+	assert_output $'ok\nok'
+	# The old file alone does not know the new key.
+	run_with "$new" imgp-url --verify -k "$old"
+	assert_failure 1
+	assert_output bad_signature
+}
+
+@test "rotation: kid chooses the key; an unknown kid is bad_signature" {
+	local both url sig
+	both=$(key_file both $'new:fresh-secret\nold:test-key-0123')
+	url=$(url_of ab/x.png -s hmac -k "$both" --expires-at 2000000000)
+	run_with "${url/kid=new/kid=old}"$'\n'"${url/kid=new/kid=gone}"$'\n'"${url/kid=new/kid=}"$'\n'"$url&kid=new" \
+	    imgp-url --verify -k "$both"
+	assert_failure 1
+	assert_output $'bad_signature\nbad_signature\nbad_signature\nmalformed'
+}
+
+@test "rotation: URLs signed with a bare key hold once it is listed second with an id" {
+	local both url
+	url=$(url_of ab/x.png -s hmac -k "$KEY" --expires-at 2000000000)
+	refute_regex "$url" kid
+	both=$(key_file both $'new:fresh-secret\nold:test-key-0123\n')
+	nginx_url=$(url_of ab/x.png -s nginx -k "$KEY" --expires-at 2000000000)
+	run_with "$url"$'\n'"$nginx_url" imgp-url --verify -k "$both"
+	assert_success
+	assert_output $'ok\nok'
+}
+
+@test "rotation: --sign nginx signs with the first key and adds no kid" {
+	local both
+	both=$(key_file both $'new:fresh-secret\nold:test-key-0123\n')
+	url=$(url_of 'ab/x.png' -s nginx -k "$both" --expires-at 2000000000)
+	want=$(printf '2000000000/assets/ab/x.png fresh-secret' | openssl md5 -binary | b64url)
+	assert_equal "$url" "/assets/ab/x.png?md5=$want&expires=2000000000"
+}
+
+@test "a one-line bare key stays a bare key: no kid, the whole line is the secret" {
+	local bare
+	bare=$(key_file bare 'not an id:has a colon')
+	url=$(url_of a.png -s hmac -k "$bare" --expires-at 2000000000)
+	want=$(printf 'imgp-url/1\n2000000000\n/assets/a.png' |
+	    openssl dgst -sha256 -hmac 'not an id:has a colon' -binary | b64url)
+	assert_equal "$url" "/assets/a.png?expires=2000000000&sig=$want"
+}
+
+@test "key file: malformed or mixed lines are exit 2 with the line number, never the secret" {
+	local f content
+	for content in $'k1:secret-one\nsecret-two' $'k1:secret-one\n\nk2:secret-two' \
+	    $'k1:secret-one\nk2:' $'k1:secret-one\nk1:secret-two' \
+	    $'k1:secret-one\nthirty-three-characters-long-id-x:secret-two' \
+	    $'k1:secret-one\nk 2:secret-two'; do
+		f=$(key_file bad "$content")
+		run_with '' imgp-url --verify -k "$f"
+		assert_failure 2
+		assert_regex "$stderr" "^imgp-url: --key-file .*bad: line [23]"
+		refute_regex "$stderr$output" 'secret-'
+	done
+}

@@ -9,14 +9,16 @@
 #include "cli.h"
 #include "diag.h"
 #include "filter.h"
+#include "journal.h"
 #include "out.h"
 #include "store.h"
 
 static const char synopsis[] =
-    "imgp-store [-hV] [--check [--repair]] [-s store] [-n template] "
-    "[--keep-data] [--no-fsync] [file ...]";
+    "imgp-store [-hV] [--check [--repair] | --export session] [-s store] "
+    "[-n template] [--embed] [--keep-data] [--no-fsync] [file ...]";
 
-enum { OPT_CHECK = 256, OPT_REPAIR, OPT_KEEP_DATA, OPT_NO_FSYNC };
+enum { OPT_CHECK = 256, OPT_REPAIR, OPT_EXPORT, OPT_EMBED, OPT_KEEP_DATA,
+	OPT_NO_FSYNC };
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
@@ -24,6 +26,8 @@ static const struct option options[] = {
 	{ "name", required_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "repair", no_argument, NULL, OPT_REPAIR },
+	{ "export", required_argument, NULL, OPT_EXPORT },
+	{ "embed", no_argument, NULL, OPT_EMBED },
 	{ "keep-data", no_argument, NULL, OPT_KEEP_DATA },
 	{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 	{ NULL, 0, NULL, 0 }
@@ -34,7 +38,7 @@ main(int argc, char *argv[])
 {
 	struct store s = { .dir = NULL };
 	int c, check = 0, repair = 0;
-	const char *why;
+	const char *why, *export = NULL;
 
 	diag_init("imgp-store");
 	out_init();	/* before any store file is opened */
@@ -46,6 +50,8 @@ main(int argc, char *argv[])
 		case 'n': s.name_template = optarg; break;
 		case OPT_CHECK: check = 1; break;
 		case OPT_REPAIR: repair = 1; break;
+		case OPT_EXPORT: export = optarg; break;
+		case OPT_EMBED: s.embed = 1; break;
 		case OPT_KEEP_DATA: s.keep_data = 1; break;
 		case OPT_NO_FSYNC: s.no_fsync = 1; break;
 		default: cli_usage(synopsis, 2);
@@ -56,12 +62,16 @@ main(int argc, char *argv[])
 		    "imgp-store");
 	if (repair && !check)
 		diag_errx(2, "--repair goes with --check");
-	if (check && (s.name_template || s.keep_data || s.no_fsync ||
-	    optind < argc))
-		diag_errx(2, "--check takes no records, --name, --keep-data "
-		    "or --no-fsync");
+	if ((check || export) && (s.name_template || s.embed || s.keep_data ||
+	    s.no_fsync || optind < argc || (check && export)))
+		diag_errx(2, "--check and --export: one of them, and no "
+		    "records, --name, --embed, --keep-data or --no-fsync");
+	if (export && !journal_session_valid(export))
+		diag_errx(2, "--export: '%s' is not a session name", export);
 	if (check)
 		return store_check(s.dir, repair);
+	if (export)
+		return store_export(s.dir, export);
 	if (s.name_template &&
 	    store_template_check(s.name_template, &why) < 0)
 		diag_errx(2, "--name: '%s': %s", s.name_template, why);

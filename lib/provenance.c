@@ -1,0 +1,27 @@
+#include "provenance.h"
+
+#include <stdio.h>
+
+static void
+add(struct provenance *p, const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	p->keys[p->text.count] = key;
+	p->values[p->text.count++] = value;
+}
+
+const struct render_text *
+provenance_text(struct provenance *p)
+{
+	p->text = (struct render_text){ p->keys, p->values, 0 };
+	snprintf(p->turn_text, sizeof(p->turn_text), "%lld", p->turn);
+	snprintf(p->seed_text, sizeof(p->seed_text), "%lld", p->seed);
+	add(p, "imgp:session", p->session);
+	add(p, "imgp:turn", p->turn >= 0 ? p->turn_text : NULL);
+	add(p, "imgp:prompt", p->prompt);
+	add(p, "imgp:seed", p->seed >= 0 ? p->seed_text : NULL);
+	add(p, "imgp:model", p->model);
+	add(p, "imgp:request_key", p->request_key);
+	return &p->text;
+}
