@@ -60,6 +60,8 @@ store_name_problem(const char *rel)
 			return "a path segment starts with a dot";
 		if (seg == rel && end - seg == 8 && !memcmp(seg, "sessions", 8))
 			return "sessions/ holds the journals";
+		if (seg == rel && end - seg == 8 && !memcmp(seg, "requests", 8))
+			return "requests/ holds imgp-gen's request cache";
 		if (*end == '\0')
 			return NULL;
 	}
@@ -482,7 +484,9 @@ put_object_fields(struct buf *b, const struct item *it)
 }
 
 /* image.usage.cost as the provider wrote it, when it is a number; else
- * null, for a cost that was not reported is not a cost of 0. */
+ * null, for a cost that was not reported is not a cost of 0.  An answer
+ * from imgp-gen's cache was paid for by the line that first stored it:
+ * 0, or --session-budget would count it twice. */
 static void
 put_cost(struct buf *b, const struct rec *r, const struct item *it)
 {
@@ -491,7 +495,9 @@ put_cost(struct buf *b, const struct rec *r, const struct item *it)
 	struct json_members usage = JSON_MEMBERS_INIT;
 	jv cost = jqx_get(jqx_get(it->image, "usage"), "cost");
 
-	if (jv_get_kind(cost) == JV_KIND_NUMBER) {
+	if (jv_get_kind(jqx_get(it->image, "cached")) == JV_KIND_TRUE) {
+		buf_putc(b, '0');
+	} else if (jv_get_kind(cost) == JV_KIND_NUMBER) {
 		json_members_of(m->value, m->value_len, &image);
 		m = json_find(&image, "usage");
 		json_members_of(m->value, m->value_len, &usage);

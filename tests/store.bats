@@ -200,7 +200,7 @@ small_disk() {
 }
 
 @test "--name: templates that leave the store or are not names are exit 2" {
-	for t in '/abs/{sha256}' '{session}/../x' '../{sha256}' 'a//{sha8}' '{session}/' '{nope}' '{turn:3}' '{session' '.hidden/{sha8}' 'sessions/{session}.ndjson' $'a\tb' ''; do
+	for t in '/abs/{sha256}' '{session}/../x' '../{sha256}' 'a//{sha8}' '{session}/' '{nope}' '{turn:3}' '{session' '.hidden/{sha8}' 'sessions/{session}.ndjson' 'requests/{sha8}.json' $'a\tb' ''; do
 		store "$(images png 2 2)" -n "$t"
 		assert_failure 2
 		assert_output ""
@@ -492,15 +492,17 @@ PY
 	done
 }
 
-@test "journal: cost is image.usage.cost as written when a number, else null" {
+@test "journal: cost is image.usage.cost as written when a number, else null; 0 for a cached answer" {
 	local rec
 	rec=$(images png 2 2 -n 1 | jq -c '.image.usage = {cost: 0}')
 	store "${rec/\"cost\":0/\"cost\":1.50e-3}"
 	store "$(images png 2 2 -n 1 -t 1 | jq -c '.image.usage = {cost: "0.1"}')"
 	store "$(images png 2 2 -n 1 -t 2)"
 	store "$(images png 2 2 -n 1 -t 3 | jq -c '.image.usage = {cost: 0}')"
+	# an answer from imgp-gen's cache was paid for once, when first stored
+	store "$(images png 2 2 -n 1 -t 4 | jq -c '.image.usage = {cost: 0.04} | .image.cached = true')"
 	run grep -o '"fallback":null,"cost":[^,]*,' "$STORE/sessions/s.ndjson"
-	assert_output $'"fallback":null,"cost":1.50e-3,\n"fallback":null,"cost":null,\n"fallback":null,"cost":null,\n"fallback":null,"cost":0,'
+	assert_output $'"fallback":null,"cost":1.50e-3,\n"fallback":null,"cost":null,\n"fallback":null,"cost":null,\n"fallback":null,"cost":0,\n"fallback":null,"cost":0,'
 }
 
 @test "--export: one record per turn, its latest line, in turn order" {
