@@ -145,10 +145,17 @@ jqx_at(jv arr, size_t i)
 const char *
 jqx_str(jv v, size_t *len)
 {
+	size_t n;
+
 	if (jv_get_kind(v) != JV_KIND_STRING)
 		return NULL;
+	n = (size_t)jv_string_length_bytes(jv_copy(v));
 	if (len)
-		*len = (size_t)jv_string_length_bytes(jv_copy(v));
+		*len = n;
+	/* A caller without the length reads a C string: "x\u0000y" would be
+	 * cut to "x" (a session name, a path) instead of refused. */
+	else if (strlen(jv_string_value(v)) != n)
+		return NULL;
 	return jv_string_value(v);
 }
 

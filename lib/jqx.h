@@ -38,7 +38,8 @@ size_t jqx_len(jv v);
 jv jqx_at(jv arr, size_t i);
 
 /* The bytes of a string value (borrowed; NUL-terminated), or NULL when `v`
- * is not a string. */
+ * is not a string.  Without `len` the value is taken as a C string: one
+ * holding a NUL (JSON \u0000) is NULL too, never silently cut short. */
 const char *jqx_str(jv v, size_t *len);
 
 /* The largest integer a JSON number holds exactly in libjq (2^53 - 1):

@@ -61,6 +61,25 @@ stages() {
 	done
 }
 
+@test "hostile session names (/ .. . newline NUL empty 129 chars, not a string) are invalid_field; nothing written" {
+	local data name rec cmd
+	data=$(imgp-gen --api local <<<'{"request":{"prompt":"p","size":"8x8"}}' | jq -r .image.data)
+	# imgp-gen reads the session only for --on-failure previous (gen.bats)
+	for name in '"a/b"' '".."' '"."' '"../x"' '"a\nb"' '"x\u0000y"' '""' \
+	    "\"$(printf 'a%.0s' $(seq 129))\"" 7; do
+		rec="{\"session\":$name,\"turn\":1,\"image_prompt\":\"p\",\"image\":{\"data\":\"$data\"},\"asset\":{\"path\":\"ab/x.png\"}}"
+		for cmd in "imgp-enrich -s $BATS_TEST_TMPDIR/store" \
+		    "imgp-store -s $BATS_TEST_TMPDIR/store" "imgp-url --template /{session}/{path}"; do
+			run_with "$rec" $cmd
+			assert_failure 1
+			assert_equal "$(line_jq 1 '[.error.code, .error.field] | @tsv')" \
+				"$(printf 'invalid_field\tsession')"
+		done
+	done
+	# no image, journal or stray file (bats keeps its stderr files here)
+	assert_equal "$(find "$BATS_TEST_TMPDIR" -type f ! -name 'separate-stderr-*' | wc -l)" 0
+}
+
 @test "records with error pass through untouched, byte for byte" {
 	local t rec='{ "error" : {"stage":"x","code":"y"}, "n": 1.10e0 ,"big":99999999999999999999}'
 	for t in $(stages); do
