@@ -98,9 +98,11 @@ stages() {
 	done
 }
 
-@test "lines of any length: an 8 MB member passes through" {
+# `make reliability` makes the line 100 MB (IMGP_BIG_LINE_MB).
+@test "stress: lines of any length: a multi-megabyte member passes through" {
 	local t
-	python3 -c 'import sys; sys.stdout.write("{\"error\":{\"code\":\"x\"},\"blob\":\"" + "A"*8000000 + "\"}\n")' >"$BATS_TEST_TMPDIR/big"
+	python3 -c 'import sys; sys.stdout.write("{\"error\":{\"code\":\"x\"},\"blob\":\"" + "A"*(int(sys.argv[1]) * 1000000) + "\"}\n")' \
+		"${IMGP_BIG_LINE_MB:-8}" >"$BATS_TEST_TMPDIR/big"
 	for t in $(stages); do
 		$(stage_cmd "$t") <"$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/out"
 		cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/out"
