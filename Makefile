@@ -12,6 +12,10 @@ WARN = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags libcurl 2>/dev/null)
 # libjq 1.6 on Debian ships no pkg-config file.
 LDLIBS += -ljq -lonig -lcurl -lcrypto -lz -lm
+# Each tool loads only the libraries it calls: libcurl alone brings some
+# 25 more (GnuTLS, LDAP, Kerberos, SSH…) whose loading costs a one-shot
+# imgp-enrich or imgp-store several milliseconds a turn (bench/pipeline.sh).
+LDFLAGS += -Wl,--as-needed
 
 ifeq ($(SANITIZE),1)
 CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
