@@ -185,9 +185,11 @@ stages() {
 }
 
 @test "interactive use: each record is answered before the next is written" {
-	local t
+	local t pid
 	for t in $(stages); do
 		coproc STAGE { $(stage_cmd "$t"); }
+		# bash unsets STAGE_PID once it reaps the stage: keep the pid
+		pid=$STAGE_PID
 		echo '{"error":{"n":1}}' >&"${STAGE[1]}"
 		read -r -t 20 reply <&"${STAGE[0]}"
 		assert_equal "$reply" '{"error":{"n":1}}'
@@ -195,7 +197,7 @@ stages() {
 		read -r -t 20 reply <&"${STAGE[0]}"
 		assert_equal "$reply" '{"error":{"n":2}}'
 		exec {STAGE[1]}>&-
-		wait "$STAGE_PID"
+		wait "$pid"
 	done
 }
 
