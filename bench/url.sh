@@ -27,24 +27,6 @@ PY
 head -n $((n / 10)) "$out/in.ndjson" >"$out/in-small.ndjson"
 base=https://cdn.example/assets
 
-set -- $(python3 bench/measure.py -i "$out/in.ndjson" -o "$out/imgp.ndjson" -- \
-	bin/imgp-url --base "$base")
-imgp_s=$1 imgp_rss=$2
-set -- $(python3 bench/measure.py -i "$out/in.ndjson" -o "$out/jq.ndjson" -- \
-	jq -c --arg b "$base" '.url = $b + "/" + (.asset.path | split("/") | map(@uri) | join("/"))')
-jq_s=$1
-set -- $(python3 bench/measure.py -i "$out/in-small.ndjson" -- bin/imgp-url --base "$base")
-small_rss=$2
-
-# Same work: the URLs must be identical.
-jq -r .url "$out/imgp.ndjson" >"$out/a"
-jq -r .url "$out/jq.ndjson" >"$out/b"
-cmp -s "$out/a" "$out/b" || { echo "url: imgp and jq disagree" >&2; exit 1; }
-
-awk -v n="$n" -v i="$imgp_s" -v j="$jq_s" -v r="$imgp_rss" -v s="$small_rss" 'BEGIN {
-	ratio = j / i
-	printf "url | %d records, base + encoded path | %.0f rec/s | jq 1.6: %.0f rec/s | %.1fx | >= 3x | %s\n",
-		n, n / i, n / j, ratio, (ratio >= 3 ? "PASS" : "FAIL")
-	printf "url | peak RSS %d vs %d records | %d KiB | %d KiB | %.2fx | flat (<= 1.5x) | %s\n",
-		n, n / 10, r, s, r / s, (r / s <= 1.5 ? "PASS" : "FAIL")
-}'
+. bench/versus-jq.sh
+versus_jq url "base + encoded path" url "bin/imgp-url --base $base" \
+	"jq -c --arg base $base -f bench/url.jq"
