@@ -137,7 +137,9 @@ jqx_len(jv v)
 jv
 jqx_at(jv arr, size_t i)
 {
-	if (i >= jqx_len(arr))
+	/* jv_array_get asserts (aborts) on an object: {"data":{…}} from a
+	 * provider is not a list. */
+	if (jv_get_kind(arr) != JV_KIND_ARRAY || i >= jqx_len(arr))
 		return jv_invalid();
 	return borrow(jv_array_get(jv_copy(arr), (int)i));
 }
@@ -167,7 +169,8 @@ jqx_int(jv v, double min, double max, long long *out)
 	if (jv_get_kind(v) != JV_KIND_NUMBER)
 		return 0;
 	d = jv_number_value(v);
-	if (d != (double)(long long)d || d < min || d > max)
+	/* Range first: converting 1e20 (or NaN) to long long is undefined. */
+	if (!(d >= min && d <= max) || d != (double)(long long)d)
 		return 0;
 	*out = (long long)d;
 	return 1;

@@ -80,6 +80,20 @@ stages() {
 	assert_equal "$(find "$BATS_TEST_TMPDIR" -type f ! -name 'separate-stderr-*' | wc -l)" 0
 }
 
+@test "numbers past any integer (turn 1e20, seeds ±1e300) are invalid_field, not undefined behaviour" {
+	local enrich="imgp-enrich -s $BATS_TEST_TMPDIR/store" cmd rec
+	while IFS='|' read -r cmd rec; do
+		run_with "$rec" $cmd
+		assert_failure 1
+		assert_equal "$(line_jq 1 .error.code)" invalid_field
+	done <<EOF
+$enrich|{"session":"s","turn":1e20,"image_prompt":"p"}
+$enrich|{"session":"s","turn":1,"seed":-1e300,"image_prompt":"p"}
+imgp-gen --api local|{"session":"s","turn":1,"request":{"prompt":"p","seed":1e300}}
+imgp-url --template /{turn}/{path}|{"session":"s","turn":1e20,"asset":{"path":"a/b.png"}}
+EOF
+}
+
 @test "records with error pass through untouched, byte for byte" {
 	local t rec='{ "error" : {"stage":"x","code":"y"}, "n": 1.10e0 ,"big":99999999999999999999}'
 	for t in $(stages); do
