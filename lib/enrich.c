@@ -213,8 +213,7 @@ merge_request(const struct rec *r, struct buf *request, struct buf *out)
 	struct json_members computed = JSON_MEMBERS_INIT, mine = JSON_MEMBERS_INIT;
 	struct rec_edit *edits;
 	struct buf keys = BUF_INIT, merged = BUF_INIT;
-	const char *why;
-	size_t where, i;
+	size_t i;
 
 	if (own == NULL || jv_get_kind(rec_get(r, "request")) == JV_KIND_NULL)
 		return 0;
@@ -223,8 +222,8 @@ merge_request(const struct rec *r, struct buf *request, struct buf *out)
 		    "request must be an object");
 		return -1;
 	}
-	json_scan_object(own->value, own->value_len, &mine, &why, &where);
-	json_scan_object(request->data, request->len, &computed, &why, &where);
+	json_members_of(own->value, own->value_len, &mine);
+	json_members_of(request->data, request->len, &computed);
 	edits = calloc(mine.n ? mine.n : 1, sizeof(*edits));
 	if (edits == NULL)
 		diag_errx(1, "out of memory");

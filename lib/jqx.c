@@ -33,27 +33,36 @@ struct jqx_prog {
  * grows its token buffer to several times their size.  So a large object
  * is built member by member from json.h's spans, and a large string
  * without escapes goes straight to jv_string_sized; everything small goes
- * to libjq's parser as it is.
+ * to libjq's parser as it is.  `skip` (a NULL-ended path of member names,
+ * or NULL) names a member of a large object to leave out.
  */
-#define LARGE_VALUE 65536
+#ifndef LARGE_VALUE
+#define LARGE_VALUE 65536	/* the fuzz build makes it small, to reach */
+#endif				/* the member-by-member path */
 
-static jv parse_value(const char *text, size_t len);
+static jv parse_value(const char *text, size_t len, const char *const *skip);
 
 static jv
-parse_large_object(const char *text, size_t len)
+parse_large_object(const char *text, size_t len, const char *const *skip)
 {
 	struct json_members members = JSON_MEMBERS_INIT;
 	struct buf key = BUF_INIT;
-	const char *why;
-	size_t where, i;
+	size_t i;
 	jv obj;
 
-	if (json_scan_object(text, len, &members, &why, &where) < 0)
-		return jv_invalid();
+	json_members_of(text, len, &members);
 	obj = jv_object();
-	for (i = 0; i < members.n && jv_is_valid(obj); i++) {
-		jv value = parse_value(members.v[i].value, members.v[i].value_len);
+	for (i = 0; i < members.n; i++) {
+		const char *const *inner = NULL;
+		jv value;
 
+		if (skip && json_key_is(&members.v[i], skip[0])) {
+			if (skip[1] == NULL)
+				continue;
+			inner = skip + 1;
+		}
+		value = parse_value(members.v[i].value, members.v[i].value_len,
+		    inner);
 		if (!jv_is_valid(value)) {
 			jv_free(obj);
 			obj = jv_invalid();
@@ -70,7 +79,7 @@ parse_large_object(const char *text, size_t len)
 }
 
 static jv
-parse_value(const char *text, size_t len)
+parse_value(const char *text, size_t len, const char *const *skip)
 {
 	jv v;
 
@@ -81,7 +90,7 @@ parse_value(const char *text, size_t len)
 	while (len > 0 && strchr(" \t\r\n", text[len - 1]) && text[len - 1])
 		len--;
 	if (len >= LARGE_VALUE && len < INT_MAX && *text == '{')
-		return parse_large_object(text, len);
+		return parse_large_object(text, len, skip);
 	if (len >= LARGE_VALUE && len < INT_MAX && *text == '"' &&
 	    text[len - 1] == '"' && !memchr(text, '\\', len))
 		return jv_string_sized(text + 1, (int)len - 2);
@@ -98,7 +107,13 @@ parse_value(const char *text, size_t len)
 jv
 jqx_parse(const char *text, size_t len)
 {
-	return parse_value(text, len);
+	return parse_value(text, len, NULL);
+}
+
+jv
+jqx_parse_except(const char *text, size_t len, const char *const *skip)
+{
+	return parse_value(text, len, skip);
 }
 
 void

@@ -24,8 +24,15 @@
 
 #include "buf.h"
 
-/* Parse JSON text; an invalid jv (no need to free) when it does not parse. */
+/* Parse JSON text that json.h has validated (libjq 1.6 accepts things
+ * that are not JSON, and leaks on some junk); an invalid jv (no need to
+ * free) when libjq does not take it. */
 jv jqx_parse(const char *text, size_t len);
+
+/* As jqx_parse, but when the text is large (64 KiB or more), leave out
+ * the member at the path `skip` (NULL-ended member names): the record
+ * parser leaves multi-megabyte image data to be read as text. */
+jv jqx_parse_except(const char *text, size_t len, const char *const *skip);
 void jqx_free(jv v);
 
 /* obj[key] (borrowed), or an invalid jv when obj is not an object or has

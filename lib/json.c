@@ -10,6 +10,7 @@ struct scanner {
 	const unsigned char *p, *start, *end;
 	const char *why;
 	int depth;
+	int trusted;		/* validated before: strings need no check */
 };
 
 static int value(struct scanner *s);
@@ -96,11 +97,32 @@ skip_plain(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
+/* The end of a string already validated: the first quote that is not
+ * escaped, found with memchr. */
+static int
+trusted_string(struct scanner *s)
+{
+	const unsigned char *q = s->p + 1, *b;
+
+	while ((q = memchr(q, '"', (size_t)(s->end - q))) != NULL) {
+		for (b = q; b[-1] == '\\'; b--)
+			;
+		if ((q - b) % 2 == 0) {
+			s->p = q + 1;
+			return 0;
+		}
+		q++;
+	}
+	return fail(s, "unterminated string");
+}
+
 static int
 string(struct scanner *s)
 {
 	size_t n;
 
+	if (s->trusted)
+		return trusted_string(s);
 	s->p++;			/* the opening quote */
 	while (s->p < s->end) {
 		unsigned char c;
@@ -274,12 +296,12 @@ value(struct scanner *s)
 }
 
 static int
-scan(const char *text, size_t len, struct json_members *out, const char **why,
-    size_t *where)
+scan(const char *text, size_t len, int trusted, struct json_members *out,
+    const char **why, size_t *where)
 {
 	struct scanner s = { (const unsigned char *)text,
 	    (const unsigned char *)text, (const unsigned char *)text + len,
-	    NULL, 0 };
+	    NULL, 0, trusted };
 	int rc;
 
 	skip_space(&s);
@@ -311,13 +333,23 @@ int
 json_scan_object(const char *text, size_t len, struct json_members *out,
     const char **why, size_t *where)
 {
-	return scan(text, len, out, why, where);
+	return scan(text, len, 0, out, why, where);
+}
+
+void
+json_members_of(const char *text, size_t len, struct json_members *out)
+{
+	const char *why;
+	size_t where;
+
+	if (scan(text, len, 1, out, &why, &where) < 0)
+		diag_errx(1, "json_members_of: text not validated: %s", why);
 }
 
 int
 json_validate(const char *text, size_t len, const char **why, size_t *where)
 {
-	return scan(text, len, NULL, why, where);
+	return scan(text, len, 0, NULL, why, where);
 }
 
 void
@@ -403,16 +435,46 @@ json_key_is(const struct json_member *m, const char *name)
 	return n == 0;
 }
 
+/* Append the decoded body p[0..end) of a valid string: runs without
+ * escapes are copied whole. */
+static void
+decode_body(const char *p, const char *end, struct buf *out)
+{
+	while (p < end) {
+		const char *esc = memchr(p, '\\', (size_t)(end - p));
+		char c[4];
+
+		if (esc == NULL)
+			esc = end;
+		buf_add(out, p, (size_t)(esc - p));
+		p = esc;
+		if (p < end)
+			buf_add(out, c, decode_char(&p, c));
+	}
+}
+
 void
 json_key_decode(const struct json_member *m, struct buf *out)
 {
-	const char *p = m->key, *end = m->key + m->key_len;
+	decode_body(m->key, m->key + m->key_len, out);
+}
 
-	while (p < end) {
-		char c[4];
-
-		buf_add(out, c, decode_char(&p, c));
+int
+json_string_value(const char *text, size_t len, const char **s,
+    size_t *slen, struct buf *scratch)
+{
+	if (len < 2 || text[0] != '"' || text[len - 1] != '"')
+		return -1;
+	if (memchr(text, '\\', len) == NULL) {
+		*s = text + 1;
+		*slen = len - 2;
+		return 0;
 	}
+	buf_reset(scratch);
+	decode_body(text + 1, text + len - 1, scratch);
+	*s = scratch->data;
+	*slen = scratch->len;
+	return 0;
 }
 
 const struct json_member *

@@ -50,6 +50,12 @@ struct json_members {
 int json_scan_object(const char *text, size_t len, struct json_members *out,
     const char **why, size_t *where);
 
+/* The members of an object that was validated before (a member value
+ * found by json_scan_object): the same as json_scan_object, but strings
+ * are skipped with memchr, unchecked.  Text that was not validated is a
+ * bug: fatal. */
+void json_members_of(const char *text, size_t len, struct json_members *out);
+
 /* Check that text[0..len) is any one JSON value (same rules). */
 int json_validate(const char *text, size_t len, const char **why,
     size_t *where);
@@ -61,6 +67,15 @@ int json_key_is(const struct json_member *m, const char *name);
 
 /* Append a member's key with its escapes decoded. */
 void json_key_decode(const struct json_member *m, struct buf *out);
+
+/*
+ * The characters of a JSON string literal text[0..len) (quotes included,
+ * already validated): *s points into text when it has no escapes, else
+ * into `scratch`, which gets the decoded form.  -1 if text is not a
+ * string.  For multi-megabyte strings this avoids any copy.
+ */
+int json_string_value(const char *text, size_t len, const char **s,
+    size_t *slen, struct buf *scratch);
 
 /* The last member whose key is `name` (JSON's "last one wins", as libjq
  * reads it), or NULL. */

@@ -18,6 +18,9 @@ rec_blank(const char *line, size_t len)
 	return 1;
 }
 
+/* The path of the one large member of the contract, read as text. */
+static const char *const image_data[] = { "image", "data", NULL };
+
 int
 rec_parse(struct rec *r, const char *line, size_t len)
 {
@@ -30,7 +33,7 @@ rec_parse(struct rec *r, const char *line, size_t len)
 	r->why = NULL;
 	if (json_scan_object(line, len, &r->members, &r->why, &where) < 0)
 		return -1;
-	r->value = jqx_parse(line, len);
+	r->value = jqx_parse_except(line, len, image_data);
 	if (!jv_is_valid(r->value)) {
 		r->why = "libjq could not parse it";
 		return -1;
@@ -50,6 +53,25 @@ jv
 rec_get(const struct rec *r, const char *key)
 {
 	return jqx_get(r->value, key);
+}
+
+int
+rec_image_data(const struct rec *r, const char **data, size_t *len,
+    struct buf *scratch)
+{
+	const struct json_member *image = json_find(&r->members, "image");
+	struct json_members members = JSON_MEMBERS_INIT;
+	const struct json_member *m;
+	int rc = -1;
+
+	if (image == NULL || *image->value != '{')
+		return -1;
+	json_members_of(image->value, image->value_len, &members);
+	if ((m = json_find(&members, "data")) != NULL)
+		rc = json_string_value(m->value, m->value_len, data, len,
+		    scratch) < 0 ? -2 : 0;
+	json_members_free(&members);
+	return rc;
 }
 
 int

@@ -40,6 +40,15 @@ void rec_free(struct rec *r);
 /* r[key] from the parsed value (borrowed), or an invalid jv. */
 jv rec_get(const struct rec *r, const char *key);
 
+/*
+ * image.data, the base64 of an image, as text: it is left out of r->value
+ * when the record is large, to spare libjq megabytes of string.  *data
+ * points into the line, or into `scratch` when the string has escapes.
+ * 0; -1 when there is no image.data, -2 when it is not a string.
+ */
+int rec_image_data(const struct rec *r, const char **data, size_t *len,
+    struct buf *scratch);
+
 /* Whether the record carries an `error` member (it is then passed through
  * untouched). */
 int rec_has_error(const struct rec *r);

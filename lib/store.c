@@ -27,6 +27,7 @@ struct item {
 	const char *session;
 	long long turn;
 	jv image;			/* borrowed from the record */
+	struct buf scratch;		/* image.data, if it has escapes */
 	struct buf bytes;		/* image.data decoded */
 	struct imgsniff kind;
 	char sha256[DIGEST_HEX_LEN + 1];
@@ -204,6 +205,7 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 {
 	const char *data, *why;
 	size_t len;
+	int found;
 
 	it->image = rec_get(r, "image");
 	if (!jqx_present(it->image)) {
@@ -216,15 +218,15 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 		    "image must be an object");
 		return -1;
 	}
-	if (!jqx_present(jqx_get(it->image, "data"))) {
+	found = rec_image_data(r, &data, &len, &it->scratch);
+	if (found == -1) {
 		rec_field_error(r, out, "missing_field", "image.data",
 		    "the image has no data");
 		return -1;
 	}
 	if (journal_record_key(r, out, &it->session, &it->turn) < 0)
 		return -1;
-	data = jqx_str(jqx_get(it->image, "data"), &len);
-	if (data == NULL || digest_unbase64(&it->bytes, data, len) < 0) {
+	if (found < 0 || digest_unbase64(&it->bytes, data, len) < 0) {
 		rec_field_error(r, out, "invalid_field", "image.data",
 		    "image.data must be a base64 string");
 		return -1;
@@ -488,8 +490,6 @@ put_output(const struct store *s, const struct rec *r, const struct item *it,
 	struct json_members members = JSON_MEMBERS_INIT;
 	struct rec_edit drop = { "data", NULL, 0 }, edits[2];
 	struct buf asset = BUF_INIT, spliced = BUF_INIT;
-	const char *why;
-	size_t where;
 
 	buf_putc(&asset, '{');
 	put_object_fields(&asset, it);
@@ -497,8 +497,7 @@ put_output(const struct store *s, const struct rec *r, const struct item *it,
 	    it->kind.height);
 	edits[0] = (struct rec_edit){ "asset", asset.data, asset.len };
 	if (!s->keep_data) {
-		json_scan_object(image->value, image->value_len, &members, &why,
-		    &where);
+		json_members_of(image->value, image->value_len, &members);
 		rec_splice(&members, &drop, 1, &spliced);
 		edits[1] = (struct rec_edit){ "image", spliced.data,
 		    spliced.len };
@@ -513,7 +512,8 @@ int
 store_record(void *ctx, const struct rec *r, struct buf *out)
 {
 	const struct store *s = ctx;
-	struct item it = { .bytes = BUF_INIT, .rel = BUF_INIT };
+	struct item it = { .scratch = BUF_INIT, .bytes = BUF_INIT,
+	    .rel = BUF_INIT };
 	struct buf what = BUF_INIT;
 	int status = 1;
 
@@ -535,6 +535,7 @@ store_record(void *ctx, const struct rec *r, struct buf *out)
 	put_output(s, r, &it, out);
 	status = 0;
 done:
+	buf_free(&it.scratch);
 	buf_free(&it.bytes);
 	buf_free(&it.rel);
 	buf_free(&what);

@@ -60,3 +60,26 @@ synopsis() {
 	assert_success
 	assert_line --partial '"request":{"prompt":"A harbor at dawn Keep continuity'
 }
+
+# Every page's EXAMPLES, in a directory holding the files they name, with
+# the mock provider standing in for the real one.
+@test "the EXAMPLES of every man page run as printed" {
+	local page
+	mock_start
+	cd "$BATS_TEST_TMPDIR"
+	ln -s "$ROOT/examples" examples
+	ln -s "$ROOT/contrib" contrib
+	cp examples/lighthouse.json world.json
+	cp examples/judge.ndjson turns.ndjson
+	imgp-enrich -p world.json turns.ndjson >requests.ndjson
+	imgp-gen --api local requests.ndjson | imgp-store -s /dev/null/x >out.ndjson || true
+	for page in "$ROOT"/man/*.[1-9]; do
+		run env IMGP_BASE_URL="$MOCK_URL" IMGP_API_KEY=test-key \
+			bash -c "set -e -o pipefail; $(man_examples "${page##*/}")"
+		[ "$status" -eq 0 ] || fail "EXAMPLES of ${page##*/} failed: $output"
+	done
+}
+
+teardown() {
+	mock_stop
+}

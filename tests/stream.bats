@@ -202,7 +202,7 @@ EOF
 	local t pid
 	for t in $(stages); do
 		coproc STAGE { $(stage_cmd "$t"); }
-		# bash unsets STAGE_PID once it reaps the stage: keep the pid
+		# bash forgets STAGE_PID once the coprocess has ended
 		pid=$STAGE_PID
 		echo '{"error":{"n":1}}' >&"${STAGE[1]}"
 		read -r -t 20 reply <&"${STAGE[0]}"
