@@ -27,6 +27,6 @@ PY
 head -n $((n / 10)) "$out/in.ndjson" >"$out/in-small.ndjson"
 base=https://cdn.example/assets
 
-. bench/versus-jq.sh
+. bench/versus-jq
 versus_jq url "base + encoded path" url "bin/imgp-url --base $base" \
 	"jq -c --arg base $base -f bench/url.jq"
