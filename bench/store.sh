@@ -2,7 +2,8 @@
 # imgp-store (fsync on) against the shell baseline `base64 -d > tmp;
 # sha256sum; mv` per record, on 200 records of 4 MiB images (a PNG header
 # and random bytes, so nothing dedupes).  Target: >= 1.5x the baseline's
-# MB/s; peak RSS <= 3x the largest record (line).
+# MB/s; peak RSS <= 3x the largest record (line), and flat in the
+# stream's length (10k vs 1k small records).
 set -eu
 cd "$(dirname "$0")/.."
 out=bench/out/store
@@ -32,16 +33,25 @@ set -- $(python3 bench/measure.py -- sh -c '
 	done' sh "$out")
 base_s=$1
 
+python3 tests/images.py png 64 64 -n 10000 --pad 4000 >"$out/many.ndjson"
+head -n 1000 "$out/many.ndjson" >"$out/few.ndjson"
+set -- $(python3 bench/measure.py -i "$out/many.ndjson" -- bin/imgp-store -s "$out/many")
+many_rss=$2
+set -- $(python3 bench/measure.py -i "$out/few.ndjson" -- bin/imgp-store -s "$out/few")
+few_rss=$2
+
 # Same work: the same images, under the same names.
 [ "$(jq -r .asset.sha256 "$out/imgp.ndjson" | sort)" = \
 	"$(ls "$out/base" | sed 's/\.png$//' | sort)" ] ||
 	{ echo "store: imgp-store and the baseline disagree" >&2; exit 1; }
 
 awk -v n="$n" -v b="$bytes" -v i="$imgp_s" -v s="$base_s" -v r="$imgp_rss" \
-    -v rec="$record" 'BEGIN {
+    -v rec="$record" -v m="$many_rss" -v f="$few_rss" 'BEGIN {
 	ratio = s / i
 	printf "store | %d x 4 MiB | %.0f MB/s | %.0f MB/s | %.2fx | >= 1.5x | %s\n",
 		n, b / i / 1e6, b / s / 1e6, ratio, (ratio >= 1.5 ? "PASS" : "FAIL")
 	printf "store | peak RSS, %.1f MiB records | %d KiB | record %d KiB | %.1fx | <= 3x | %s\n",
 		rec / 1048576, r, rec / 1024, r * 1024 / rec, (r * 1024 <= 3 * rec ? "PASS" : "FAIL")
+	printf "store | peak RSS, 10000 vs 1000 records of 4 KiB | %d KiB | %d KiB | %.2fx | flat (<= 1.5x) | %s\n",
+		m, f, m / f, (m / f <= 1.5 ? "PASS" : "FAIL")
 }'

@@ -102,8 +102,8 @@ first_directive(const struct profile *p, const struct rec *r)
 	size_t i;
 
 	for (i = 0; i < p->ndirectives; i++)
-		if (p->directives[i].when == NULL ||
-		    jqx_test(p->directives[i].when, r->value))
+		if (p->directives[i].when < 0 ||
+		    jqx_test(p->whens, (size_t)p->directives[i].when, r->value))
 			return p->directives[i].text;
 	return NULL;
 }

@@ -152,7 +152,9 @@ jqx_len(jv v)
 jv
 jqx_at(jv arr, size_t i)
 {
-	if (i >= jqx_len(arr))
+	/* jv_array_get asserts (aborts) on an object: {"data":{…}} from a
+	 * provider is not a list. */
+	if (jv_get_kind(arr) != JV_KIND_ARRAY || i >= jqx_len(arr))
 		return jv_invalid();
 	return borrow(jv_array_get(jv_copy(arr), (int)i));
 }
@@ -160,10 +162,17 @@ jqx_at(jv arr, size_t i)
 const char *
 jqx_str(jv v, size_t *len)
 {
+	size_t n;
+
 	if (jv_get_kind(v) != JV_KIND_STRING)
 		return NULL;
+	n = (size_t)jv_string_length_bytes(jv_copy(v));
 	if (len)
-		*len = (size_t)jv_string_length_bytes(jv_copy(v));
+		*len = n;
+	/* A caller without the length reads a C string: "x\u0000y" would be
+	 * cut to "x" (a session name, a path) instead of refused. */
+	else if (strlen(jv_string_value(v)) != n)
+		return NULL;
 	return jv_string_value(v);
 }
 
@@ -175,7 +184,8 @@ jqx_int(jv v, double min, double max, long long *out)
 	if (jv_get_kind(v) != JV_KIND_NUMBER)
 		return 0;
 	d = jv_number_value(v);
-	if (d != (double)(long long)d || d < min || d > max)
+	/* Range first: converting 1e20 (or NaN) to long long is undefined. */
+	if (!(d >= min && d <= max) || d != (double)(long long)d)
 		return 0;
 	*out = (long long)d;
 	return 1;
@@ -255,11 +265,11 @@ discard_debug(void *unused, jv msg)
 	jv_free(msg);
 }
 
-struct jqx_prog *
-jqx_compile(const char *expr, struct buf *err)
+/* A jq_state running `program`, or NULL with jq's message in `err`. */
+static struct jqx_prog *
+compile_program(const char *program, struct buf *err)
 {
 	struct jqx_prog *p = calloc(1, sizeof(*p));
-	struct buf program = BUF_INIT;
 	int ok;
 
 	if (p == NULL || (p->jq = jq_init()) == NULL)
@@ -269,9 +279,7 @@ jqx_compile(const char *expr, struct buf *err)
 	jq_set_input_cb(p->jq, no_more_input, NULL);
 	jq_set_debug_cb(p->jq, discard_debug, NULL);
 	jq_set_error_cb(p->jq, collect_error, err);
-	buf_printf(&program, "%s(%s\n)", sandbox, expr);
-	ok = jq_compile_args(p->jq, program.data, jv_object());
-	buf_free(&program);
+	ok = jq_compile_args(p->jq, program, jv_object());
 	/* Errors at run time are "false", not messages. */
 	jq_set_error_cb(p->jq, collect_error, NULL);
 	if (!ok) {
@@ -281,13 +289,55 @@ jqx_compile(const char *expr, struct buf *err)
 	return p;
 }
 
+struct jqx_prog *
+jqx_compile(const char *const *exprs, size_t n, size_t *bad,
+    struct buf *err)
+{
+	struct buf program = BUF_INIT, whole = BUF_INIT;
+	struct jqx_prog *p;
+	size_t i;
+
+	/* Each expression becomes a function; the input [i, value] runs
+	 * function i on value. */
+	buf_puts(&program, sandbox);
+	for (i = 0; i < n; i++)
+		buf_printf(&program, "def imgp_test%zu: (%s\n);\n", i, exprs[i]);
+	buf_puts(&program, ".[0] as $imgp_test | .[1] | ");
+	for (i = 0; i < n; i++)
+		buf_printf(&program, "%sif $imgp_test == %zu then imgp_test%zu ",
+		    i ? "el" : "", i, i);
+	buf_puts(&program, n ? "else empty end" : "empty");
+	p = compile_program(program.data, &whole);
+	buf_free(&program);
+	*bad = 0;
+	/* Name the culprit with its own message: the first that does not
+	 * compile alone (should all of them, the message of the whole). */
+	for (i = 0; p == NULL && n > 1 && i < n; i++) {
+		struct jqx_prog *one;
+
+		buf_reset(err);
+		if ((one = jqx_compile(&exprs[i], 1, bad, err)) == NULL) {
+			*bad = i;
+			buf_free(&whole);
+			return NULL;
+		}
+		jqx_prog_free(one);
+	}
+	buf_reset(err);
+	if (whole.len)
+		buf_add(err, whole.data, whole.len);
+	buf_free(&whole);
+	return p;
+}
+
 int
-jqx_test(struct jqx_prog *p, jv input)
+jqx_test(struct jqx_prog *p, size_t i, jv input)
 {
 	jv result;
 	int truthy;
 
-	jq_start(p->jq, jv_copy(input), 0);
+	jq_start(p->jq, jv_array_append(jv_array_append(jv_array(),
+	    jv_number((double)i)), jv_copy(input)), 0);
 	result = jq_next(p->jq);
 	truthy = jv_is_valid(result) &&
 	    jv_get_kind(result) != JV_KIND_FALSE &&

@@ -7,8 +7,8 @@
  * long as the container it came from, and is never freed by the caller.
  * So a stage parses a record once, reads what it needs, and frees it once.
  *
- * Programs.  jqx_compile() compiles a jq expression for use as a test (a
- * profile directive's `when`).  Expressions are sandboxed (DESIGN §7): they
+ * Programs.  jqx_compile() compiles jq expressions for use as tests (the
+ * `when`s of a profile's directives).  Expressions are sandboxed (DESIGN §7): they
  * cannot read the environment (`env`, `$ENV`), further input (`input`,
  * `inputs`), files (`import`, `include` do not compile) or write to stderr
  * (`stderr`, `debug` are silenced).  jqx_test() runs one on a value: only
@@ -45,7 +45,8 @@ size_t jqx_len(jv v);
 jv jqx_at(jv arr, size_t i);
 
 /* The bytes of a string value (borrowed; NUL-terminated), or NULL when `v`
- * is not a string. */
+ * is not a string.  Without `len` the value is taken as a C string: one
+ * holding a NUL (JSON \u0000) is NULL too, never silently cut short. */
 const char *jqx_str(jv v, size_t *len);
 
 /* The largest integer a JSON number holds exactly in libjq (2^53 - 1):
@@ -69,9 +70,16 @@ void jqx_each(jv obj, void (*fn)(const char *key, jv value, void *arg),
 
 struct jqx_prog;
 
-/* Compile `expr`; NULL on error with jq's message in `err`. */
-struct jqx_prog *jqx_compile(const char *expr, struct buf *err);
-int jqx_test(struct jqx_prog *p, jv input);
+/*
+ * Compile the expressions exprs[0..n) into one program: libjq 1.6 parses
+ * its whole builtin library again for every jq_state (some 20 ms), which
+ * a stage spawned per turn pays at each start, once per state.  NULL on
+ * error, with jq's message in `err` and the index of the first expression
+ * that does not compile in *bad.  jqx_test() runs expression i on `input`.
+ */
+struct jqx_prog *jqx_compile(const char *const *exprs, size_t n, size_t *bad,
+    struct buf *err);
+int jqx_test(struct jqx_prog *p, size_t i, jv input);
 void jqx_prog_free(struct jqx_prog *p);
 
 #endif

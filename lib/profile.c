@@ -114,39 +114,57 @@ load_text(char **text, jv v, const char *name, struct buf *err)
 static int
 load_directives(struct profile *p, jv v, struct buf *err)
 {
-	size_t i, n = jqx_len(v);
+	size_t i, bad, nwhens = 0, n = jqx_len(v);
+	/* the `when`s (borrowed from v), and the directive of each */
+	const char **whens;
+	size_t *owner;
+	struct buf jqerr = BUF_INIT;
+	int rc = 0;
 
 	if (jqx_present(v) && jv_get_kind(v) != JV_KIND_ARRAY) {
 		buf_puts(err, "directives: not a list");
 		return -1;
 	}
 	p->directives = xcalloc(n, sizeof(*p->directives));
+	whens = xcalloc(n, sizeof(*whens));
+	owner = xcalloc(n, sizeof(*owner));
 	for (i = 0; i < n; i++) {
 		struct profile_directive *d = &p->directives[p->ndirectives];
 		jv item = jqx_at(v, i), when = jqx_get(item, "when");
 		const char *text = jqx_str(jqx_get(item, "text"), NULL);
-		struct buf jqerr = BUF_INIT;
 
 		if (text == NULL) {
 			buf_printf(err, "directives[%zu].text: missing or not a "
 			    "string", i);
-			return -1;
+			rc = -1;
+			goto done;
 		}
 		if (jqx_present(when) && jqx_str(when, NULL) == NULL) {
 			buf_printf(err, "directives[%zu].when: not a string", i);
-			return -1;
+			rc = -1;
+			goto done;
 		}
-		if (jqx_present(when) &&
-		    (d->when = jqx_compile(jqx_str(when, NULL), &jqerr)) == NULL) {
-			buf_printf(err, "directives[%zu].when does not compile: "
-			    "%s", i, jqerr.len ? jqerr.data : "syntax error");
-			buf_free(&jqerr);
-			return -1;
+		d->when = -1;
+		if (jqx_present(when)) {
+			d->when = (long)nwhens;
+			owner[nwhens] = i;
+			whens[nwhens++] = jqx_str(when, NULL);
 		}
 		d->text = xstrdup(text);
 		p->ndirectives++;
 	}
-	return 0;
+	/* All the `when`s in one program: one libjq start-up cost. */
+	if (nwhens && (p->whens = jqx_compile(whens, nwhens, &bad,
+	    &jqerr)) == NULL) {
+		buf_printf(err, "directives[%zu].when does not compile: %s",
+		    owner[bad], jqerr.len ? jqerr.data : "syntax error");
+		rc = -1;
+	}
+done:
+	buf_free(&jqerr);
+	free(whens);
+	free(owner);
+	return rc;
 }
 
 /* The directory part of `path`, with its slash ("" for none). */
@@ -395,11 +413,10 @@ profile_free(struct profile *p)
 	list_free(&p->avoid);
 	free(p->previous_hint);
 	free(p->no_previous);
-	for (i = 0; i < p->ndirectives; i++) {
-		jqx_prog_free(p->directives[i].when);
+	for (i = 0; i < p->ndirectives; i++)
 		free(p->directives[i].text);
-	}
 	free(p->directives);
+	jqx_prog_free(p->whens);
 	for (i = 0; i < p->nreferences; i++)
 		free(p->references[i].path);
 	free(p->references);

@@ -29,7 +29,7 @@ struct profile_list {
 };
 
 struct profile_directive {
-	struct jqx_prog *when;	/* NULL: always matches */
+	long when;	/* its test in profile.whens, -1: always matches */
 	char *text;
 };
 
@@ -64,6 +64,7 @@ struct profile {
 	char *no_previous;	/* NULL: the default text */
 	struct profile_directive *directives;
 	size_t ndirectives;
+	struct jqx_prog *whens;	/* the directives' `when`s, NULL: none */
 	struct profile_reference *references;
 	size_t nreferences;
 	struct profile_option *image;

@@ -303,6 +303,8 @@ void
 provider_read(enum http_outcome outcome, const struct http_xfer *x,
     int download, struct provider_reply *r)
 {
+	const char *why;
+	size_t where;
 	jv body, error;
 
 	provider_reply_free(r);
@@ -320,7 +322,11 @@ provider_read(enum http_outcome outcome, const struct http_xfer *x,
 		buf_add(&r->image, x->body.data, x->body.len);
 		return check_image(r);
 	}
-	body = jqx_parse(x->body.data ? x->body.data : "", x->body.len);
+	/* Strictly valid answers only: libjq 1.6 leaks on some junk (two
+	 * values without a separator), and the network sends any bytes. */
+	body = json_validate(x->body.data ? x->body.data : "", x->body.len,
+	    &why, &where) < 0 ? jv_invalid() :
+	    jqx_parse(x->body.data, x->body.len);
 	error = jqx_get(body, "error");
 	if (x->status == 200 && !download && jqx_present(error)) {
 		long long code;

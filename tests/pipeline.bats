@@ -67,6 +67,32 @@ turns() {
 	assert_equal "$(jq -r 'select(.url) | .turn' "$BATS_TEST_TMPDIR/second" | wc -l)" 10
 }
 
+# `make reliability` raises IMGP_PIPELINE_ROUNDS (rounds of the example
+# stream per pipeline).
+@test "stress: 4 pipelines sharing one store, one session: every turn stored once, in order, --check clean" {
+	local p rounds=${IMGP_PIPELINE_ROUNDS:-2} t=$BATS_TEST_TMPDIR
+	for p in 1 2 3 4; do
+		# one session, turns apart: pipeline p owns turns p000…
+		jq -c --argjson p "$p" --argjson r "$rounds" \
+			'. as $x | range($r) as $i | $x | .session = "shared" | .turn = $p * 1000 + $i * 10 + .turn' \
+			examples/judge.ndjson >"$t/in$p"
+	done
+	for p in 1 2 3 4; do
+		imgp-enrich -p examples/lighthouse.json -s "$STORE" --reference previous "$t/in$p" |
+			imgp-gen --api local -j 4 -s "$STORE" |
+			imgp-store -s "$STORE" | imgp-url >"$t/out$p" &
+	done
+	wait
+	for p in 1 2 3 4; do
+		assert_equal "$(jq -r .turn "$t/out$p")" "$(jq -r .turn "$t/in$p")"
+		assert_equal "$(jq -r 'select(.url and .asset and (.error | not)) | .turn' "$t/out$p" | wc -l)" $((rounds * 10))
+	done
+	assert_equal "$(jq -r .turn "$STORE/sessions/shared.ndjson" | sort -n | uniq | wc -l)" $((4 * rounds * 10))
+	assert_equal "$(wc -l <"$STORE/sessions/shared.ndjson")" $((4 * rounds * 10))
+	run imgp-store --check -s "$STORE"
+	assert_success
+}
+
 @test "make demo: ten distinct frames, a contact sheet, and the same images and URLs when run again" {
 	run make -s demo
 	assert_success

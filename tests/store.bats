@@ -269,30 +269,34 @@ small_disk() {
 	assert_equal "$(find "$STORE" -type f | wc -l)" 0
 }
 
-@test "4 processes x 200 records into one session: 800 whole journal lines" {
-	local p
-	for p in 1 2 3 4; do
-		images png 8 8 -n 200 --salt "p$p" --pad 3000 >"$T/in$p"
+# `make reliability` raises IMGP_STORE_WRITERS, IMGP_KILLS and the
+# records of each (the stress: tests); `make check` keeps them short.
+@test "stress: concurrent imgp-store processes into one session: whole journal lines, --check clean" {
+	local writers=${IMGP_STORE_WRITERS:-4} n=${IMGP_STORE_RECORDS:-200} p
+	for p in $(seq "$writers"); do
+		images png 8 8 -n "$n" --salt "p$p" --pad 3000 >"$T/in$p"
 	done
-	for p in 1 2 3 4; do
+	for p in $(seq "$writers"); do
 		imgp-store -s "$STORE" "$T/in$p" >"$T/out$p" &
 	done
 	wait
-	assert_equal "$(cat "$T"/out? | jq -r 'select(.asset) | .asset.path' | sort -u | wc -l)" 800
-	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 800
-	assert_equal "$(jq -c . "$STORE/sessions/s.ndjson" | wc -l)" 800
+	local total=$((writers * n))
+	assert_equal "$(cat "$T"/out* | jq -r 'select(.asset) | .asset.path' | sort -u | wc -l)" "$total"
+	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" "$total"
+	assert_equal "$(jq -c . "$STORE/sessions/s.ndjson" | wc -l)" "$total"
 	run imgp-store --check -s "$STORE"
 	assert_success
-	assert_line --index 0 "$STORE: 800 objects, 800 journal lines in 1 sessions, 0 temporary files removed, 0 problems"
+	assert_line --index 0 "$STORE: $total objects, $total journal lines in 1 sessions, 0 temporary files removed, 0 problems"
 }
 
-@test "kill -9 at random moments: nothing torn, every record output is in the store" {
-	images png 8 8 -n 3000 --pad 4000 | split -l 60 -d -a 2 - "$T/part."
+@test "stress: kill -9 at random moments: nothing torn, every record output is in the store" {
 	local i pid
 	# a kill before the store exists would leave nothing to check
 	mkdir -p "$STORE"
-	for i in $(seq -w 0 49); do
-		imgp-store -s "$STORE" "$T/part.$i" >"$T/out.$i" &
+	for i in $(seq -w 0 $((${IMGP_KILLS:-50} - 1))); do
+		# new images each round, so that every round writes objects
+		images png 8 8 -n 60 --pad 4000 --salt "k$i" >"$T/part"
+		imgp-store -s "$STORE" "$T/part" >"$T/out.$i" &
 		pid=$!
 		sleep "0.$(printf '%03d' $((RANDOM % 150)))"
 		kill -9 "$pid" 2>/dev/null || true

@@ -61,6 +61,39 @@ stages() {
 	done
 }
 
+@test "hostile session names (/ .. . newline NUL empty 129 chars, not a string) are invalid_field; nothing written" {
+	local data name rec cmd
+	data=$(imgp-gen --api local <<<'{"request":{"prompt":"p","size":"8x8"}}' | jq -r .image.data)
+	# imgp-gen reads the session only for --on-failure previous (gen.bats)
+	for name in '"a/b"' '".."' '"."' '"../x"' '"a\nb"' '"x\u0000y"' '""' \
+	    "\"$(printf 'a%.0s' $(seq 129))\"" 7; do
+		rec="{\"session\":$name,\"turn\":1,\"image_prompt\":\"p\",\"image\":{\"data\":\"$data\"},\"asset\":{\"path\":\"ab/x.png\"}}"
+		for cmd in "imgp-enrich -s $BATS_TEST_TMPDIR/store" \
+		    "imgp-store -s $BATS_TEST_TMPDIR/store" "imgp-url --template /{session}/{path}"; do
+			run_with "$rec" $cmd
+			assert_failure 1
+			assert_equal "$(line_jq 1 '[.error.code, .error.field] | @tsv')" \
+				"$(printf 'invalid_field\tsession')"
+		done
+	done
+	# no image, journal or stray file (bats keeps its stderr files here)
+	assert_equal "$(find "$BATS_TEST_TMPDIR" -type f ! -name 'separate-stderr-*' | wc -l)" 0
+}
+
+@test "numbers past any integer (turn 1e20, seeds ±1e300) are invalid_field, not undefined behaviour" {
+	local enrich="imgp-enrich -s $BATS_TEST_TMPDIR/store" cmd rec
+	while IFS='|' read -r cmd rec; do
+		run_with "$rec" $cmd
+		assert_failure 1
+		assert_equal "$(line_jq 1 .error.code)" invalid_field
+	done <<EOF
+$enrich|{"session":"s","turn":1e20,"image_prompt":"p"}
+$enrich|{"session":"s","turn":1,"seed":-1e300,"image_prompt":"p"}
+imgp-gen --api local|{"session":"s","turn":1,"request":{"prompt":"p","seed":1e300}}
+imgp-url --template /{turn}/{path}|{"session":"s","turn":1e20,"asset":{"path":"a/b.png"}}
+EOF
+}
+
 @test "records with error pass through untouched, byte for byte" {
 	local t rec='{ "error" : {"stage":"x","code":"y"}, "n": 1.10e0 ,"big":99999999999999999999}'
 	for t in $(stages); do
@@ -79,9 +112,11 @@ stages() {
 	done
 }
 
-@test "lines of any length: an 8 MB member passes through" {
+# `make reliability` makes the line 100 MB (IMGP_BIG_LINE_MB).
+@test "stress: lines of any length: a multi-megabyte member passes through" {
 	local t
-	python3 -c 'import sys; sys.stdout.write("{\"error\":{\"code\":\"x\"},\"blob\":\"" + "A"*8000000 + "\"}\n")' >"$BATS_TEST_TMPDIR/big"
+	python3 -c 'import sys; sys.stdout.write("{\"error\":{\"code\":\"x\"},\"blob\":\"" + "A"*(int(sys.argv[1]) * 1000000) + "\"}\n")' \
+		"${IMGP_BIG_LINE_MB:-8}" >"$BATS_TEST_TMPDIR/big"
 	for t in $(stages); do
 		$(stage_cmd "$t") <"$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/out"
 		cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/out"
