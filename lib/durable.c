@@ -110,12 +110,12 @@ durable_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* A new temporary file in dfd, its name in `tmp`, opened and locked. */
-static int
-open_temp(int dfd, const char *prefix, struct buf *tmp)
+int
+durable_write_temp(int dfd, const char *prefix, const void *data, size_t len,
+    int sync, struct buf *tmp)
 {
 	static unsigned long serial;
-	int fd;
+	int fd, saved;
 
 	do {
 		buf_reset(tmp);
@@ -123,15 +123,16 @@ open_temp(int dfd, const char *prefix, struct buf *tmp)
 		fd = openat(dfd, tmp->data,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	} while (fd < 0 && errno == EEXIST);
-	if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
-		int saved = errno;
-
-		close(fd);
-		unlinkat(dfd, tmp->data, 0);
-		errno = saved;
+	if (fd < 0)
 		return -1;
-	}
-	return fd;
+	if (flock(fd, LOCK_EX) == 0 && durable_write_all(fd, data, len) == 0 &&
+	    (!sync || fsync(fd) == 0))
+		return fd;
+	saved = errno;
+	close(fd);
+	unlinkat(dfd, tmp->data, 0);
+	errno = saved;
+	return -1;
 }
 
 int
@@ -143,10 +144,11 @@ durable_put(const char *dir, const char *name, const char *tmp_prefix,
 
 	if ((dfd = durable_open_dir(dir, 1, failed)) < 0)
 		return -1;
-	if ((fd = open_temp(dfd, tmp_prefix, &tmp)) < 0 ||
-	    durable_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if ((fd = durable_write_temp(dfd, tmp_prefix, data, len, 1,
+	    &tmp)) < 0) {
 		buf_printf(failed, "write %s/%s", dir, tmp.len ? tmp.data :
 		    tmp_prefix);
+		buf_reset(&tmp);	/* already removed */
 		goto done;
 	}
 	if (renameat(dfd, tmp.data, dfd, name) < 0) {

@@ -31,6 +31,16 @@ int durable_open_dir(const char *path, int sync, struct buf *failed);
 int durable_write_all(int fd, const void *data, size_t len);
 
 /*
+ * Write data[0..len) to a new temporary file `<prefix><pid>-<n>` in the
+ * directory dfd (its name into `tmp`), and fsync it when `sync`.  The
+ * descriptor is returned open and locked with flock: imgp-store --check
+ * --repair removes only temporary files that no live writer holds.  -1
+ * with errno set, the file removed, on failure.
+ */
+int durable_write_temp(int dfd, const char *prefix, const void *data,
+    size_t len, int sync, struct buf *tmp);
+
+/*
  * Put data[0..len) under `name` in the directory `dir` (made if missing),
  * so that the name only ever holds whole bytes: a temporary file named
  * `tmp_prefix`… in that directory, locked while it is written (imgp-store

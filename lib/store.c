@@ -335,38 +335,6 @@ fail:
 	return -1;
 }
 
-/*
- * Write the bytes to a new temporary file in dfd, named into `tmp`, and
- * fsync it.  The descriptor is returned open and locked: --check --repair
- * removes only temporary files that no live writer holds.
- */
-static int
-write_temp(const struct store *s, int dfd, const struct item *it,
-    struct buf *tmp)
-{
-	static unsigned long serial;
-	int fd, saved;
-
-	do {
-		buf_reset(tmp);
-		buf_printf(tmp, STORE_TEMP_PREFIX "%ld-%lu", (long)getpid(),
-		    serial++);
-		fd = openat(dfd, tmp->data,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	} while (fd < 0 && errno == EEXIST);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, LOCK_EX) == 0 &&
-	    durable_write_all(fd, it->bytes.data, it->bytes.len) == 0 &&
-	    (s->no_fsync || fsync(fd) == 0))
-		return fd;
-	saved = errno;
-	close(fd);
-	unlinkat(dfd, tmp->data, 0);
-	errno = saved;
-	return -1;
-}
-
 /* rename(2) that never replaces: renameat2's flag where the file system
  * has it, else link(2), which fails on an existing name everywhere. */
 static int
@@ -427,7 +395,8 @@ put_object(const struct store *s, const struct item *it, struct buf *what)
 		buf_printf(what, "read %s/%s", dir.data, base);
 		goto close_dir;
 	}
-	if ((fd = write_temp(s, dfd, it, &tmp)) < 0) {
+	if ((fd = durable_write_temp(dfd, STORE_TEMP_PREFIX, it->bytes.data,
+	    it->bytes.len, !s->no_fsync, &tmp)) < 0) {
 		buf_printf(what, "write %s/%s", dir.data, tmp.data);
 		goto close_dir;
 	}
