@@ -10,6 +10,7 @@
 #include "journal.h"
 #include "json.h"
 #include "prompt.h"
+#include "xalloc.h"
 
 unsigned long
 enrich_session_seed(const char *session)
@@ -224,9 +225,7 @@ merge_request(const struct rec *r, struct buf *request, struct buf *out)
 	}
 	json_members_of(own->value, own->value_len, &mine);
 	json_members_of(request->data, request->len, &computed);
-	edits = calloc(mine.n ? mine.n : 1, sizeof(*edits));
-	if (edits == NULL)
-		diag_errx(1, "out of memory");
+	edits = xcheck(calloc(mine.n ? mine.n : 1, sizeof(*edits)));
 	/* The decoded keys, NUL-separated in one buffer: offsets first, as
 	 * the buffer may move while it grows. */
 	for (i = 0; i < mine.n; i++) {

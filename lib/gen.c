@@ -11,6 +11,7 @@
 #include "genjob.h"
 #include "input.h"
 #include "out.h"
+#include "xalloc.h"
 
 #define PROGRESS_EVERY_MS 250
 #define IDLE_WAIT_MS 1000
@@ -151,9 +152,7 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 
 	stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
 	srand48((long)time(NULL) ^ (long)getpid());
-	w.jobs = calloc(w.cap, sizeof(*w.jobs));
-	if (w.jobs == NULL)
-		diag_errx(1, "out of memory");
+	w.jobs = xcheck(calloc(w.cap, sizeof(*w.jobs)));
 	g.multi = http_multi_new();
 	input_set_wait_hook(in, out_flush, NULL);
 	for (;;) {

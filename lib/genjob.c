@@ -15,6 +15,7 @@
 #include "provenance.h"
 #include "render.h"
 #include "reqcache.h"
+#include "xalloc.h"
 
 #define MAX_SEED 9007199254740991.0	/* 2^53-1: exact in a double */
 #define BACKOFF_MAX_MS 60000.0
@@ -29,14 +30,6 @@ genjob_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-static void *
-check(void *p)
-{
-	if (p == NULL)
-		diag_errx(1, "out of memory");
-	return p;
 }
 
 /* The job is over: it gives its slot back. */
@@ -638,7 +631,7 @@ read_request(struct gen *g, struct genjob *j)
 	if (g->cfg->api == PROVIDER_LOCAL)
 		return 0;
 	j->req.nrefs = jqx_len(refs);
-	j->req.refs = check(calloc(j->req.nrefs + 1, sizeof(*j->req.refs)));
+	j->req.refs = xcheck(calloc(j->req.nrefs + 1, sizeof(*j->req.refs)));
 	for (i = 0; i < j->req.nrefs && why.len == 0; i++) {
 		ref = jqx_at(refs, i);
 		path = jqx_str(jqx_get(ref, "path"), NULL);
@@ -662,8 +655,8 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 
 	if (rec_blank(line, len))
 		return NULL;
-	j = check(calloc(1, sizeof(*j)));
-	j->line = check(malloc(len + 1));
+	j = xcheck(calloc(1, sizeof(*j)));
+	j->line = xcheck(malloc(len + 1));
 	memcpy(j->line, line, len);
 	j->line[len] = '\0';
 	j->rec = (struct rec)REC_INIT;

@@ -8,18 +8,11 @@
 
 #include "cli.h"
 #include "diag.h"
+#include "xalloc.h"
 
 /* Below this many bytes a second for stall_seconds, a transfer has
  * stalled: a provider that is still rendering sends nothing at all. */
 #define STALL_BYTES_PER_SECOND 1L
-
-static void *
-check(void *p)
-{
-	if (p == NULL)
-		diag_errx(1, "out of memory");
-	return p;
-}
 
 static size_t
 on_body(char *data, size_t size, size_t n, void *arg)
@@ -90,8 +83,8 @@ struct http_xfer *
 http_new(const char *url, const struct http_limits *limits, int download,
     void *owner)
 {
-	struct http_xfer *x = check(calloc(1, sizeof(*x)));
-	CURL *e = check(curl_easy_init());
+	struct http_xfer *x = xcheck(calloc(1, sizeof(*x)));
+	CURL *e = xcheck(curl_easy_init());
 
 	x->easy = e;
 	x->owner = owner;
@@ -128,7 +121,7 @@ http_new(const char *url, const struct http_limits *limits, int download,
 void
 http_header(struct http_xfer *x, const char *line)
 {
-	x->headers = check(curl_slist_append(x->headers, line));
+	x->headers = xcheck(curl_slist_append(x->headers, line));
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 }
 
@@ -146,10 +139,10 @@ form_part(struct http_xfer *x, const char *name)
 	curl_mimepart *part;
 
 	if (x->mime == NULL) {
-		x->mime = check(curl_mime_init(x->easy));
+		x->mime = xcheck(curl_mime_init(x->easy));
 		curl_easy_setopt(x->easy, CURLOPT_MIMEPOST, x->mime);
 	}
-	part = check(curl_mime_addpart(x->mime));
+	part = xcheck(curl_mime_addpart(x->mime));
 	curl_mime_name(part, name);
 	return part;
 }
@@ -207,7 +200,7 @@ http_free(struct http_xfer *x)
 CURLM *
 http_multi_new(void)
 {
-	CURLM *m = check(curl_multi_init());
+	CURLM *m = xcheck(curl_multi_init());
 
 	curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	return m;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "xalloc.h"
 
 struct scanner {
 	const unsigned char *p, *start, *end;
@@ -243,9 +244,7 @@ container(struct scanner *s, unsigned char close, struct json_members *out)
 
 			if (out->n == out->cap) {
 				out->cap = out->cap ? out->cap * 2 : 16;
-				out->v = realloc(out->v, out->cap * sizeof(*out->v));
-				if (out->v == NULL)
-					diag_errx(1, "out of memory");
+				out->v = xcheck(realloc(out->v, out->cap * sizeof(*out->v)));
 			}
 			m = &out->v[out->n++];
 			m->key = (const char *)text + 1;

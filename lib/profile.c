@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "jqx.h"
 #include "json.h"
+#include "xalloc.h"
 
 static const struct profile_limits default_limits = {
 	.prompt_chars = 460, .item_chars = 80,
@@ -45,26 +46,6 @@ profile_init(struct profile *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->limits = default_limits;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *copy = strdup(s);
-
-	if (copy == NULL)
-		diag_errx(1, "out of memory");
-	return copy;
-}
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (p == NULL)
-		diag_errx(1, "out of memory");
-	return p;
 }
 
 /* A list of strings, or one string as a list of one. */

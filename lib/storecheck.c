@@ -22,6 +22,7 @@
 #include "journal.h"
 #include "json.h"
 #include "out.h"
+#include "xalloc.h"
 
 struct object {
 	char *rel;
@@ -98,9 +99,7 @@ check_object(struct check *c, const char *rel, const char *path)
 	}
 	if (c->nobjects == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 64;
-		c->objects = realloc(c->objects, c->cap * sizeof(*c->objects));
-		if (c->objects == NULL)
-			diag_errx(1, "out of memory");
+		c->objects = xcheck(realloc(c->objects, c->cap * sizeof(*c->objects)));
 	}
 	o = &c->objects[c->nobjects++];
 	if ((o->rel = strdup(rel)) == NULL)
