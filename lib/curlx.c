@@ -1,5 +1,6 @@
 #include "curlx.h"
 
+#include <dlfcn.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -9,14 +10,51 @@
 /* Relative URLs are resolved against this: only their path matters. */
 #define ANY_ORIGIN "http://imgp.invalid/"
 
+/*
+ * Loading libcurl costs a one-shot imgp-url most of its start-up (the
+ * constructors of some thirty libraries it depends on: ~7 ms), and a
+ * content-addressed path never needs it.  So the URL functions are found
+ * with dlopen the first time one is needed; a tool that makes requests
+ * (imgp-gen) links libcurl anyway and calls curlx_init() at start.
+ */
+static struct {
+	CURLcode (*global_init)(long);
+	char *(*easy_escape)(CURL *, const char *, int);
+	void (*free)(void *);
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned);
+	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned);
+} curl;
+
+static void *
+symbol(void *lib, const char *name)
+{
+	void *f = dlsym(lib, name);
+
+	if (f == NULL)
+		diag_errx(2, "libcurl: %s", dlerror());
+	return f;
+}
+
 void
 curlx_init(void)
 {
-	static int done;
+	void *lib;
 
-	if (!done && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (curl.global_init)
+		return;
+	if ((lib = dlopen("libcurl.so.4", RTLD_NOW)) == NULL)
+		diag_errx(2, "cannot load libcurl: %s", dlerror());
+	*(void **)&curl.global_init = symbol(lib, "curl_global_init");
+	*(void **)&curl.easy_escape = symbol(lib, "curl_easy_escape");
+	*(void **)&curl.free = symbol(lib, "curl_free");
+	*(void **)&curl.url = symbol(lib, "curl_url");
+	*(void **)&curl.url_cleanup = symbol(lib, "curl_url_cleanup");
+	*(void **)&curl.url_set = symbol(lib, "curl_url_set");
+	*(void **)&curl.url_get = symbol(lib, "curl_url_get");
+	if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		diag_errx(2, "libcurl failed to initialise");
-	done = 1;
 }
 
 void
@@ -24,15 +62,20 @@ curlx_escape(struct buf *out, const char *s, size_t len)
 {
 	char *escaped;
 
-	/* curl_easy_escape reads a length of 0 as "use strlen". */
-	if (len == 0)
+	/* The characters curl_easy_escape keeps as they are (RFC 3986's
+	 * unreserved): a segment of only those needs no libcurl. */
+	if (strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~") >= len) {
+		buf_add(out, s, len);
 		return;
+	}
+	curlx_init();
 	/* The handle is unused since curl 7.82; callers keep len far below
 	 * libcurl's limit of 8 MB, so NULL means no memory. */
-	if ((escaped = curl_easy_escape(NULL, s, (int)len)) == NULL)
+	if ((escaped = curl.easy_escape(NULL, s, (int)len)) == NULL)
 		diag_errx(1, "out of memory");
 	buf_puts(out, escaped);
-	curl_free(escaped);
+	curl.free(escaped);
 }
 
 /* Append URL part `what` of h to out, decoded or not. */
@@ -40,14 +83,14 @@ static int
 get_part(CURLU *h, CURLUPart what, unsigned flags, struct buf *out)
 {
 	char *part = NULL;
-	CURLUcode rc = curl_url_get(h, what, &part, flags);
+	CURLUcode rc = curl.url_get(h, what, &part, flags);
 
 	if (rc == CURLUE_NO_QUERY)
 		return 0;
 	if (rc != CURLUE_OK)
 		return -1;
 	buf_puts(out, part);
-	curl_free(part);
+	curl.free(part);
 	return 0;
 }
 
@@ -58,12 +101,13 @@ curlx_path(const char *url, struct buf *path, struct buf *query)
 	size_t start = path->len, i;
 	int rc = -1;
 
-	if ((h = curl_url()) == NULL)
+	curlx_init();
+	if ((h = curl.url()) == NULL)
 		diag_errx(1, "out of memory");
 	if (url[0] == '/' && url[1] != '/' &&
-	    curl_url_set(h, CURLUPART_URL, ANY_ORIGIN, 0) != CURLUE_OK)
+	    curl.url_set(h, CURLUPART_URL, ANY_ORIGIN, 0) != CURLUE_OK)
 		goto done;
-	if (curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	if (curl.url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    get_part(h, CURLUPART_PATH, CURLU_URLDECODE, path) < 0 ||
 	    (query && get_part(h, CURLUPART_QUERY, 0, query) < 0))
 		goto done;
@@ -85,6 +129,6 @@ curlx_path(const char *url, struct buf *path, struct buf *query)
 done:
 	if (rc < 0)
 		buf_truncate(path, start);
-	curl_url_cleanup(h);
+	curl.url_cleanup(h);
 	return rc;
 }

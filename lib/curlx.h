@@ -2,8 +2,11 @@
  * curlx — libcurl set-up, and its URL escaping and parsing.
  *
  * libcurl wants curl_global_init() called once, before any other thread
- * runs, so every tool that uses libcurl calls curlx_init() first thing in
- * main, and nothing else in imgp calls curl_global_init().
+ * runs, so a tool that makes requests calls curlx_init() first thing in
+ * main, and nothing else in imgp calls curl_global_init().  The URL
+ * functions below load libcurl (dlopen) and initialise it the first time
+ * they need it, so that a one-shot imgp-url whose paths need no escaping
+ * never pays for loading it.
  *
  * URLs are escaped and read here with libcurl's own functions rather than
  * a table of our own, so imgp agrees with libcurl (and with RFC 3986) on
@@ -16,12 +19,14 @@
 
 #include "buf.h"
 
-/* Initialise libcurl once (later calls do nothing); exit 2 on failure. */
+/* Load and initialise libcurl once (later calls do nothing); exit 2 on
+ * failure. */
 void curlx_init(void);
 
 /* Append s[0..len) percent-encoded as one path segment or query value:
- * every byte but A-Z a-z 0-9 - . _ ~ becomes %XX.  len is at most a few
- * kilobytes (libcurl refuses over 8 MB). */
+ * every byte but A-Z a-z 0-9 - . _ ~ becomes %XX (libcurl's escaping,
+ * loaded only when some byte needs it).  s is part of a NUL-terminated
+ * string; len is at most a few kilobytes (libcurl refuses over 8 MB). */
 void curlx_escape(struct buf *out, const char *s, size_t len);
 
 /*

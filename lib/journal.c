@@ -1,6 +1,7 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,17 +198,38 @@ keep_entry(struct journal_view *v, size_t keep, long long turn, jv line)
 	entry_fill(&v->entries[i], turn, line);
 }
 
+/* Whether a line's turn, as written, is a plain whole number of at least
+ * `turn`: such a line is of no interest to a scan before `turn`, and is
+ * passed over without the cost of parsing it with libjq. */
+static int
+turn_at_least(const struct json_members *members, long long turn)
+{
+	const struct json_member *m = json_find(members, "turn");
+	long long written = 0;
+	size_t i;
+
+	if (m == NULL || m->value_len == 0 || m->value_len > 15)
+		return 0;
+	for (i = 0; i < m->value_len; i++) {
+		if (m->value[i] < '0' || m->value[i] > '9')
+			return 0;
+		written = written * 10 + (m->value[i] - '0');
+	}
+	return written >= turn;
+}
+
 /*
  * Call fn(line, arg) for each strictly valid line of the journal of
- * `session`, parsed (the value is freed after the call).  A journal that
- * does not exist has no lines.  0, or -1 with errno set when it cannot be
- * read.
+ * `session` whose turn may be below `before_turn`, parsed (the value is
+ * freed after the call).  A journal that does not exist has no lines.  0,
+ * or -1 with errno set when it cannot be read.
  */
 static int
-journal_each(const char *store, const char *session,
+journal_each(const char *store, const char *session, long long before_turn,
     void (*fn)(jv line, void *arg), void *arg)
 {
 	char *path = journal_path(store, session), *line = NULL;
+	struct json_members members = JSON_MEMBERS_INIT;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *f;
@@ -223,7 +245,8 @@ journal_each(const char *store, const char *session,
 		jv entry;
 
 		/* Strictly valid lines only: libjq 1.6 leaks on some junk. */
-		if (json_validate(line, (size_t)len, &why, &where) < 0)
+		if (json_scan_object(line, (size_t)len, &members, &why,
+		    &where) < 0 || turn_at_least(&members, before_turn))
 			continue;
 		entry = jqx_parse(line, (size_t)len);
 		fn(entry, arg);
@@ -231,6 +254,7 @@ journal_each(const char *store, const char *session,
 	}
 	saved = errno;
 	free(line);
+	json_members_free(&members);
 	failed = ferror(f);
 	fclose(f);
 	errno = saved;
@@ -266,7 +290,7 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	    sizeof(*view->entries));
 	if (view->entries == NULL)
 		diag_errx(1, "out of memory");
-	if (journal_each(store, session, scan_line, &s) < 0) {
+	if (journal_each(store, session, before_turn, scan_line, &s) < 0) {
 		saved = errno;
 		journal_view_free(view);
 		errno = saved;
@@ -292,7 +316,7 @@ journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost)
 {
 	memset(cost, 0, sizeof(*cost));
-	return journal_each(store, session, cost_line, cost);
+	return journal_each(store, session, LLONG_MAX, cost_line, cost);
 }
 
 const struct journal_entry *

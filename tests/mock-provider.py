@@ -135,7 +135,8 @@ may come out of arrival order):
      "body":<the parsed JSON body; for multipart/form-data a list of parts
              {"name","filename","content_type","bytes"} (plus "value", the text, for
              parts without a filename); else null>,
-     "status":<the status sent>,"t":<arrival, unix time as a float>}
+     "status":<the status sent>,"t":<arrival, unix time as a float>,
+     "in_flight":<requests being answered when it arrived, itself included>}
 """
 
 import argparse
@@ -388,7 +389,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.arrived = time.time()
-        self.seq = self.server.next_seq()
+        self.seq, self.in_flight = self.server.enter()
+        try:
+            self.handle_request()
+        finally:
+            self.server.leave()
+
+    def handle_request(self):
         raw = self.read_body()
         body = parts = None
         if self.headers.get_content_type() == "multipart/form-data":
@@ -440,7 +447,7 @@ class Handler(BaseHTTPRequestHandler):
         self.server.log({
             "n": self.seq, "method": self.command, "path": self.path,
             "headers": self.received_headers(), "body": self.logged_body,
-            "status": status, "t": self.arrived,
+            "status": status, "t": self.arrived, "in_flight": self.in_flight,
         })
         self.send_response(status)
         self.send_header("Content-Type", content_type)
@@ -588,6 +595,7 @@ class MockServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.seq = 0
         self.counters = {}
+        self.in_flight = 0
         self.log_file = open(args.log, "a", encoding="utf-8")
         super().__init__(("127.0.0.1", 0), Handler)
 
@@ -596,10 +604,17 @@ class MockServer(ThreadingHTTPServer):
         socketserver.TCPServer.server_bind(self)
         self.server_name, self.server_port = self.server_address[:2]
 
-    def next_seq(self):
+    def enter(self):
+        """A request arrives: its sequence number, and how many requests
+        are being answered now, this one included."""
         with self.lock:
             self.seq += 1
-            return self.seq
+            self.in_flight += 1
+            return self.seq, self.in_flight
+
+    def leave(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def count(self, prompt):
         """How many requests for prompt so far, this one included."""

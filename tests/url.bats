@@ -348,3 +348,11 @@ key_file() {
 		refute_regex "$stderr$output" 'secret-'
 	done
 }
+
+@test "libcurl is loaded only when a path segment needs escaping (one-shot start-up)" {
+	run bash -c 'echo "{\"asset\":{\"path\":\"ab/$(printf "%064d" 0).png\"}}" | LD_DEBUG=files imgp-url 2>&1 >/dev/null'
+	refute_output --partial "file=libcurl.so"
+	run bash -c 'echo "{\"asset\":{\"path\":\"ab/a b.png\"}}" | LD_DEBUG=files imgp-url 2>&1'
+	assert_output --partial "file=libcurl.so"
+	assert_output --partial '"url":"/assets/ab/a%20b.png"'
+}

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "cli.h"
-#include "curlx.h"
 #include "diag.h"
 #include "filter.h"
 #include "out.h"
@@ -42,7 +41,6 @@ main(int argc, char *argv[])
 
 	diag_init("imgp-url");
 	out_init();
-	curlx_init();
 	while ((c = getopt_long(argc, argv, "hVb:t:s:k:e:", options,
 	    NULL)) != -1) {
 		switch (c) {
