@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "diag.h"
+#include "xalloc.h"
 
 /* Relative URLs are resolved against this: only their path matters. */
 #define ANY_ORIGIN "http://imgp.invalid/"
@@ -72,8 +73,7 @@ curlx_escape(struct buf *out, const char *s, size_t len)
 	curlx_init();
 	/* The handle is unused since curl 7.82; callers keep len far below
 	 * libcurl's limit of 8 MB, so NULL means no memory. */
-	if ((escaped = curl.easy_escape(NULL, s, (int)len)) == NULL)
-		diag_errx(1, "out of memory");
+	escaped = xcheck(curl.easy_escape(NULL, s, (int)len));
 	buf_puts(out, escaped);
 	curl.free(escaped);
 }
@@ -102,8 +102,7 @@ curlx_path(const char *url, struct buf *path, struct buf *query)
 	int rc = -1;
 
 	curlx_init();
-	if ((h = curl.url()) == NULL)
-		diag_errx(1, "out of memory");
+	h = xcheck(curl.url());
 	if (url[0] == '/' && url[1] != '/' &&
 	    curl.url_set(h, CURLUPART_URL, ANY_ORIGIN, 0) != CURLUE_OK)
 		goto done;

@@ -7,6 +7,7 @@
 #include "budget.h"
 #include "cli.h"
 #include "diag.h"
+#include "xalloc.h"
 
 #define MIB (1024 * 1024)
 
@@ -76,10 +77,8 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 		    86400);
 		break;
 	case GENOPT_FALLBACK:
-		c->fallback_models = realloc(c->fallback_models,
-		    (c->nfallback + 1) * sizeof(*c->fallback_models));
-		if (c->fallback_models == NULL)
-			diag_errx(1, "out of memory");
+		c->fallback_models = xcheck(realloc(c->fallback_models,
+		    (c->nfallback + 1) * sizeof(*c->fallback_models)));
 		c->fallback_models[c->nfallback++] = arg;
 		break;
 	case GENOPT_ON_FAILURE: c->on_failure = word("--on-failure", arg, failures); break;
@@ -125,9 +124,8 @@ genopt_finish(struct gen_config *c)
 	if (c->limits.connect_timeout > c->limits.timeout)
 		c->limits.connect_timeout = c->limits.timeout;
 	if (c->key == NULL && (env = cli_env((const char *const[]){
-	    "IMGP_API_KEY", "OPENROUTER_API_KEY", NULL }, NULL)) != NULL &&
-	    (c->key = strdup(env)) == NULL)
-		diag_errx(1, "out of memory");
+	    "IMGP_API_KEY", "OPENROUTER_API_KEY", NULL }, NULL)) != NULL)
+		c->key = xstrdup(env);
 	if (c->key == NULL && c->api != PROVIDER_LOCAL && !c->dry_run)
 		diag_errx(2, "no API key for --api %s: set IMGP_API_KEY or "
 		    "OPENROUTER_API_KEY, or use --api-key-file", apis[c->api]);

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "xalloc.h"
 
 #define READ_SIZE 65536
 
@@ -28,10 +29,7 @@ struct input {
 struct input *
 input_open(char *const *paths, int n)
 {
-	struct input *in = calloc(1, sizeof(*in));
-
-	if (in == NULL)
-		diag_errx(1, "out of memory");
+	struct input *in = xcalloc(1, sizeof(*in));
 	in->paths = paths;
 	in->npaths = n;
 	in->fd = -1;

@@ -15,6 +15,7 @@
 #include "durable.h"
 #include "jqx.h"
 #include "json.h"
+#include "xalloc.h"
 
 int
 journal_session_valid(const char *name)
@@ -129,11 +130,7 @@ static char *
 dup_field(jv line, const char *key)
 {
 	const char *s = jqx_str(jqx_get(line, key), NULL);
-	char *copy = strdup(s ? s : "");
-
-	if (copy == NULL)
-		diag_errx(1, "out of memory");
-	return copy;
+	return xstrdup(s ? s : "");
 }
 
 static void
@@ -170,10 +167,8 @@ keep_entry(struct journal_view *v, size_t keep, long long turn, jv line)
 	/* The array starts with room for min(keep, FIRST_ROOM) entries and
 	 * doubles, up to keep, whenever it is full at a power of two. */
 	if (v->n < keep && v->n >= FIRST_ROOM && (v->n & (v->n - 1)) == 0) {
-		v->entries = reallocarray(v->entries,
-		    v->n < keep / 2 ? 2 * v->n : keep, sizeof(*v->entries));
-		if (v->entries == NULL)
-			diag_errx(1, "out of memory");
+		v->entries = xcheck(reallocarray(v->entries,
+		    v->n < keep / 2 ? 2 * v->n : keep, sizeof(*v->entries)));
 	}
 
 	while (i > 0 && v->entries[i - 1].turn > turn)
@@ -286,10 +281,8 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	int saved;
 
 	view->n = 0;
-	view->entries = calloc(s.keep < FIRST_ROOM ? s.keep : FIRST_ROOM,
+	view->entries = xcalloc(s.keep < FIRST_ROOM ? s.keep : FIRST_ROOM,
 	    sizeof(*view->entries));
-	if (view->entries == NULL)
-		diag_errx(1, "out of memory");
 	if (journal_each(store, session, before_turn, scan_line, &s) < 0) {
 		saved = errno;
 		journal_view_free(view);

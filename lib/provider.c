@@ -10,6 +10,7 @@
 #include "jqx.h"
 #include "json.h"
 #include "text.h"
+#include "xalloc.h"
 
 const char *
 provider_endpoint(enum provider_api api, const struct provider_request *req,
@@ -366,8 +367,7 @@ provider_ref_load(struct provider_ref *ref, const char *path,
 	struct imgsniff sniff;
 
 	memset(ref, 0, sizeof(*ref));
-	if ((ref->path = strdup(path)) == NULL)
-		diag_errx(1, "out of memory");
+	ref->path = xstrdup(path);
 	if (buf_read_file(&ref->bytes, path) < 0) {
 		buf_printf(why, "reference %s: %s", path, strerror(errno));
 		return -1;

@@ -102,8 +102,7 @@ check_object(struct check *c, const char *rel, const char *path)
 		c->objects = xcheck(realloc(c->objects, c->cap * sizeof(*c->objects)));
 	}
 	o = &c->objects[c->nobjects++];
-	if ((o->rel = strdup(rel)) == NULL)
-		diag_errx(1, "out of memory");
+	o->rel = xstrdup(rel);
 	digest_sha256_hex(c->bytes.data, c->bytes.len, o->sha256);
 	if (imgsniff((const unsigned char *)c->bytes.data, c->bytes.len,
 	    &kind) < 0)
