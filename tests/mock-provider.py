@@ -107,6 +107,7 @@ Other directives:
                   "metadata":{"reasons":["violence"]}}}
       notimage    image declared image/png whose bytes are "hello, not an image"
       jpeg        a real 8x8 baseline JPEG declared image/png
+      halfpng     the PNG cut inside its IDAT chunk, as a transfer cut short leaves it
       url         image as http://127.0.0.1:<port>/img/<name>.png (OpenAI: "url")
       redirect    image as http://127.0.0.1:<port>/redirect/<name>.png
       b64         chat/completions answers {"data":[{"b64_json":…}]}
@@ -166,7 +167,7 @@ IMG_PATH = re.compile(r"/(img|redirect)/([A-Za-z0-9._-]+)\.png")
 INT_DIRECTIVES = {"status", "fail-status", "strict", "times", "delay", "code", "size"}
 TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply"}
 FLAG_DIRECTIVES = {"only-image"}
-REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "url", "redirect",
+REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "halfpng", "url", "redirect",
            "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset"}
 
 MESSAGES = {
@@ -554,7 +555,8 @@ class Handler(BaseHTTPRequestHandler):
         port, name = self.server.server_port, call.image_name
         url = {"url": f"http://127.0.0.1:{port}/img/{name}.png",
                "redirect": f"http://127.0.0.1:{port}/redirect/{name}.png"}.get(reply)
-        image = {"notimage": NOT_AN_IMAGE, "jpeg": TINY_JPEG}.get(reply) or make_png(name)
+        image = {"notimage": NOT_AN_IMAGE, "jpeg": TINY_JPEG,
+                 "halfpng": make_png(name)[:-30]}.get(reply) or make_png(name)
         b64 = base64.b64encode(image).decode()
         if reply == "b64":
             return {"data": [{"b64_json": b64}]}
