@@ -258,10 +258,16 @@ class Pipeline extends EventEmitter {
     const job = raw && this._inflight.get(raw[0]);
     if (job) {
       gen.answered++;
-      const culprit = STAGES[STAGES.indexOf(err.stage) - 1] || err.stage;
       this._inflight.delete(job.id);
-      job.reject(stageError(culprit, 'bad_output', `imgp-${culprit} wrote a line ` +
-        `that is not a record for this render: ${excerpt(rec.raw)}`, true, job.record));
+      if (err.stage === STAGES[0]) {
+        // imgp-enrich read the line this package wrote: the record itself
+        // is not one imgp takes (a lone surrogate, nesting too deep).
+        job.reject(new ImgpError(err, { ...rec, raw: raw[1] }));
+      } else {
+        const culprit = STAGES[STAGES.indexOf(err.stage) - 1] || err.stage;
+        job.reject(stageError(culprit, 'bad_output', `imgp-${culprit} wrote a line ` +
+          `that is not a record for this render: ${excerpt(rec.raw)}`, true, job.record));
+      }
       this._pump();
       return;
     }

@@ -59,8 +59,15 @@ test('an error record rejects with ImgpError: code, stage, retryable, record', a
   assert.equal(e.record.session, '../bad');
   assert.equal(ID_MEMBER in e.record, false);
   assert.match(e.message, /^imgp-enrich: invalid_field: /);
+  // a record imgp-enrich cannot read (a lone surrogate) is its bad_json
+  const bad = await p.render(turn('s', 0, 'x\ud800')).then(() => null, (err) => err);
+  assert.ok(bad instanceof ImgpError);
+  assert.deepEqual([bad.code, bad.stage, bad.retryable], ['bad_json', 'enrich', false]);
+  assert.equal(bad.record.raw.includes(ID_MEMBER), false);
+  assert.equal(JSON.parse(bad.record.raw).session, 's');
   // and the pipeline goes on
   assert.match((await p.render(turn('good', 0, 'x'))).url, /^\/assets\//);
+  assert.equal(p.restarts, 0);
 });
 
 test('what cannot go through is a TypeError, before anything is written', async (t) => {
@@ -98,7 +105,7 @@ test('kill -9 of imgp-gen with renders in flight: restarted, resent, none lost, 
   for (let n = 1; n <= 3; n++) renders.push(p.render(turn('k', n, `kill fast ${n}`)));
   const cached = () => fs.existsSync(path.join(store, 'requests')) &&
     fs.readdirSync(path.join(store, 'requests')).flatMap((d) =>
-      fs.readdirSync(path.join(store, 'requests', d))).length;
+      fs.readdirSync(path.join(store, 'requests', d))).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)).length;
   await until(() => cached() === 3, 'the fast answers in the request cache');
   const gen = p.pids().gen;
   process.kill(gen, 'SIGKILL');
