@@ -40,15 +40,28 @@ int durable_write_all(int fd, const void *data, size_t len);
 int durable_write_temp(int dfd, const char *prefix, const void *data,
     size_t len, int sync, struct buf *tmp);
 
+/* Flags of durable_put() and durable_putat(). */
+#define DURABLE_NO_REPLACE	1	/* an existing `name` is EEXIST */
+#define DURABLE_NO_SYNC		2	/* unsafe: no fsync (--no-fsync) */
+
 /*
  * Put data[0..len) under `name` in the directory `dir` (made if missing),
  * so that the name only ever holds whole bytes: a temporary file named
  * `tmp_prefix`… in that directory, locked while it is written (imgp-store
- * --check --repair leaves a locked one alone), fsync'd, renamed over
- * `name`, then the directory fsync'd.  0, or -1 with errno set and
- * `failed` saying what failed.
+ * --check --repair leaves a locked one alone), fsync'd, renamed to
+ * `name`, then the directory fsync'd.  The rename replaces what `name`
+ * held, unless `flags` has DURABLE_NO_REPLACE: then it never does
+ * (renameat2 RENAME_NOREPLACE, or link(2) where the file system lacks it)
+ * and fails with EEXIST.  0, or -1 with errno set and `failed` saying what
+ * failed.
  */
 int durable_put(const char *dir, const char *name, const char *tmp_prefix,
-    const void *data, size_t len, struct buf *failed);
+    const void *data, size_t len, int flags, struct buf *failed);
+
+/* durable_put() into the open directory dfd, which `dir` names (for
+ * `failed`). */
+int durable_putat(int dfd, const char *dir, const char *name,
+    const char *tmp_prefix, const void *data, size_t len, int flags,
+    struct buf *failed);
 
 #endif
