@@ -92,8 +92,10 @@ done:
 	return fd;
 }
 
-int
-durable_write_all(int fd, const void *data, size_t len)
+/* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
+ * -1 with errno set (some bytes may have been written). */
+static int
+write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -110,8 +112,15 @@ durable_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int
-durable_write_temp(int dfd, const char *prefix, const void *data, size_t len,
+/*
+ * Write data[0..len) to a new temporary file `<prefix><pid>-<n>` in the
+ * directory dfd (its name into `tmp`), and fsync it when `sync`.  The
+ * descriptor is returned open and locked with flock: imgp-store --check
+ * --repair removes only temporary files that no live writer holds.  -1
+ * with errno set, the file removed, on failure.
+ */
+static int
+write_temp(int dfd, const char *prefix, const void *data, size_t len,
     int sync, struct buf *tmp)
 {
 	static unsigned long serial;
@@ -125,7 +134,7 @@ durable_write_temp(int dfd, const char *prefix, const void *data, size_t len,
 	} while (fd < 0 && errno == EEXIST);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX) == 0 && durable_write_all(fd, data, len) == 0 &&
+	if (flock(fd, LOCK_EX) == 0 && write_all(fd, data, len) == 0 &&
 	    (!sync || fsync(fd) == 0))
 		return fd;
 	saved = errno;
@@ -158,7 +167,7 @@ durable_putat(int dfd, const char *dir, const char *name,
 	struct buf tmp = BUF_INIT;
 	int fd, status = -1, saved, sync = !(flags & DURABLE_NO_SYNC);
 
-	if ((fd = durable_write_temp(dfd, tmp_prefix, data, len, sync,
+	if ((fd = write_temp(dfd, tmp_prefix, data, len, sync,
 	    &tmp)) < 0) {
 		buf_printf(failed, "write %s/%s", dir, tmp.len ? tmp.data :
 		    tmp_prefix);

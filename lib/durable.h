@@ -26,20 +26,6 @@ int durable_sync_parent(const char *path);
  */
 int durable_open_dir(const char *path, int sync, struct buf *failed);
 
-/* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
- * -1 with errno set (some bytes may have been written). */
-int durable_write_all(int fd, const void *data, size_t len);
-
-/*
- * Write data[0..len) to a new temporary file `<prefix><pid>-<n>` in the
- * directory dfd (its name into `tmp`), and fsync it when `sync`.  The
- * descriptor is returned open and locked with flock: imgp-store --check
- * --repair removes only temporary files that no live writer holds.  -1
- * with errno set, the file removed, on failure.
- */
-int durable_write_temp(int dfd, const char *prefix, const void *data,
-    size_t len, int sync, struct buf *tmp);
-
 /* Flags of durable_put() and durable_putat(). */
 #define DURABLE_NO_REPLACE	1	/* an existing `name` is EEXIST */
 #define DURABLE_NO_SYNC		2	/* unsafe: no fsync (--no-fsync) */
