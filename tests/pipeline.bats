@@ -94,7 +94,7 @@ turns() {
 }
 
 @test "make demo: ten distinct frames, a contact sheet, and the same images and URLs when run again" {
-	run make -s demo
+	run make_imgp demo
 	assert_success
 	assert_line --partial "contact sheet: file://$ROOT/demo/index.html"
 	assert_equal "$(jq -r .url demo/turns.ndjson | wc -l)" 10
@@ -102,7 +102,7 @@ turns() {
 	assert_equal "$(grep -c '<img ' demo/index.html)" 10
 	jq -r .url demo/turns.ndjson | sed 's|^file://||' | xargs -d '\n' file -b | grep -c 'PNG image data, 672 x 288' | grep -qx 10
 	cp demo/turns.ndjson "$BATS_TEST_TMPDIR/first"
-	run make -s demo
+	run make_imgp demo
 	assert_success
 	assert_equal "$(jq -c '[.url, .asset.sha256]' demo/turns.ndjson)" "$(jq -c '[.url, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
 }
