@@ -78,6 +78,24 @@ int journal_append(const char *path, const char *line, size_t len, int sync);
 int journal_scan(const char *store, const char *session, long long before_turn,
     size_t keep, struct journal_view *view);
 
+/*
+ * Call fn(line, arg) for each strictly valid line of the journal of
+ * `session` whose turn may be below `before_turn` (LLONG_MAX: every line),
+ * parsed (the value is freed after the call).  A journal that does not
+ * exist has no lines.  0, or -1 with errno set when it cannot be read.
+ */
+int journal_each(const char *store, const char *session, long long before_turn,
+    void (*fn)(jv line, void *arg), void *arg);
+
+/*
+ * The sessions of the store: the names of sessions/<session>.ndjson that
+ * are valid session names and regular files (not symbolic links), sorted,
+ * malloc'd in *names (free with journal_sessions_free).  A store without
+ * sessions/ has none.  0, or -1 with errno set.
+ */
+int journal_sessions(const char *store, char ***names, size_t *n);
+void journal_sessions_free(char **names, size_t n);
+
 /* What a session has spent, from the `cost` members of its journal lines
  * (imgp-store writes the provider's reported cost, or null). */
 struct journal_cost {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "digest.h"
 #include "durable.h"
 #include "imgsniff.h"
@@ -387,6 +388,14 @@ put_object(const struct store *s, const struct item *it, struct buf *what)
 	if ((dfd = open_dir(s, dir.data, what)) < 0)
 		goto done;
 	held = holds(dfd, base, it, content);
+	/* An object that is already there is touched: --gc spares what
+	 * changed within its grace period, and this object's journal line is
+	 * yet to come.  One that cannot be touched is written again. */
+	if (held == 1 && content &&
+	    utimensat(dfd, base, NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+		held = -1;
+		errno = ENOENT;
+	}
 	if (held == 1 || (held == 0 && !content)) {
 		status = held ? PUT_OK : PUT_EXISTS;
 		goto close_dir;
@@ -571,16 +580,54 @@ put_output(const struct store *s, const struct rec *r, const struct item *it,
 }
 
 int
+store_lock(const char *dir, int how, struct buf *failed)
+{
+	int fd = durable_open_dir(dir, 1, failed), saved;
+
+	while (fd >= 0 && flock(fd, how) < 0) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		if (failed)
+			buf_printf(failed, "lock %s", dir);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+store_dir_usable(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		diag_warn("%s", dir);
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		diag_warnx("%s: not a directory", dir);
+		return 2;
+	}
+	return 0;
+}
+
+int
 store_record(void *ctx, const struct rec *r, struct buf *out)
 {
 	const struct store *s = ctx;
 	struct item it = { .scratch = BUF_INIT, .bytes = BUF_INIT,
 	    .rel = BUF_INIT };
 	struct buf what = BUF_INIT;
-	int status = 1;
+	int status = 1, lock = -1;
 
 	if (read_item(s, r, &it, out) < 0)
 		goto done;
+	if ((lock = store_lock(s->dir, LOCK_SH, &what)) < 0) {
+		io_error(r, out, &what);
+		goto done;
+	}
 	switch (put_object(s, &it, &what)) {
 	case PUT_EXISTS:
 		store_error(r, out, "exists", 0, "%s in %s already holds other "
@@ -597,6 +644,8 @@ store_record(void *ctx, const struct rec *r, struct buf *out)
 	put_output(s, r, &it, out);
 	status = 0;
 done:
+	if (lock >= 0)
+		close(lock);
 	buf_free(&it.scratch);
 	buf_free(&it.bytes);
 	buf_free(&it.rel);

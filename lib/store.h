@@ -58,6 +58,20 @@ const char *store_name_problem(const char *rel);
 int store_content_name(const char *rel, char *sha);
 
 /*
+ * The store's lock, flock(2) on its directory (made if missing): writers
+ * hold it shared (LOCK_SH) from putting an object to appending its journal
+ * line, --gc and --delete-session exclusive (LOCK_EX) while they remove
+ * what no journal line references, so that nothing a writer is about to
+ * reference goes.  The descriptor to close, or -1 with errno set and
+ * `failed` (if not NULL) saying what failed.
+ */
+int store_lock(const char *dir, int how, struct buf *failed);
+
+/* Whether the store `dir` exists as a directory, for the modes that look
+ * after a store: 0, or 2 (their exit status) after a diagnostic. */
+int store_dir_usable(const char *dir);
+
+/*
  * imgp-store --check: verify the store at `dir` and print each problem and
  * a summary line on standard output (out.h).  With `repair`, leftover
  * temporary files of interrupted writes are removed.  Returns the exit

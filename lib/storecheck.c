@@ -305,18 +305,11 @@ store_check(const char *dir, int repair)
 {
 	struct check c = { .dir = dir, .repair = repair };
 	struct buf summary = BUF_INIT;
-	struct stat st;
 	size_t i;
 	int status;
 
-	if (stat(dir, &st) < 0) {
-		diag_warn("%s", dir);
+	if (store_dir_usable(dir))
 		return 2;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		diag_warnx("%s: not a directory", dir);
-		return 2;
-	}
 	walk(&c, "");
 	qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
 	check_journals(&c);
