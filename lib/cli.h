@@ -5,7 +5,7 @@
  * checks it): `-h`/`--help` prints it on standard output and exits 0, a
  * usage error prints it on standard error and exits 2.  `-V`/`--version`
  * prints "<program> <version>".  Option values are checked here, with
- * messages that name the option; a bad value is exit 2 (DESIGN §1).
+ * messages that name the option; a bad value is exit 2 (design.md §1).
  */
 #ifndef IMGP_CLI_H
 #define IMGP_CLI_H

@@ -18,7 +18,9 @@
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
+#include "png.h"
 #include "provenance.h"
+#include "storelayout.h"
 
 /* Longer names are refused before the file system would: a name must fit
  * in a journal line and a URL. */
@@ -66,21 +68,6 @@ store_name_problem(const char *rel)
 		if (*end == '\0')
 			return NULL;
 	}
-}
-
-int
-store_content_name(const char *rel, char *sha)
-{
-	const char *ext = rel + 3 + DIGEST_HEX_LEN + 1;
-
-	if (strlen(rel) < 3 + DIGEST_HEX_LEN + 2 || rel[2] != '/' ||
-	    strspn(rel + 3, "0123456789abcdef") != DIGEST_HEX_LEN ||
-	    ext[-1] != '.' || memcmp(rel, rel + 3, 2) != 0 ||
-	    ext[strspn(ext, "abcdefghijklmnopqrstuvwxyz")] != '\0')
-		return 0;
-	memcpy(sha, rel + 3, DIGEST_HEX_LEN);
-	sha[DIGEST_HEX_LEN] = '\0';
-	return 1;
 }
 
 static int
@@ -190,7 +177,7 @@ store_error(const struct rec *r, struct buf *out, const char *code,
 }
 
 /* An io error for errno while doing `what`.  Only passing conditions are
- * worth a retry; a full disk or a permission is not (DESIGN §7). */
+ * worth a retry; a full disk or a permission is not (design.md §7). */
 static void
 io_error(const struct rec *r, struct buf *out, const struct buf *what)
 {
@@ -233,7 +220,7 @@ embed(const struct rec *r, struct item *it, struct buf *out)
 
 	if (it->kind.type != IMGSNIFF_PNG)
 		return 0;
-	if (render_png_add_text((const unsigned char *)it->bytes.data,
+	if (png_add_text((const unsigned char *)it->bytes.data,
 	    it->bytes.len, provenance_text(&p), &png, &len) < 0) {
 		rec_field_error(r, out, "invalid_field", "image.data", "cannot "
 		    "embed the provenance in the PNG: %s", strerror(errno));
@@ -290,8 +277,7 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 		return -1;
 	digest_sha256_hex(it->bytes.data, it->bytes.len, it->sha256);
 	if (s->name_template == NULL) {
-		buf_printf(&it->rel, "%.2s/%s.%s", it->sha256, it->sha256,
-		    it->kind.ext);
+		storelayout_object_name(&it->rel, it->sha256, it->kind.ext);
 	} else if (expand_name(s->name_template, it, &why) < 0) {
 		rec_field_error(r, out, "invalid_field", "session", "--name "
 		    "makes '%s' of this record, which cannot be stored: %s",
@@ -488,7 +474,7 @@ put_cost(struct buf *b, const struct rec *r, const struct item *it)
 	json_members_free(&usage);
 }
 
-/* The journal line of the stored record (DESIGN §2). */
+/* The journal line of the stored record (design.md §2). */
 static void
 put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 {

@@ -31,7 +31,7 @@ count_line(jv line, void *arg)
 	const char *at = jqx_str(jqx_get(line, "stored_at"), NULL);
 	long long turn;
 
-	if (!jqx_int(jqx_get(line, "turn"), 0, JOURNAL_TURN_MAX, &turn))
+	if (!jqx_int(jqx_get(line, "turn"), 0, JQX_MAX_EXACT, &turn))
 		return;
 	if (t->images == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 64;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# imgp-url: joining and encoding (DESIGN §5), templates, both signing
+# imgp-url: joining and encoding (design.md §5), templates, both signing
 # schemes checked against independent computations, --verify, key files,
 # field errors.  nginx itself is tests/nginx.bats.
 
