@@ -5,18 +5,13 @@
 
 #include <zlib.h>
 
+#include "png.h"
+
 /*
  * Each walker keeps `pos` at the next unread byte and checks that a length
  * fits in what is left (len - pos) before it uses it, so neither a cut nor
  * a length near 2^32 reads past the buffer or wraps an offset.
  */
-
-static uint32_t
-be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
 
 static uint32_t
 le24(const unsigned char *p)
@@ -48,10 +43,6 @@ add_sat(uint64_t a, uint64_t b)
 /* ---- PNG ---- */
 
 enum {
-	PNG_SIGNATURE_LEN = 8,
-	PNG_CHUNK_OVERHEAD = 12,	/* length, type, CRC */
-	PNG_IHDR_LEN = 13,
-	PNG_CHUNK_MAX = 0x7fffffff,
 	DEFLATE_MAX_RATIO = 1032,	/* 258 bytes from every 2 bits */
 	INFLATE_SLICE = 16384,
 };
@@ -80,10 +71,10 @@ png_ihdr(struct png *p, const unsigned char *d, const char **why)
 	};
 	unsigned depth = d[8], type = d[9];
 
-	p->width = be32(d);
-	p->height = be32(d + 4);
-	if (p->width == 0 || p->height == 0 || p->width > PNG_CHUNK_MAX ||
-	    p->height > PNG_CHUNK_MAX)
+	p->width = png_get_be32(d);
+	p->height = png_get_be32(d + 4);
+	if (p->width == 0 || p->height == 0 || p->width > PNG_UINT31_MAX ||
+	    p->height > PNG_UINT31_MAX)
 		return *why = "a PNG whose size is outside 1 to 2^31 - 1", -1;
 	if (type > 6 || depth > 16 || !colour[type].channels ||
 	    !(colour[type].depths & 1u << depth) || d[10] || d[11] ||
@@ -208,10 +199,10 @@ png_walk(struct png *p, const unsigned char *buf, size_t len, const char **why)
 		if (len - pos < PNG_CHUNK_OVERHEAD)
 			return *why = "a PNG cut short before its IEND "
 			    "chunk", -1;
-		n = be32(buf + pos);
+		n = png_get_be32(buf + pos);
 		type = buf + pos + 4;
 		data = type + 4;
-		if (n > PNG_CHUNK_MAX)
+		if (n > PNG_UINT31_MAX)
 			return *why = "a PNG with a chunk length over "
 			    "2^31 - 1", -1;
 		if (n > len - pos - PNG_CHUNK_OVERHEAD)
@@ -219,7 +210,7 @@ png_walk(struct png *p, const unsigned char *buf, size_t len, const char **why)
 		if (!png_chunk_type(type))
 			return *why = "a PNG with a chunk type that is not "
 			    "four letters", -1;
-		if (crc32(0, type, n + 4) != be32(data + n))
+		if (crc32(0, type, n + 4) != png_get_be32(data + n))
 			return *why = "a PNG with a chunk whose CRC does not "
 			    "match", -1;
 		pos += PNG_CHUNK_OVERHEAD + n;
