@@ -50,7 +50,7 @@ journal_record_key(const struct rec *r, struct buf *out, const char **session,
 		    "the record has no turn");
 		return -1;
 	}
-	if (!jqx_int(t, 0, JOURNAL_TURN_MAX, turn)) {
+	if (!jqx_int(t, 0, JQX_MAX_EXACT, turn)) {
 		rec_field_error(r, out, "invalid_field", "turn",
 		    "turn must be a whole number from 0 to 2^53-1");
 		return -1;
@@ -270,7 +270,7 @@ scan_line(jv line, void *arg)
 	struct scan *s = arg;
 	long long turn;
 
-	if (jqx_int(jqx_get(line, "turn"), 0, JOURNAL_TURN_MAX, &turn) &&
+	if (jqx_int(jqx_get(line, "turn"), 0, JQX_MAX_EXACT, &turn) &&
 	    turn < s->before_turn)
 		keep_entry(s->view, s->keep, turn, line);
 }

@@ -1,5 +1,5 @@
 /*
- * journal — a session's journal in the store (DESIGN §2): appending, for
+ * journal — a session's journal in the store (design.md §2): appending, for
  * imgp-store, and reading.
  *
  * imgp-store appends one line per stored image to
@@ -22,10 +22,6 @@
 #include "digest.h"
 #include "rec.h"
 
-/* The largest turn: 2^53 - 1, the largest integer a JSON number holds
- * exactly. */
-#define JOURNAL_TURN_MAX 9007199254740991.0
-
 struct journal_entry {
 	long long turn;
 	char sha256[DIGEST_HEX_LEN + 1];	/* "" when the line had none */
@@ -47,7 +43,7 @@ struct journal_view {
 int journal_session_valid(const char *name);
 
 /*
- * Read a record's `session` and `turn` (DESIGN §1), which place it in a
+ * Read a record's `session` and `turn` (design.md §1), which place it in a
  * journal.  On a problem, append the record with a missing_field or
  * invalid_field error to `out` and return -1.
  */

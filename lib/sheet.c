@@ -154,7 +154,7 @@ new_frame(struct sheet *s, const char *session, jv turn)
 	memset(f, 0, sizeof(*f));
 	f->order = s->n++;
 	f->session = xstrdup(session ? session : "");
-	if (!jqx_int(turn, 0, JOURNAL_TURN_MAX, &f->turn))
+	if (!jqx_int(turn, 0, JQX_MAX_EXACT, &f->turn))
 		f->turn = -1;
 	return f;
 }

@@ -21,6 +21,7 @@
 #include "json.h"
 #include "out.h"
 #include "store.h"
+#include "storelayout.h"
 #include "xalloc.h"
 
 /* A request file is a few KB; a bigger one is not imgp-gen's. */
@@ -124,7 +125,7 @@ run_open(struct run *r, const struct storegc *g)
 {
 	memset(r, 0, sizeof(*r));
 	r->g = g;
-	if (store_dir_usable(g->dir))
+	if (storelayout_dir_usable(g->dir))
 		return -1;
 	r->dfd = open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->dfd < 0) {
@@ -275,7 +276,8 @@ note_line(jv line, void *arg)
 	struct tm tm = { 0 };
 	const char *end;
 
-	if (path && !store_name_problem(path) && !store_content_name(path, sha))
+	if (path && !store_name_problem(path) &&
+	    !storelayout_content_name(path, sha))
 		set_add(e->named, "", path);
 	if (at && (end = strptime(at, "%Y-%m-%dT%H:%M:%SZ", &tm)) != NULL &&
 	    *end == '\0')
@@ -506,7 +508,7 @@ object_file(struct run *r, const char *rel, int dfd, const char *name,
 
 	(void)dfd;
 	(void)name;
-	if (store_content_name(rel, sha) && !set_has(&r->refs, "s:", sha) &&
+	if (storelayout_content_name(rel, sha) && !set_has(&r->refs, "s:", sha) &&
 	    !set_has(&r->refs, "p:", rel) && st->st_mtime < r->before)
 		set_add(gone, "", rel);
 }

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "out.h"
 #include "store.h"
+#include "storelayout.h"
 #include "xalloc.h"
 
 struct tally {
@@ -31,7 +32,7 @@ count_line(jv line, void *arg)
 	const char *at = jqx_str(jqx_get(line, "stored_at"), NULL);
 	long long turn;
 
-	if (!jqx_int(jqx_get(line, "turn"), 0, JOURNAL_TURN_MAX, &turn))
+	if (!jqx_int(jqx_get(line, "turn"), 0, JQX_MAX_EXACT, &turn))
 		return;
 	if (t->images == t->cap) {
 		t->cap = t->cap ? 2 * t->cap : 64;
@@ -114,7 +115,7 @@ store_report(const char *dir, const char *session)
 	size_t n, i;
 	int status = 0;
 
-	if (store_dir_usable(dir))
+	if (storelayout_dir_usable(dir))
 		return 2;
 	if (session) {
 		char *path = journal_path(dir, session);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# imgp-store: the content-addressed store and its journal (DESIGN §2),
+# imgp-store: the content-addressed store and its journal (design.md §2),
 # readable names, failures that keep the image, concurrency, crashes and
 # --check.  Images are tiny headers built by tests/images.py.
 

@@ -10,7 +10,7 @@
 #include "diag.h"
 #include "out.h"
 #include "sheet.h"
-#include "store.h"
+#include "storelayout.h"
 
 static const char synopsis[] =
     "imgp-sheet [-hV] [-b base] [-t template] [-T title] [-s store] [-r] "
@@ -57,7 +57,7 @@ main(int argc, char *argv[])
 		s.store = cli_env((const char *const[]){ "IMGP_STORE", NULL },
 		    "imgp-store");
 	url_setup(&s.url);
-	if (!records && store_dir_usable(s.store))
+	if (!records && storelayout_dir_usable(s.store))
 		return 2;
 	if (records)
 		sheet_read_records(&s, argv + optind, argc - optind);
