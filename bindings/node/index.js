@@ -21,6 +21,7 @@ const ID_MEMBER = '__imgp_render_id';
 const ID_PREFIX = `{"${ID_MEMBER}":`;
 const STAGES = ['enrich', 'gen', 'store', 'url'];
 const STDERR_TAIL = 4096;
+const BARREN_LIMIT = 5;      // restarts in a row without one answer, then give up
 
 const DEFAULTS = {
   bin: undefined,            // directory of the imgp-* tools, else PATH
@@ -218,12 +219,23 @@ class Pipeline extends EventEmitter {
       let pending = '';
       last.stdout.setEncoding('utf8');
       last.stdout.on('data', (chunk) => {
-        pending += chunk;
-        let nl;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
+        // Only the new chunk is searched: a line of megabytes (an image
+        // kept with --keep-data) costs its length, not its square.
+        let nl = chunk.indexOf('\n');
+        if (nl < 0) {
+          pending += chunk;
+          return;
+        }
+        let line = pending + chunk.slice(0, nl);
+        for (;;) {
           if (line.trim() !== '') this._onLine(gen, line);
+          const start = nl + 1;
+          nl = chunk.indexOf('\n', start);
+          if (nl < 0) {
+            pending = chunk.slice(start);
+            return;
+          }
+          line = chunk.slice(start, nl);
         }
       });
       last.stdout.on('close', () => {
@@ -348,10 +360,7 @@ class Pipeline extends EventEmitter {
       : fault || { stage: 'url', kind: 'exited', reason: 'the pipeline ended early' };
     f.timedOut = fault && fault.timedOut;
     if (f.kind === 'setup') {
-      this._failed = stageError(f.stage, 'setup', f.reason, false);
-      for (const job of [...left, ...this._queue.splice(0)])
-        job.reject(stageError(f.stage, 'setup', f.reason, false, job.record));
-      this._closed();
+      this._fail(f.stage, f.reason, left);
       return;
     }
     const resend = [];
@@ -371,7 +380,23 @@ class Pipeline extends EventEmitter {
       this._closed();
       return;
     }
-    this._spawn();
+    // Stages that fail again and again before answering anything are not
+    // started in a tight loop: each time later, and in the end given up.
+    this._barren = gen.answered ? 0 : (this._barren || 0) + 1;
+    if (this._barren >= BARREN_LIMIT) {
+      this._fail(f.stage, `${f.reason}, ${this._barren} times in a row`, []);
+      return;
+    }
+    if (this._barren > 1) setTimeout(() => this._spawn(), 50 * 2 ** this._barren);
+    else this._spawn();
+  }
+
+  // The stages cannot run: every render, now and later, rejects.
+  _fail(stage, why, left) {
+    this._failed = stageError(stage, 'setup', why, false);
+    for (const job of [...left, ...this._queue.splice(0)])
+      job.reject(stageError(stage, 'setup', why, false, job.record));
+    this._closed();
   }
 
   _closed() {

@@ -200,3 +200,25 @@ test('a stage that cannot start rejects every render with a setup error', async 
   assert.match(e.message, /missing\.json/);
   await assert.rejects(p.render(turn('s', 1, 'y')), ImgpError);
 });
+
+test('a stage that crashes on every start is not restarted forever: its render rejects, then the pipeline gives up', async (t) => {
+  const bin = tmpdir(t);
+  for (const tool of ['imgp-enrich', 'imgp-store', 'imgp-url'])
+    fs.symlinkSync(path.join(BIN, tool), path.join(bin, tool));
+  fs.writeFileSync(path.join(bin, 'imgp-gen'), '#!/bin/sh\nkill -9 $$\n', { mode: 0o755 });
+  const p = local(t, { bin });
+  const restarts = [];
+  p.on('restart', (info) => restarts.push(info));
+  // the render goes in three times (maxResends 2), then gives up
+  const e = await p.render(turn('crash', 0, 'x')).then(() => null, (err) => err);
+  assert.ok(e instanceof ImgpError);
+  assert.deepEqual([e.code, e.stage, e.retryable], ['stage_crashed', 'gen', true]);
+  assert.match(e.message, /imgp-gen was killed by SIGKILL; this render was in flight/);
+  assert.equal(restarts.length, 3);
+  // and after five generations in a row that answered nothing, the pipeline
+  const late = await p.render(turn('crash', 1, 'y')).then(() => null, (err) => err);
+  assert.deepEqual([late.code, late.stage, late.retryable], ['setup', 'gen', false]);
+  assert.match(late.message, /imgp-gen was killed by SIGKILL, 5 times in a row/);
+  assert.equal(restarts.length, 5);
+  await assert.rejects(p.render(turn('crash', 2, 'z')), /5 times in a row/);
+});
