@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # imgp-gen: providers, the failure ladder, ordered concurrency, secrets
-# (DESIGN §1, §4, §7).  HTTP goes to tests/mock-provider.py; every test
+# (design.md §1, §4, §7).  HTTP goes to tests/mock-provider.py; every test
 # gives its records their own prompts, since the mock counts per prompt.
 
 load helper
