@@ -25,20 +25,20 @@ const BARREN_LIMIT = 5;      // restarts in a row without one answer, then give 
 
 const DEFAULTS = {
   bin: undefined,            // directory of the imgp-* tools, else PATH
-  profile: undefined,        // imgp-enrich -p
-  store: undefined,          // -s of imgp-enrich, imgp-gen, imgp-store
+  profile: undefined,        // imgp-enrich --profile
+  store: undefined,          // --store of imgp-enrich, imgp-gen, imgp-store
   api: undefined,            // imgp-gen --api
   baseUrl: undefined,        // imgp-gen --base-url
-  model: undefined,          // imgp-gen -m
+  model: undefined,          // imgp-gen --model
   apiKeyFile: undefined,     // imgp-gen --api-key-file
   referencePrevious: false,  // imgp-enrich --reference previous
   onFailure: undefined,      // imgp-gen --on-failure
   cache: false,              // imgp-gen --cache (a resent render is not paid twice)
-  jobs: undefined,           // imgp-gen -j
-  base: undefined,           // imgp-url -b
-  sign: undefined,           // imgp-url -s hmac|nginx
-  keyFile: undefined,        // imgp-url -k
-  expires: undefined,        // imgp-url -e
+  jobs: undefined,           // imgp-gen --jobs
+  base: undefined,           // imgp-url --base
+  sign: undefined,           // imgp-url --sign hmac|nginx
+  keyFile: undefined,        // imgp-url --key-file
+  expires: undefined,        // imgp-url --expires
   args: undefined,           // { enrich: [...], gen: [...], store: [...], url: [...] }
   env: undefined,            // added to process.env
   maxInFlight: 64,           // renders inside the pipeline at once; more wait
@@ -127,32 +127,36 @@ class Pipeline extends EventEmitter {
     this._spawn();
   }
 
-  // The command line of `stage`.
+  // The command line of `stage`, in long options (`--name=value`, one
+  // argument each, whatever the value starts with).
   _command(stage) {
     const o = this.options;
     const a = [];
-    const opt = (flag, value) => { if (value !== undefined && value !== null) a.push(flag, String(value)); };
+    const opt = (name, value) => {
+      if (value !== undefined && value !== null && value !== false)
+        a.push(value === true ? `--${name}` : `--${name}=${value}`);
+    };
     if (stage === 'enrich') {
-      opt('-p', o.profile);
-      opt('-s', o.store);
-      if (o.referencePrevious) a.push('--reference', 'previous');
+      opt('profile', o.profile);
+      opt('store', o.store);
+      opt('reference', o.referencePrevious ? 'previous' : undefined);
     } else if (stage === 'gen') {
-      a.push('--unordered');
-      opt('-j', o.jobs);
-      opt('-s', o.store);
-      opt('--api', o.api);
-      opt('--base-url', o.baseUrl);
-      opt('-m', o.model);
-      opt('--api-key-file', o.apiKeyFile);
-      opt('--on-failure', o.onFailure);
-      if (o.cache) a.push('--cache');
+      opt('unordered', true);
+      opt('jobs', o.jobs);
+      opt('store', o.store);
+      opt('api', o.api);
+      opt('base-url', o.baseUrl);
+      opt('model', o.model);
+      opt('api-key-file', o.apiKeyFile);
+      opt('on-failure', o.onFailure);
+      opt('cache', Boolean(o.cache));
     } else if (stage === 'store') {
-      opt('-s', o.store);
+      opt('store', o.store);
     } else {
-      opt('-b', o.base);
-      opt('-s', o.sign);
-      opt('-k', o.keyFile);
-      opt('-e', o.expires);
+      opt('base', o.base);
+      opt('sign', o.sign);
+      opt('key-file', o.keyFile);
+      opt('expires', o.expires);
     }
     const extra = (o.args && o.args[stage]) || [];
     const tool = `imgp-${stage}`;
