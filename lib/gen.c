@@ -39,6 +39,8 @@ emit(struct gen *g, struct window *w)
 		struct genjob *j = at(w, 0);
 
 		out_line(j->out.data, j->out.len);
+		if (j->failed && !g->cfg->quiet)
+			genjob_report(j);
 		failed |= j->failed;
 		genjob_free(g, j);
 		w->head = (w->head + 1) % w->cap;
@@ -120,14 +122,15 @@ progress(const struct gen *g, int last)
 	    last ? "\n" : "");
 }
 
-/* The run's totals, for -v: the reported spend, and how many answers
- * reported none (their cost is not guessed). */
+/* The run's totals, for -v and after any failure (unless -q): the
+ * reported spend, and how many answers reported none (their cost is not
+ * guessed). */
 static void
 summary(const struct gen *g)
 {
 	struct buf line = BUF_INIT;
 
-	if (!g->cfg->verbose)
+	if (!g->cfg->verbose && (g->failed == 0 || g->cfg->quiet))
 		return;
 	buf_printf(&line, "%s: %lu image%s, %lu cached, %lu failed, cost %.4f",
 	    diag_progname(), g->images, g->images == 1 ? "" : "s", g->cached,
@@ -181,6 +184,7 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	}
 	free(w.jobs);
 	budget_free(&g.budget);
+	buf_free(&g.stop_why);
 	http_multi_free(g.multi);
 	if (stdin_flags >= 0)
 		fcntl(STDIN_FILENO, F_SETFL, stdin_flags);

@@ -37,8 +37,9 @@ not an image                | reply=notimage                      |             
 oversize body               | reply=huge size=300000              | --max-bytes 100000      | error:too_large   | 1
 API redirect not followed   | status=302                          |                         | error:http_status | 1
 image URL redirect followed | reply=redirect                      |                         | null              | 0
-refused, fallback model     | reply=refused403 times=1            | --fallback-model b/two  | model             | 0
-wrong key                   |                                     | --api-key-file @WRONG@  | error:http_status | 1
+refused, softened           | reply=refused403 times=1            |                         | softened          | 0
+refused, fallback model     | reply=refused403 times=2            | --fallback-model b/two  | model             | 0
+wrong key                   |                                     | --api-key-file @WRONG@  | error:auth        | 1
 '
 
 setup() {

@@ -107,6 +107,16 @@ turns() {
 	assert_equal "$(jq -c '[.url, .asset.sha256]' demo/turns.ndjson)" "$(jq -c '[.url, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
 }
 
+@test "make demo-live without a key: the reason once, exit non-zero, the earlier demo kept" {
+	[ -s demo/turns.ndjson ] || make -s demo >/dev/null
+	cp demo/turns.ndjson "$BATS_TEST_TMPDIR/before"
+	run --separate-stderr make -s demo-live
+	assert_failure
+	assert_equal "$(grep -c 'no API key' <<<"$stderr")" 1
+	cmp demo/turns.ndjson "$BATS_TEST_TMPDIR/before"
+	assert_dir_exists demo/store
+}
+
 @test "the Node.js example renders one turn and throws error records" {
 	command -v node >/dev/null || skip "node is not installed"
 	IMGP_STORE="$STORE" run node examples/node/turn.js node-s 0 "A harbor at dawn" --api local
