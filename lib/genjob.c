@@ -629,9 +629,9 @@ put_dry_run(struct gen *g, struct genjob *j)
 
 /* The params of the job: --param, then the record's request.params (an
  * object), whose members replace those of the same name.  0, or -1 with
- * the field that is wrong in *field. */
+ * the reason in `why`. */
 static int
-read_params(struct gen *g, struct genjob *j, const char **field)
+read_params(struct gen *g, struct genjob *j, struct buf *why)
 {
 	const struct json_member *request = json_find(&j->rec.members,
 	    "request"), *params;
@@ -649,7 +649,7 @@ read_params(struct gen *g, struct genjob *j, const char **field)
 	if (!jqx_present(value))
 		return 0;
 	if (jv_get_kind(value) != JV_KIND_OBJECT) {
-		*field = "request.params";
+		buf_puts(why, "request.params is not an object");
 		return -1;
 	}
 	json_members_of(request->value, request->value_len, &in_request);
@@ -667,7 +667,8 @@ read_params(struct gen *g, struct genjob *j, const char **field)
 		const char *name = j->param_names.data + offsets[i];
 
 		if (provider_protected(name) || *name == '\0') {
-			*field = "request.params";
+			buf_printf(why, "request.params may not hold '%s': "
+			    "imgp-gen sends it itself (see imgp-gen(1))", name);
 			status = -1;
 		}
 		for (k = 0; k < j->req.nparams; k++)
@@ -729,15 +730,20 @@ read_request(struct gen *g, struct genjob *j)
 		field = "request.seed";
 	} else if (jqx_present(refs) && jv_get_kind(refs) != JV_KIND_ARRAY) {
 		field = "request.references";
-	} else {
-		read_params(g, j, &field);
+	} else if (read_params(g, j, &why) < 0) {
+		field = "request.params";
+	}
+	if (why.len) {
+		rec_field_error(&j->rec, &j->out, "invalid_field", field, "%s",
+		    why.data);
+		finish(g, j, 1);
+		buf_free(&why);
+		return -1;
 	}
 	if (field) {
 		rec_field_error(&j->rec, &j->out, missing ? "missing_field" :
-		    "invalid_field", field, "%s is %s (imgp-enrich writes it; "
-		    "see imgp-gen(1))", field, missing ? "missing" :
-		    strcmp(field, "request.params") == 0 ? "not an object "
-		    "of members imgp-gen may send" : "not of the right type");
+		    "invalid_field", field, "%s is %s (imgp-enrich writes it)",
+		    field, missing ? "missing" : "not of the right type");
 		finish(g, j, 1);
 		return -1;
 	}
@@ -831,6 +837,12 @@ genjob_report(const struct genjob *j)
 	    ", retryable" : "");
 	why = jqx_str(jqx_get(error, "message"), &where);
 	text_compact(&line, why ? why : "", why ? where : 0, 300);
+	/* The message may quote a provider or a record: no terminal
+	 * control sequence gets through to stderr. */
+	for (where = 0; where < line.len; where++)
+		if ((unsigned char)line.data[where] < 0x20 ||
+		    line.data[where] == 0x7f)
+			line.data[where] = '?';
 	diag_warnx("%s", line.data);
 	jqx_free(error);
 	json_members_free(&m);

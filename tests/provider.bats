@@ -318,3 +318,11 @@ body() {
 	IMAGE_MODALITIES=text gen "$(req 'env 6')"
 	assert_failure 2
 }
+
+@test "stderr: a provider's message cannot send terminal control sequences" {
+	gen "$(jq -cn --arg p $'[mock status=404 message="gone \e[2J \e(0 owned\a"] esc' '{request:{prompt:$p}}')"
+	assert_failure 1
+	assert_regex "$(err .message)" $'\e\\[2J'
+	[[ "$stderr" != *$'\e'* ]]
+	assert_regex "$stderr" 'gone \?\[2J \?\(0 owned\?'
+}
