@@ -3,7 +3,7 @@
  *
  * fsync(2) of a file does not persist its name: the directory holding a
  * new entry (a new directory, a renamed object, a new journal) has to be
- * fsync'd as well (DESIGN §7).  These helpers do that in one place, for
+ * fsync'd as well (design.md §7).  These helpers do that in one place, for
  * imgp-store's objects and its journals and imgp-gen's request cache.
  */
 #ifndef IMGP_DURABLE_H

@@ -1,6 +1,6 @@
 /*
  * enrich — the imgp-enrich stage: a judge record in, a record with
- * `request` out (DESIGN §3).
+ * `request` out (design.md §3).
  *
  * For each record: the session, turn and image_prompt are checked; the
  * session's journal in the store gives the previous frame and, when the

@@ -85,7 +85,7 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 	case GENOPT_BASE_URL: c->base_url = arg; break;
 	case GENOPT_KEY_FILE:
 		free(c->key);
-		c->key = cli_read_secret("--api-key-file", arg);
+		c->key = cli_read_secret("--api-key-file", arg, NULL);
 		break;
 	case GENOPT_MODALITIES:
 		c->modalities = modalities[word("--modalities", arg,
@@ -113,6 +113,7 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 	case GENOPT_PROGRESS: c->progress = 1; break;
 	case GENOPT_NO_PROGRESS: c->progress = 0; break;
 	case GENOPT_CACHE: c->cache = 1; break;
+	case GENOPT_UNORDERED: c->unordered = 1; break;
 	case GENOPT_BUDGET: c->budget = cli_amount("--budget", arg); break;
 	case GENOPT_SESSION_BUDGET:
 		c->session_budget = cli_amount("--session-budget", arg);
@@ -176,7 +177,8 @@ api_defaults(struct gen_config *c)
 		    cli_env((const char *const[]){ "IMGP_MODEL",
 		    "IMAGE_MODEL", NULL }, GEN_DEFAULT_MODEL);
 	if (c->key == NULL && (env = openai ? ENV("OPENAI_API_KEY",
-	    "IMGP_API_KEY") : ENV("IMGP_API_KEY", "OPENROUTER_API_KEY")))
+	    "IMGP_API_KEY") : ENV("IMGP_API_KEY", "OPENROUTER_API_KEY")) &&
+	    !cli_blank(env, strlen(env)))
 		c->key = xstrdup(env);
 	/* OpenRouter lists its models to anyone. */
 	if (c->key == NULL && c->api != PROVIDER_LOCAL && !c->dry_run &&

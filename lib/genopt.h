@@ -1,6 +1,6 @@
 /*
  * genopt — imgp-gen's options: their values checked into a gen_config, and
- * the defaults from the environment (DESIGN §6), for tools/imgp-gen.c.
+ * the defaults from the environment (design.md §6), for tools/imgp-gen.c.
  * imgp's own variables come first, the original pipeline's (IMAGE_MODEL,
  * IMAGE_MODALITIES, IMAGE_ASPECT_RATIO, IMAGE_OUTPUT_SIZE, IMAGE_QUALITY)
  * below them.
@@ -17,7 +17,7 @@ enum {
 	GENOPT_TIMEOUT, GENOPT_STALL, GENOPT_FALLBACK, GENOPT_ON_FAILURE,
 	GENOPT_MAX_BYTES, GENOPT_PROGRESS, GENOPT_NO_PROGRESS, GENOPT_CACHE,
 	GENOPT_BUDGET, GENOPT_SESSION_BUDGET, GENOPT_REASONING,
-	GENOPT_MAX_TOKENS, GENOPT_PARAM, GENOPT_LIST_MODELS
+	GENOPT_MAX_TOKENS, GENOPT_PARAM, GENOPT_LIST_MODELS, GENOPT_UNORDERED
 };
 
 /* Set the built-in defaults. */

@@ -1,5 +1,5 @@
 /*
- * http — libcurl, set up the way imgp needs it (DESIGN §7 "libcurl").
+ * http — libcurl, set up the way imgp needs it (design.md §7 "libcurl").
  *
  * One transfer is a `struct http_xfer`: an easy handle with its request
  * headers, an optional multipart body and the response collected in a

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The fault matrix of imgp-gen against the mock provider (DESIGN §1, §4,
+# The fault matrix of imgp-gen against the mock provider (design.md §1, §4,
 # §7): every fault, with -j 1 and with -j 8.  For each, every input record
 # comes out exactly once and in order, the faulted ones with the expected
 # image.fallback or error.code (the others untouched by it), the key is in

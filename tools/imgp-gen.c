@@ -21,7 +21,7 @@ static const char synopsis[] =
     "[--timeout seconds] [--stall-timeout seconds] [--fallback-model model] "
     "[--on-failure action] [--max-bytes n] [--cache] [--budget amount] "
     "[--session-budget amount] [--reasoning-effort effort] "
-    "[--max-tokens n] [--param name=json] [--list-models] "
+    "[--max-tokens n] [--param name=json] [--list-models] [--unordered] "
     "[--progress | --no-progress] [file ...]";
 
 static const struct option options[] = {
@@ -52,6 +52,7 @@ static const struct option options[] = {
 	{ "param", required_argument, NULL, GENOPT_PARAM },
 	{ "list-models", no_argument, NULL, GENOPT_LIST_MODELS },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "unordered", no_argument, NULL, GENOPT_UNORDERED },
 	{ "progress", no_argument, NULL, GENOPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, GENOPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 }
