@@ -28,10 +28,6 @@ struct enrich {
 	const char *model, *aspect_ratio, *size, *quality;
 };
 
-/* Derive a session's seed: the first 4 bytes of SHA-256(session), as an
- * unsigned big-endian integer. */
-unsigned long enrich_session_seed(const char *session);
-
 /* The filter function (filter.h); ctx is a struct enrich. */
 filter_fn enrich_record;
 

@@ -78,10 +78,6 @@ void http_form_file(struct http_xfer *x, const char *name,
 /* Classify the end of a transfer that finished with `res`. */
 enum http_outcome http_outcome(struct http_xfer *x, CURLcode res);
 
-/* Seconds to wait from a Retry-After value (delta seconds or HTTP date),
- * capped at HTTP_RETRY_AFTER_MAX; -1 when it is neither. */
-long http_retry_after(const char *value);
-
 void http_free(struct http_xfer *x);
 
 /* The multi handle: add and remove transfers, wait for activity on the

@@ -191,7 +191,7 @@ reqcache_put(const char *store, const char *key,
 	if ((digest_file_sha256_hex(path.data, held) < 0 ||
 	    strcmp(held, sha) != 0) &&
 	    durable_put(dir.data, name.data, STORE_TEMP_PREFIX,
-	    a->bytes->data, a->bytes->len, why) < 0)
+	    a->bytes->data, a->bytes->len, 0, why) < 0)
 		goto done;
 	buf_reset(&path);
 	storelayout_object_name(&path, sha, sniff.ext);
@@ -200,7 +200,7 @@ reqcache_put(const char *store, const char *key,
 	buf_reset(&name);
 	request_file(store, key, &dir, &name);
 	status = durable_put(dir.data, name.data, STORE_TEMP_PREFIX, json.data,
-	    json.len, why);
+	    json.len, 0, why);
 done:
 	buf_free(&dir);
 	buf_free(&name);

@@ -322,21 +322,6 @@ fail:
 	return -1;
 }
 
-/* rename(2) that never replaces: renameat2's flag where the file system
- * has it, else link(2), which fails on an existing name everywhere. */
-static int
-rename_noreplace(int dfd, const char *from, const char *to)
-{
-	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	if (linkat(dfd, from, dfd, to, 0) < 0)
-		return -1;
-	unlinkat(dfd, from, 0);	/* a leftover is --check's to remove */
-	return 0;
-}
-
 /* Open (making it if need be) a directory of the store; on failure `what`
  * names it. */
 static int
@@ -360,8 +345,8 @@ static int
 put_object(const struct store *s, const struct item *it, struct buf *what)
 {
 	const char *base = strrchr(it->rel.data, '/');
-	int content = s->name_template == NULL, dfd, fd, held, status = PUT_IO;
-	struct buf dir = BUF_INIT, tmp = BUF_INIT;
+	int content = s->name_template == NULL, dfd, held, status = PUT_IO;
+	struct buf dir = BUF_INIT;
 
 	buf_puts(&dir, s->dir);
 	if (base) {
@@ -390,37 +375,20 @@ put_object(const struct store *s, const struct item *it, struct buf *what)
 		buf_printf(what, "read %s/%s", dir.data, base);
 		goto close_dir;
 	}
-	if ((fd = durable_write_temp(dfd, STORE_TEMP_PREFIX, it->bytes.data,
-	    it->bytes.len, !s->no_fsync, &tmp)) < 0) {
-		buf_printf(what, "write %s/%s", dir.data, tmp.data);
-		goto close_dir;
-	}
 	/* A content address may replace a damaged copy (same name, same
 	 * bytes); a readable name may never replace anything. */
-	if ((content ? renameat(dfd, tmp.data, dfd, base) :
-	    rename_noreplace(dfd, tmp.data, base)) == 0) {
+	if (durable_putat(dfd, dir.data, base, STORE_TEMP_PREFIX,
+	    it->bytes.data, it->bytes.len, (content ? 0 : DURABLE_NO_REPLACE) |
+	    (s->no_fsync ? DURABLE_NO_SYNC : 0), what) == 0)
 		status = PUT_OK;
-	} else {
-		int saved = errno;
-
-		unlinkat(dfd, tmp.data, 0);
-		if (saved == EEXIST && (held = holds(dfd, base, it, 0)) >= 0)
-			status = held ? PUT_OK : PUT_EXISTS;
-		else
-			buf_printf(what, "rename %s/%s to %s", dir.data,
-			    tmp.data, base);
-		errno = saved;
-	}
-	close(fd);
-	if (status == PUT_OK && !s->no_fsync && fsync(dfd) < 0) {
-		buf_printf(what, "fsync directory %s", dir.data);
-		status = PUT_IO;
-	}
+	else if (errno == EEXIST && (held = holds(dfd, base, it, 0)) >= 0)
+		status = held ? PUT_OK : PUT_EXISTS;
+	else if (errno == EEXIST)
+		buf_printf(what, "read %s/%s", dir.data, base);
 close_dir:
 	close(dfd);
 done:
 	buf_free(&dir);
-	buf_free(&tmp);
 	return status;
 }
 

@@ -66,27 +66,6 @@ full_path(const struct check *c, const char *rel, struct buf *path)
 	buf_printf(path, "%s/%s", c->dir, rel);
 }
 
-static int
-read_file(const char *path, struct buf *b)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	buf_reset(b);
-	do {
-		buf_grow(b, 65536);
-		n = read(fd, b->data + b->len, 65536);
-		if (n > 0)
-			b->len += (size_t)n;
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return n < 0 ? -1 : 0;
-}
-
 static void
 check_object(struct check *c, const char *rel, const char *path)
 {
@@ -94,7 +73,8 @@ check_object(struct check *c, const char *rel, const char *path)
 	struct imgsniff kind;
 	char named[DIGEST_HEX_LEN + 1];
 
-	if (read_file(path, &c->bytes) < 0) {
+	buf_reset(&c->bytes);
+	if (buf_read_file(&c->bytes, path) < 0) {
 		report(c, 1, rel, "cannot read: %s", strerror(errno));
 		return;
 	}

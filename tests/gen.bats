@@ -521,7 +521,7 @@ text_chunks() {
 	in=$(for i in $(seq 1 30); do req "[mock delay=100] gone $i"; done)
 	run bash -c 'imgp-gen --base-url "$1" -j 2 <<<"$2" | head -n 1' _ "$MOCK_URL" "$in"
 	assert_success
-	sleep 0.3
+	mock_wait_idle
 	[ "$(wc -l <"$MOCK_LOG")" -lt 12 ]
 }
 
