@@ -103,7 +103,7 @@ models_list(const struct gen_config *c)
 	buf_add(&url, c->base_url, len);
 	buf_puts(&url, c->api == PROVIDER_OPENAI ? "/models" :
 	    "/models?output_modalities=image");
-	x = http_new(url.data, &c->limits, 0, NULL);
+	x = http_new(url.data, &c->limits, NULL);
 	if (fetch(c, x) == 0) {
 		if (json_validate(x->body.data ? x->body.data : "", x->body.len,
 		    &why, &where) == 0)
