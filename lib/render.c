@@ -769,3 +769,22 @@ int render_png_add_text(const unsigned char *png, size_t len,
 	*out_len = (size_t)(end - buf);
 	return 0;
 }
+
+int render_png_remove_text(const unsigned char *png, size_t len,
+			   const struct render_text *keys,
+			   unsigned char **out, size_t *out_len)
+{
+	unsigned char *buf;
+
+	if (!png || !starts_with_ihdr(png, len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	buf = malloc(len);
+	if (!buf)
+		return -1;
+	memcpy(buf, png, png_head_len);
+	*out_len = (size_t)(copy_chunks(buf + png_head_len, png, len, keys) - buf);
+	*out = buf;
+	return 0;
+}

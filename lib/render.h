@@ -74,4 +74,14 @@ int render_png_add_text(const unsigned char *png, size_t len,
 			const struct render_text *meta,
 			unsigned char **out, size_t *out_len);
 
+/*
+ * Copy the PNG `png` (`len` bytes) without its text chunks (tEXt, zTXt,
+ * iTXt) whose keyword is one of `keys`' (their values are not looked at):
+ * what render_png_add_text() added comes off again.  Returns as
+ * render_png_add_text() does.
+ */
+int render_png_remove_text(const unsigned char *png, size_t len,
+			   const struct render_text *keys,
+			   unsigned char **out, size_t *out_len);
+
 #endif /* RENDER_H */
