@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "genjob.h"
 #include "input.h"
+#include "jqx.h"
 #include "out.h"
 #include "xalloc.h"
 
@@ -29,20 +30,57 @@ at(const struct window *w, size_t i)
 	return w->jobs[(w->head + i) % w->cap];
 }
 
-/* Write the finished jobs at the front of the window, in order. */
+/* Take the job at `i` out of the window, keeping the others in order. */
+static void
+window_remove(struct window *w, size_t i)
+{
+	if (i == 0) {
+		w->head = (w->head + 1) % w->cap;
+	} else {
+		for (; i + 1 < w->count; i++)
+			w->jobs[(w->head + i) % w->cap] = at(w, i + 1);
+	}
+	w->count--;
+}
+
+/* Whether a record before the `i`th one in the window is of the same
+ * session (so, with --unordered, the `i`th must wait for it).  Records
+ * without a session are in no order but their own. */
+static int
+session_ahead(const struct window *w, size_t i)
+{
+	const char *session = at(w, i)->session_name;
+	size_t k;
+
+	if (session == NULL)
+		return 0;
+	for (k = 0; k < i; k++)
+		if (at(w, k)->session_name &&
+		    strcmp(at(w, k)->session_name, session) == 0)
+			return 1;
+	return 0;
+}
+
+/* Write the finished jobs that may go: those at the front of the window,
+ * or, with --unordered, every one with no earlier record of its session
+ * still in the window. */
 static int
 emit(struct gen *g, struct window *w)
 {
 	int failed = 0;
+	size_t i = 0;
 
-	while (w->count > 0 && at(w, 0)->state == JOB_DONE) {
-		struct genjob *j = at(w, 0);
+	while (i < w->count && (i == 0 || g->cfg->unordered)) {
+		struct genjob *j = at(w, i);
 
+		if (j->state != JOB_DONE || session_ahead(w, i)) {
+			i++;
+			continue;
+		}
 		out_line(j->out.data, j->out.len);
 		failed |= j->failed;
 		genjob_free(g, j);
-		w->head = (w->head + 1) % w->cap;
-		w->count--;
+		window_remove(w, i);
 	}
 	return failed;
 }
@@ -101,6 +139,7 @@ read_input(struct gen *g, struct window *w, struct input *in, int *nonblock)
 		    input_name(in));
 		if (j == NULL)
 			continue;
+		j->session_name = jqx_str(rec_get(&j->rec, "session"), NULL);
 		w->waiting += j->state == JOB_WAITING;
 		w->jobs[(w->head + w->count++) % w->cap] = j;
 	}

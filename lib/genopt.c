@@ -89,6 +89,7 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 	case GENOPT_PROGRESS: c->progress = 1; break;
 	case GENOPT_NO_PROGRESS: c->progress = 0; break;
 	case GENOPT_CACHE: c->cache = 1; break;
+	case GENOPT_UNORDERED: c->unordered = 1; break;
 	case GENOPT_BUDGET: c->budget = cli_amount("--budget", arg); break;
 	case GENOPT_SESSION_BUDGET:
 		c->session_budget = cli_amount("--session-budget", arg);

@@ -20,6 +20,14 @@ unset IMGP_STORE IMGP_API IMGP_API_KEY OPENROUTER_API_KEY IMGP_BASE_URL \
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 
+# make in the tree as CI runs it (warnings are errors), for the build that
+# bin/ points at: `run make_imgp demo`.
+make_imgp() {
+	local sanitize=
+	[[ $(readlink "$ROOT/bin") != build/sanitize/* ]] || sanitize=SANITIZE=1
+	make -s -C "$ROOT" DEVELOPER=1 $sanitize "$@"
+}
+
 # Run a command with stdin from a string: `run_with "$input" cmd args…`.
 run_with() {
 	local input=$1

@@ -97,6 +97,9 @@ Failures (tried in this order; the first that matches answers):
 Other directives:
 
     delay=MS              this request waits MS milliseconds more (on top of --latency).
+    hold=PATH             this request waits until the file PATH exists (at most
+                          60 s), then is answered: a test releases it once it has
+                          seen what must happen first (an event, not a sleep).
     reply=KIND            the shape of a successful answer:
       text        200, message content only, no images (OpenAI: "data":[])
       filter      200, finish_reason "content_filter", content null, no images
@@ -164,7 +167,7 @@ DIRECTIVE_GROUP = re.compile(r"\[mock(?:\s[^\]]*)?\]")
 IMG_PATH = re.compile(r"/(img|redirect)/([A-Za-z0-9._-]+)\.png")
 
 INT_DIRECTIVES = {"status", "fail-status", "strict", "times", "delay", "code", "size"}
-TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply"}
+TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold"}
 FLAG_DIRECTIVES = {"only-image"}
 REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "url", "redirect",
            "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset"}
@@ -483,6 +486,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(400, error_body(400, str(e)))
         group = pick_group(groups, self.server.count(call.prompt)) if groups else {}
         time.sleep(group.get("delay", 0) / 1000)
+        if "hold" in group:
+            held_until = time.monotonic() + 60
+            while not os.path.exists(group["hold"]) and time.monotonic() < held_until:
+                time.sleep(0.01)
         failure = self.failure(group, call)
         if failure:
             status, message = failure
