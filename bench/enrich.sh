@@ -13,4 +13,4 @@ python3 bench/gen-records.py $((n / 10)) >"$out/in-small.ndjson"
 . bench/versus-jq
 versus_jq enrich "5 directives" request \
 	"bin/imgp-enrich -p bench/profile.json -s $out/store" \
-	"jq -c --slurpfile p bench/profile.json -f bench/enrich.jq"
+	"jq -nc --slurpfile p bench/profile.json -f bench/enrich.jq"

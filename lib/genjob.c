@@ -257,7 +257,7 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 {
 	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
 	const struct journal_entry *e;
-	struct journal_view view = { NULL, 0 };
+	struct journal_view view = { .entries = NULL };
 	struct buf path = BUF_INIT, bytes = BUF_INIT;
 	struct imgsniff sniff;
 	long long turn;
@@ -785,7 +785,7 @@ resolve_from_store(struct gen *g, struct genjob *j, const char *why)
 	struct provider_ref *r = j->pending;
 	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
 	const struct journal_entry *e = NULL;
-	struct journal_view view = { NULL, 0 };
+	struct journal_view view = { .entries = NULL };
 	struct buf path = BUF_INIT, failed = BUF_INIT;
 	long long turn, wanted = r->turn;
 	size_t after;
