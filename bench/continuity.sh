@@ -16,12 +16,8 @@ sessions=${BENCH_SCHEDULE_SESSIONS:-16} turns=${BENCH_SCHEDULE_TURNS:-8}
 jobs=8 latency_ms=200
 records=${BENCH_CONTINUITY_RECORDS:-1000000}
 
-python3 tests/mock-provider.py --port-file "$out/port" --log "$out/mock.log" \
-	--latency "$latency_ms" --key bench-key --max-seconds 600 &
-mock=$!
-trap 'kill $mock 2>/dev/null' EXIT INT TERM
-while [ ! -s "$out/port" ]; do sleep 0.05; done
-url="http://127.0.0.1:$(cat "$out/port")/v1"
+. bench/mock
+mock_start "$latency_ms" 600
 
 # The turns as a game server meets them: every session's turn t, then t+1.
 awk -v s="$sessions" -v t="$turns" 'BEGIN {

@@ -56,10 +56,10 @@ identity() {
 	local run mode embed jobs
 	# every way of cutting the stream against the first: a frame with its
 	# provenance embedded is the same reference as one without
-	for run in "batch - 1" "batch --embed 8" "batch - 8" "batch --embed 1" \
-	    "one --embed 1" "one - 8" "chunks --embed 8" "chunks - 1"; do
+	for run in "batch plain 1" "batch --embed 8" "batch plain 8" "batch --embed 1" \
+	    "one --embed 1" "one plain 8" "chunks --embed 8" "chunks plain 1"; do
 		set -- $run
-		mode=$1 embed=${2#-} jobs=$3
+		mode=$1 embed=${2#plain} jobs=$3
 		rm -rf "$BATS_TEST_TMPDIR/s"
 		run_mode $mode "$BATS_TEST_TMPDIR/s" --api local -j $jobs -- $embed |
 			identity >"$BATS_TEST_TMPDIR/got"
