@@ -112,7 +112,7 @@ check: $(SETUP) all
 demo: $(SETUP) all
 	@scripts/demo
 
-# The promises of DESIGN §1-§2 at full size (`make check` runs the same
+# The promises of doc/design.md §1-§2 at full size (`make check` runs the same
 # stress: tests short): KILLS rounds of kill -9 during imgp-store, 8 stores
 # and 4 pipelines writing one store, a 100 MB line through every stage;
 # the fault matrix and valgrind; then every fuzz harness for
@@ -140,10 +140,15 @@ uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
 	for m in $(MAN); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
 
+# The include rule of doc/design.md §8 (tests/build.bats runs it too).
+check-includes:
+	@scripts/check-includes
+
 clean:
 	rm -rf build bin demo
 
-.PHONY: all deps bin check demo reliability bench install uninstall clean FORCE
+.PHONY: all deps bin check check-includes demo reliability bench install \
+	uninstall clean FORCE
 
 # libFuzzer harnesses (clang): `make fuzz FUZZ_SECONDS=60` runs each for
 # that long on its seed corpus in fuzz/corpus/<name>/; new inputs go to

@@ -1,6 +1,6 @@
 /*
  * enrich — the imgp-enrich stage: a judge record in, a record with
- * `request` out (DESIGN §3).
+ * `request` out (design.md §3).
  *
  * For each record: the session, turn and image_prompt are checked; the
  * session's journal in the store and the records of the session read
@@ -34,10 +34,6 @@ struct enrich {
 	const char *model, *aspect_ratio, *size, *quality;
 	struct streammem *memory;	/* the turns read so far */
 };
-
-/* Derive a session's seed: the first 4 bytes of SHA-256(session), as an
- * unsigned big-endian integer. */
-unsigned long enrich_session_seed(const char *session);
 
 /* The filter function (filter.h); ctx is a struct enrich. */
 filter_fn enrich_record;

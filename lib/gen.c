@@ -1,6 +1,5 @@
 #include "gen.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,24 +111,19 @@ start_ready(struct gen *g, struct window *w)
 }
 
 /*
- * Read what input there is without blocking, while the window has room and
- * no record waits for a slot (so input is read no further ahead than the
- * requests in flight).  The descriptor is made non-blocking, as input.h's
- * nowait mode wants; `*nonblock` remembers which one was.
+ * Read what input there is without blocking (input.h's nowait mode), while
+ * the window has room and no record waits for a slot (so input is read no
+ * further ahead than the requests in flight).
  */
 static int
-read_input(struct gen *g, struct window *w, struct input *in, int *nonblock)
+read_input(struct gen *g, struct window *w, struct input *in)
 {
 	char *line;
 	size_t len;
 	struct genjob *j;
-	int r, fd;
+	int r;
 
 	while (w->count < w->cap && w->waiting == 0 && !out_gone()) {
-		if ((fd = input_fd(in)) >= 0 && fd != *nonblock) {
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-			*nonblock = fd;
-		}
 		r = input_next(in, &line, &len, 1);
 		if (r == INPUT_END)
 			return 1;
@@ -186,19 +180,18 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	    .session_limit = cfg->session_budget, .store = cfg->store } };
 	struct window w = { .cap = (size_t)cfg->jobs * GEN_WINDOW_PER_JOB };
 	struct input *in = input_open(operands, n);
-	int ended = 0, status = 0, nonblock = -1, stdin_flags;
+	int ended = 0, status = 0;
 	int wait_ms;
 	struct http_xfer *x;
 	CURLcode res;
 
-	stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
 	srand48((long)time(NULL) ^ (long)getpid());
 	w.jobs = xcheck(calloc(w.cap, sizeof(*w.jobs)));
 	g.multi = http_multi_new();
 	input_set_wait_hook(in, out_flush, NULL);
 	for (;;) {
 		if (!ended)
-			ended = read_input(&g, &w, in, &nonblock);
+			ended = read_input(&g, &w, in);
 		wait_ms = start_ready(&g, &w);
 		status |= emit(&g, &w);
 		progress(&g, 0);
@@ -224,8 +217,6 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	genframes_free(&g.frames);
 	budget_free(&g.budget);
 	http_multi_free(g.multi);
-	if (stdin_flags >= 0)
-		fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
 	status |= input_failed(in);
 	input_close(in);
 	return out_close() || status;

@@ -1,6 +1,6 @@
 /*
  * gen — the imgp-gen stage: a record with `request` in, a record with
- * `image` out (DESIGN §1, §4).
+ * `image` out (design.md §1, §4).
  *
  * Up to `jobs` requests are in flight at once in one libcurl multi handle;
  * the output is in input order all the same.  Input is read no further
@@ -74,7 +74,7 @@ struct gen_config {
 };
 
 /* Run the stage over operands[0..n) and close standard output; the exit
- * status of DESIGN §1. */
+ * status of design.md §1. */
 int gen_run(struct gen_config *cfg, char *const *operands, int n);
 
 #endif

@@ -17,7 +17,6 @@
 #include "reqcache.h"
 #include "xalloc.h"
 
-#define MAX_SEED 9007199254740991.0	/* 2^53-1: exact in a double */
 #define BACKOFF_MAX_MS 60000.0
 #define SWAP_BUF(a, b) do { struct buf t_ = (a); (a) = (b); (b) = t_; } while (0)
 
@@ -234,7 +233,7 @@ render_local(struct gen *g, struct genjob *j, const char *fallback)
 		finish(g, j, 1);
 		return -1;
 	}
-	if (!jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &p.turn))
+	if (!jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &p.turn))
 		p.turn = -1;
 	if (render_png(j->req.prompt, strlen(j->req.prompt),
 	    (uint64_t)j->req.seed, w, h, provenance_text(&p), &data,
@@ -263,7 +262,7 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 	long long turn;
 	int ok = 0;
 
-	if (!jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &turn))
+	if (!jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
 		turn = LLONG_MAX;
 	if (session == NULL || !journal_session_valid(session))
 		buf_puts(why, "the record has no valid session");
@@ -653,8 +652,8 @@ read_pending(struct genjob *j, jv ref, struct provider_ref *r,
 
 	if (jv_get_kind(ref) != JV_KIND_OBJECT || jqx_len(ref) != 2 ||
 	    role == NULL || strcmp(role, "previous") != 0 ||
-	    !jqx_int(jqx_get(ref, "turn"), 0, MAX_SEED, &r->turn) ||
-	    !jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &turn) ||
+	    !jqx_int(jqx_get(ref, "turn"), 0, JQX_MAX_EXACT, &r->turn) ||
+	    !jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn) ||
 	    r->turn >= turn || session == NULL ||
 	    !journal_session_valid(session) || j->pending) {
 		buf_puts(why, "a reference without a path must be one "
@@ -731,7 +730,7 @@ read_request(struct gen *g, struct genjob *j)
 		field = "request.prompt";
 		missing = !jqx_present(jqx_get(req, "prompt"));
 	} else if (j->req.has_seed && !jqx_int(jqx_get(req, "seed"), 0,
-	    MAX_SEED, &j->req.seed)) {
+	    JQX_MAX_EXACT, &j->req.seed)) {
 		field = "request.seed";
 	} else if (jqx_present(refs) && jv_get_kind(refs) != JV_KIND_ARRAY) {
 		field = "request.references";
@@ -790,7 +789,7 @@ resolve_from_store(struct gen *g, struct genjob *j, const char *why)
 	long long turn, wanted = r->turn;
 	size_t after;
 
-	jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &turn);
+	jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn);
 	if (journal_scan(g->cfg->store, session, turn, 1, &view) == 0 &&
 	    (e = journal_previous(&view)) != NULL) {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
@@ -854,7 +853,7 @@ expect_frame(struct gen *g, struct genjob *j)
 	long long turn;
 
 	if (session && journal_session_valid(session) &&
-	    jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &turn))
+	    jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
 		j->frame = genframe_expect(&g->frames, session, turn, j->seq);
 }
 

@@ -1,6 +1,6 @@
 /*
  * genopt — imgp-gen's options: their values checked into a gen_config, and
- * the defaults from the environment (DESIGN §6), for tools/imgp-gen.c.
+ * the defaults from the environment (design.md §6), for tools/imgp-gen.c.
  */
 #ifndef IMGP_GENOPT_H
 #define IMGP_GENOPT_H

@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "png.h"
+
 /*
  * Every reader checks a length before it looks at the bytes it covers, so
  * a header cut anywhere fails instead of reading past the buffer.
@@ -11,11 +13,6 @@
 static unsigned read_be16(const unsigned char *p)
 {
 	return (unsigned)p[0] << 8 | p[1];
-}
-
-static uint32_t read_be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static unsigned read_le16(const unsigned char *p)
@@ -35,20 +32,15 @@ static uint32_t read_le32(const unsigned char *p)
 
 /* ---- PNG ---- */
 
-enum { PNG_IHDR_LEN = 13, PNG_SIDE_MAX = 0x7fffffff };
-
 static int png_size(const unsigned char *buf, size_t len, unsigned *width, unsigned *height)
 {
-	static const unsigned char head[16] = {
-		0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
-		0, 0, 0, PNG_IHDR_LEN, 'I', 'H', 'D', 'R',
-	};
+	const unsigned char *ihdr = buf + PNG_SIGNATURE_LEN + 8;
 
-	if (len < sizeof(head) + PNG_IHDR_LEN || memcmp(buf, head, sizeof(head)))
+	if (!png_starts_with_ihdr(buf, len))
 		return -1;
-	*width = read_be32(buf + 16);
-	*height = read_be32(buf + 20);
-	return *width > PNG_SIDE_MAX || *height > PNG_SIDE_MAX ? -1 : 0;
+	*width = png_get_be32(ihdr);
+	*height = png_get_be32(ihdr + 4);
+	return *width > PNG_UINT31_MAX || *height > PNG_UINT31_MAX ? -1 : 0;
 }
 
 /* ---- JPEG ---- */

@@ -1,5 +1,6 @@
 #include "journal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
@@ -49,7 +50,7 @@ journal_record_key(const struct rec *r, struct buf *out, const char **session,
 		    "the record has no turn");
 		return -1;
 	}
-	if (!jqx_int(t, 0, JOURNAL_TURN_MAX, turn)) {
+	if (!jqx_int(t, 0, JQX_MAX_EXACT, turn)) {
 		rec_field_error(r, out, "invalid_field", "turn",
 		    "turn must be a whole number from 0 to 2^53-1");
 		return -1;
@@ -84,6 +85,7 @@ journal_append(const char *path, const char *line, size_t len, int sync)
 	ssize_t n;
 	int fd, saved = 0;
 
+reopen:
 	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
@@ -92,6 +94,12 @@ journal_append(const char *path, const char *line, size_t len, int sync)
 			goto fail;
 	if (fstat(fd, &st) < 0)
 		goto fail;
+	/* imgp-store --delete-session removed the journal while we waited
+	 * for its lock: the line starts the session's new journal. */
+	if (st.st_nlink == 0) {
+		close(fd);
+		goto reopen;
+	}
 	if (unterminated(fd, st.st_size))
 		buf_putc(&out, '\n');
 	buf_add(&out, line, len);
@@ -234,15 +242,9 @@ turn_at_least(const struct json_members *members, long long turn)
 	return written >= turn;
 }
 
-/*
- * Call fn(line, raw, arg) for each strictly valid line of the journal of
- * `session` whose turn may be below `before_turn`, parsed (the value is
- * freed after the call; raw: its members as written).  A journal that does
- * not exist has no lines.  0,
- * or -1 with errno set when it cannot be read.
- */
+/* journal_each, with each line's members as written (`raw`) as well. */
 static int
-journal_each(const char *store, const char *session, long long before_turn,
+each_line(const char *store, const char *session, long long before_turn,
     void (*fn)(jv line, const struct json_members *raw, void *arg), void *arg)
 {
 	char *path = journal_path(store, session), *line = NULL;
@@ -278,6 +280,29 @@ journal_each(const char *store, const char *session, long long before_turn,
 	return failed ? -1 : 0;
 }
 
+struct plain {
+	void (*fn)(jv line, void *arg);
+	void *arg;
+};
+
+static void
+plain_line(jv line, const struct json_members *raw, void *arg)
+{
+	struct plain *p = arg;
+
+	(void)raw;
+	p->fn(line, p->arg);
+}
+
+int
+journal_each(const char *store, const char *session, long long before_turn,
+    void (*fn)(jv line, void *arg), void *arg)
+{
+	struct plain p = { fn, arg };
+
+	return each_line(store, session, before_turn, plain_line, &p);
+}
+
 struct scan {
 	struct journal_view *view;
 	size_t keep;
@@ -290,7 +315,7 @@ scan_line(jv line, const struct json_members *raw, void *arg)
 	struct scan *s = arg;
 	long long turn;
 
-	if (jqx_int(jqx_get(line, "turn"), 0, JOURNAL_TURN_MAX, &turn) &&
+	if (jqx_int(jqx_get(line, "turn"), 0, JQX_MAX_EXACT, &turn) &&
 	    turn < s->before_turn)
 		keep_entry(s->view, s->keep, turn, line, raw);
 }
@@ -305,7 +330,7 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	view->n = 0;
 	view->entries = xcalloc(s.keep < FIRST_ROOM ? s.keep : FIRST_ROOM,
 	    sizeof(*view->entries));
-	if (journal_each(store, session, before_turn, scan_line, &s) < 0) {
+	if (each_line(store, session, before_turn, scan_line, &s) < 0) {
 		saved = errno;
 		journal_view_free(view);
 		errno = saved;
@@ -315,12 +340,11 @@ journal_scan(const char *store, const char *session, long long before_turn,
 }
 
 static void
-cost_line(jv line, const struct json_members *raw, void *arg)
+cost_line(jv line, void *arg)
 {
 	struct journal_cost *c = arg;
 	jv cost = jqx_get(line, "cost");
 
-	(void)raw;
 	if (jv_get_kind(cost) == JV_KIND_NUMBER && jv_number_value(cost) >= 0)
 		c->spent += jv_number_value(cost);
 	else
@@ -351,4 +375,70 @@ journal_view_free(struct journal_view *view)
 	free(view->entries);
 	view->entries = NULL;
 	view->n = 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+journal_sessions(const char *store, char ***names, size_t *n)
+{
+	struct buf dir = BUF_INIT;
+	struct dirent *e;
+	size_t cap = 0, len;
+	DIR *d;
+	int dfd, saved;
+
+	*names = NULL;
+	*n = 0;
+	buf_printf(&dir, "%s/sessions", store);
+	dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	buf_free(&dir);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		char *name;
+
+		len = strlen(e->d_name);
+		if (len <= 7 || strcmp(e->d_name + len - 7, ".ndjson") != 0 ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		name = xstrdup(e->d_name);
+		name[len - 7] = '\0';
+		if (!journal_session_valid(name)) {
+			free(name);
+			continue;
+		}
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*names = xcheck(reallocarray(*names, cap,
+			    sizeof(**names)));
+		}
+		(*names)[(*n)++] = name;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), by_name);
+	return 0;
+}
+
+void
+journal_sessions_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

@@ -14,10 +14,10 @@ add(struct provenance *p, const char *key, const char *value)
 	p->values[p->text.count++] = value;
 }
 
-const struct render_text *
+const struct png_text *
 provenance_text(struct provenance *p)
 {
-	p->text = (struct render_text){ p->keys, p->values, 0 };
+	p->text = (struct png_text){ p->keys, p->values, 0 };
 	snprintf(p->turn_text, sizeof(p->turn_text), "%lld", p->turn);
 	snprintf(p->seed_text, sizeof(p->seed_text), "%lld", p->seed);
 	add(p, "imgp:session", p->session);
@@ -41,7 +41,7 @@ provenance_strip(const struct buf *image, struct buf *out)
 	buf_reset(out);
 	if (imgsniff((const unsigned char *)image->data, image->len,
 	    &sniff) == 0 && sniff.type == IMGSNIFF_PNG &&
-	    render_png_remove_text((const unsigned char *)image->data,
+	    png_remove_text((const unsigned char *)image->data,
 	    image->len, provenance_text(&all), &png, &len) == 0) {
 		buf_add(out, png, len);
 		free(png);

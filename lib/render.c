@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "png.h"
+
 /*
  * All drawing uses integer arithmetic only, so that the bytes do not depend
  * on the libm or on floating-point contraction of the machine: the same
@@ -23,19 +25,8 @@ enum {
 	/* Fixed-point one for colour mixing. */
 	OPAQUE = 256,
 	DEFLATE_LEVEL = 3,
-	CHUNK_OVERHEAD = 12,	/* length, type, CRC */
-	IHDR_DATA_LEN = 13,
-	ITXT_SEPARATORS = 5,	/* NUL, flag, method, empty language, empty translation */
-	KEYWORD_MAX = 79,
 	PNG_FILTER_SUB = 1,
 };
-
-#define CHUNK_DATA_MAX 0x7fffffffu
-
-static const unsigned char png_signature[8] = {
-	0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
-};
-static const size_t png_head_len = sizeof(png_signature) + CHUNK_OVERHEAD + IHDR_DATA_LEN;
 
 /* ---- deterministic choices ---- */
 
@@ -468,141 +459,14 @@ static void filter_sub(const struct canvas *c)
 
 /* ---- PNG chunks ---- */
 
-struct span {
-	const void *data;
-	size_t len;
-};
-
-static unsigned char *put_be32(unsigned char *dst, uint32_t value)
-{
-	dst[0] = (unsigned char)(value >> 24);
-	dst[1] = (unsigned char)(value >> 16);
-	dst[2] = (unsigned char)(value >> 8);
-	dst[3] = (unsigned char)value;
-	return dst + 4;
-}
-
-/* The one chunk writer: data from `parts`, laid end to end. */
-static unsigned char *put_chunk(unsigned char *dst, const char *type,
-				const struct span *parts, size_t part_count)
-{
-	unsigned char *body = dst + 4, *end = body + 4;
-	size_t i;
-
-	memcpy(body, type, 4);
-	for (i = 0; i < part_count; i++) {
-		if (parts[i].len)
-			memcpy(end, parts[i].data, parts[i].len);
-		end += parts[i].len;
-	}
-	put_be32(dst, (uint32_t)(end - body - 4));
-	return put_be32(end, (uint32_t)crc32(0, body, (uInt)(end - body)));
-}
-
-/* PNG keyword rules: printable Latin-1, no leading/trailing/double spaces. */
-static int is_keyword(const char *key)
-{
-	size_t len = strlen(key), i;
-
-	if (len < 1 || len > KEYWORD_MAX || key[0] == ' ' || key[len - 1] == ' ')
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)key[i];
-
-		if (ch < 0x20 || (ch > 0x7e && ch < 0xa1) || (ch == ' ' && key[i + 1] == ' '))
-			return 0;
-	}
-	return 1;
-}
-
-/* Length of the UTF-8 sequence led by `lead`, 0 if it cannot lead one. */
-static int utf8_sequence_len(unsigned char lead)
-{
-	if (lead < 0x80)
-		return 1;
-	if (lead >= 0xc2 && lead <= 0xdf)
-		return 2;
-	if (lead >= 0xe0 && lead <= 0xef)
-		return 3;
-	if (lead >= 0xf0 && lead <= 0xf4)
-		return 4;
-	return 0;
-}
-
-/* Rejects overlong forms, surrogates and code points above U+10FFFF too. */
-static int is_utf8(const char *text)
-{
-	static const uint32_t smallest[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	const unsigned char *s = (const unsigned char *)text;
-
-	while (*s) {
-		int len = utf8_sequence_len(*s), i;
-		uint32_t code = *s++ & (0x7f >> len);
-
-		if (!len)
-			return 0;
-		for (i = 1; i < len; i++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return 0;
-			code = code << 6 | (*s & 0x3f);
-		}
-		if (code < smallest[len] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-			return 0;
-	}
-	return 1;
-}
-
-/* Checks every pair and sums the bytes their iTXt chunks will take. */
-static int measure_text(const struct render_text *meta, size_t *total)
-{
-	size_t i, chunk_len;
-
-	*total = 0;
-	if (!meta || !meta->count)
-		return 0;
-	if (!meta->keys || !meta->values)
-		goto invalid;
-	for (i = 0; i < meta->count; i++) {
-		const char *key = meta->keys[i], *value = meta->values[i];
-
-		if (!key || !value || !is_keyword(key) || !is_utf8(value) ||
-		    strlen(value) > CHUNK_DATA_MAX - KEYWORD_MAX - ITXT_SEPARATORS)
-			goto invalid;
-		chunk_len = CHUNK_OVERHEAD + strlen(key) + ITXT_SEPARATORS + strlen(value);
-		if (chunk_len > SIZE_MAX - *total)
-			goto invalid;
-		*total += chunk_len;
-	}
-	return 0;
-invalid:
-	errno = EINVAL;
-	return -1;
-}
-
-static unsigned char *put_text_chunks(unsigned char *dst, const struct render_text *meta)
-{
-	static const unsigned char separators[ITXT_SEPARATORS];
-	size_t i;
-
-	for (i = 0; meta && i < meta->count; i++) {
-		struct span parts[3] = {
-			{ meta->keys[i], strlen(meta->keys[i]) },
-			{ separators, sizeof(separators) },
-			{ meta->values[i], strlen(meta->values[i]) },
-		};
-		dst = put_chunk(dst, "iTXt", parts, 3);
-	}
-	return dst;
-}
-
 static unsigned char *put_ihdr(unsigned char *dst, unsigned width, unsigned height)
 {
 	/* Bit depth 8, colour type 2 (RGB), then default compression, filter, interlace. */
-	unsigned char data[IHDR_DATA_LEN] = { 0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 0, 0 };
-	struct span part = { data, sizeof(data) };
+	unsigned char data[PNG_IHDR_LEN] = { 0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 0, 0 };
+	struct png_span part = { data, sizeof(data) };
 
-	put_be32(put_be32(data, width), height);
-	return put_chunk(dst, "IHDR", &part, 1);
+	png_put_be32(png_put_be32(data, width), height);
+	return png_put_chunk(dst, "IHDR", &part, 1);
 }
 
 static int deflate_rows(const struct canvas *c, unsigned char **idat, size_t *idat_len)
@@ -624,17 +488,17 @@ static int deflate_rows(const struct canvas *c, unsigned char **idat, size_t *id
 	return 0;
 }
 
-/* `text_len` is what measure_text() found for `meta`. */
-static int encode_png(const struct canvas *c, const struct render_text *meta, size_t text_len,
+/* `text_len` is what png_text_len() found for `meta`. */
+static int encode_png(const struct canvas *c, const struct png_text *meta, size_t text_len,
 		      unsigned char **png, size_t *png_len)
 {
 	unsigned char *idat, *buf, *end;
 	size_t idat_len, len;
-	struct span idat_part;
+	struct png_span idat_part;
 
 	if (deflate_rows(c, &idat, &idat_len))
 		return -1;
-	len = png_head_len + text_len + CHUNK_OVERHEAD + idat_len + CHUNK_OVERHEAD;
+	len = PNG_HEAD_LEN + text_len + PNG_CHUNK_OVERHEAD + idat_len + PNG_CHUNK_OVERHEAD;
 	buf = malloc(len);
 	if (!buf) {
 		free(idat);
@@ -642,11 +506,11 @@ static int encode_png(const struct canvas *c, const struct render_text *meta, si
 	}
 	idat_part.data = idat;
 	idat_part.len = idat_len;
-	memcpy(buf, png_signature, sizeof(png_signature));
-	end = put_ihdr(buf + sizeof(png_signature), (unsigned)c->width, (unsigned)c->height);
-	end = put_text_chunks(end, meta);
-	end = put_chunk(end, "IDAT", &idat_part, 1);
-	put_chunk(end, "IEND", NULL, 0);
+	memcpy(buf, png_signature, PNG_SIGNATURE_LEN);
+	end = put_ihdr(buf + PNG_SIGNATURE_LEN, (unsigned)c->width, (unsigned)c->height);
+	end = png_put_text(end, meta);
+	end = png_put_chunk(end, "IDAT", &idat_part, 1);
+	png_put_chunk(end, "IEND", NULL, 0);
 	free(idat);
 	*png = buf;
 	*png_len = len;
@@ -654,7 +518,7 @@ static int encode_png(const struct canvas *c, const struct render_text *meta, si
 }
 
 int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
-	       unsigned width, unsigned height, const struct render_text *meta,
+	       unsigned width, unsigned height, const struct png_text *meta,
 	       unsigned char **png, size_t *png_len)
 {
 	struct hash_stream palette_stream, scene_stream;
@@ -667,7 +531,7 @@ int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
 		errno = EINVAL;
 		return -1;
 	}
-	if (measure_text(meta, &text_len) ||
+	if (png_text_len(meta, &text_len) ||
 	    hash_stream_init(&palette_stream, "imgp-render palette", seed, NULL, 0) ||
 	    hash_stream_init(&scene_stream, "imgp-render scene", seed, prompt, prompt_len))
 		return -1;
@@ -684,107 +548,4 @@ int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
 	status = encode_png(&canvas, meta, text_len, png, png_len);
 	free(canvas.rows);
 	return status;
-}
-
-static int starts_with_ihdr(const unsigned char *png, size_t len)
-{
-	static const unsigned char ihdr_header[8] = { 0, 0, 0, IHDR_DATA_LEN, 'I', 'H', 'D', 'R' };
-
-	return len >= png_head_len &&
-	       !memcmp(png, png_signature, sizeof(png_signature)) &&
-	       !memcmp(png + sizeof(png_signature), ihdr_header, sizeof(ihdr_header));
-}
-
-static uint32_t get_be32(const unsigned char *src)
-{
-	return (uint32_t)src[0] << 24 | (uint32_t)src[1] << 16 | (uint32_t)src[2] << 8 | src[3];
-}
-
-/* Whether `chunk` (with `data_len` data bytes) is a tEXt, zTXt or iTXt chunk
- * whose keyword is one of meta's: its text is about to be written anew. */
-static int is_replaced_text(const unsigned char *chunk, size_t data_len,
-			    const struct render_text *meta)
-{
-	const unsigned char *type = chunk + 4, *data = chunk + 8;
-	size_t i, key_len;
-
-	if (memcmp(type, "tEXt", 4) && memcmp(type, "zTXt", 4) && memcmp(type, "iTXt", 4))
-		return 0;
-	for (i = 0; meta && i < meta->count; i++) {
-		key_len = strlen(meta->keys[i]);
-		if (key_len < data_len && !memcmp(data, meta->keys[i], key_len) && !data[key_len])
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Copy the chunks that follow IHDR, leaving out the text chunks that meta
- * replaces. Whatever follows IEND, or a chunk that overruns the file, is
- * copied as it is: the file is not ours to repair.
- */
-static unsigned char *copy_chunks(unsigned char *dst, const unsigned char *png, size_t len,
-				  const struct render_text *meta)
-{
-	size_t at = png_head_len, whole;
-	int last = 0;
-
-	while (!last && len - at >= CHUNK_OVERHEAD && get_be32(png + at) <= len - at - CHUNK_OVERHEAD) {
-		whole = CHUNK_OVERHEAD + get_be32(png + at);
-		last = !memcmp(png + at + 4, "IEND", 4);
-		if (!is_replaced_text(png + at, whole - CHUNK_OVERHEAD, meta)) {
-			memcpy(dst, png + at, whole);
-			dst += whole;
-		}
-		at += whole;
-	}
-	memcpy(dst, png + at, len - at);
-	return dst + (len - at);
-}
-
-int render_png_add_text(const unsigned char *png, size_t len,
-			const struct render_text *meta,
-			unsigned char **out, size_t *out_len)
-{
-	unsigned char *buf, *end;
-	size_t text_len;
-
-	if (!png || !starts_with_ihdr(png, len)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (measure_text(meta, &text_len))
-		return -1;
-	if (text_len > SIZE_MAX - len) {
-		errno = ENOMEM;
-		return -1;
-	}
-	buf = malloc(len + text_len);
-	if (!buf)
-		return -1;
-	memcpy(buf, png, png_head_len);
-	end = put_text_chunks(buf + png_head_len, meta);
-	end = copy_chunks(end, png, len, meta);
-	*out = buf;
-	*out_len = (size_t)(end - buf);
-	return 0;
-}
-
-int render_png_remove_text(const unsigned char *png, size_t len,
-			   const struct render_text *keys,
-			   unsigned char **out, size_t *out_len)
-{
-	unsigned char *buf;
-
-	if (!png || !starts_with_ihdr(png, len)) {
-		errno = EINVAL;
-		return -1;
-	}
-	buf = malloc(len);
-	if (!buf)
-		return -1;
-	memcpy(buf, png, png_head_len);
-	*out_len = (size_t)(copy_chunks(buf + png_head_len, png, len, keys) - buf);
-	*out = buf;
-	return 0;
 }

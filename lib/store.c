@@ -11,13 +11,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "digest.h"
 #include "durable.h"
 #include "imgsniff.h"
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
+#include "png.h"
 #include "provenance.h"
+#include "storelayout.h"
 
 /* Longer names are refused before the file system would: a name must fit
  * in a journal line and a URL. */
@@ -65,21 +68,6 @@ store_name_problem(const char *rel)
 		if (*end == '\0')
 			return NULL;
 	}
-}
-
-int
-store_content_name(const char *rel, char *sha)
-{
-	const char *ext = rel + 3 + DIGEST_HEX_LEN + 1;
-
-	if (strlen(rel) < 3 + DIGEST_HEX_LEN + 2 || rel[2] != '/' ||
-	    strspn(rel + 3, "0123456789abcdef") != DIGEST_HEX_LEN ||
-	    ext[-1] != '.' || memcmp(rel, rel + 3, 2) != 0 ||
-	    ext[strspn(ext, "abcdefghijklmnopqrstuvwxyz")] != '\0')
-		return 0;
-	memcpy(sha, rel + 3, DIGEST_HEX_LEN);
-	sha[DIGEST_HEX_LEN] = '\0';
-	return 1;
 }
 
 static int
@@ -189,7 +177,7 @@ store_error(const struct rec *r, struct buf *out, const char *code,
 }
 
 /* An io error for errno while doing `what`.  Only passing conditions are
- * worth a retry; a full disk or a permission is not (DESIGN §7). */
+ * worth a retry; a full disk or a permission is not (design.md §7). */
 static void
 io_error(const struct rec *r, struct buf *out, const struct buf *what)
 {
@@ -232,7 +220,7 @@ embed(const struct rec *r, struct item *it, struct buf *out)
 
 	if (it->kind.type != IMGSNIFF_PNG)
 		return 0;
-	if (render_png_add_text((const unsigned char *)it->bytes.data,
+	if (png_add_text((const unsigned char *)it->bytes.data,
 	    it->bytes.len, provenance_text(&p), &png, &len) < 0) {
 		rec_field_error(r, out, "invalid_field", "image.data", "cannot "
 		    "embed the provenance in the PNG: %s", strerror(errno));
@@ -289,8 +277,7 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 		return -1;
 	digest_sha256_hex(it->bytes.data, it->bytes.len, it->sha256);
 	if (s->name_template == NULL) {
-		buf_printf(&it->rel, "%.2s/%s.%s", it->sha256, it->sha256,
-		    it->kind.ext);
+		storelayout_object_name(&it->rel, it->sha256, it->kind.ext);
 	} else if (expand_name(s->name_template, it, &why) < 0) {
 		rec_field_error(r, out, "invalid_field", "session", "--name "
 		    "makes '%s' of this record, which cannot be stored: %s",
@@ -335,21 +322,6 @@ fail:
 	return -1;
 }
 
-/* rename(2) that never replaces: renameat2's flag where the file system
- * has it, else link(2), which fails on an existing name everywhere. */
-static int
-rename_noreplace(int dfd, const char *from, const char *to)
-{
-	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	if (linkat(dfd, from, dfd, to, 0) < 0)
-		return -1;
-	unlinkat(dfd, from, 0);	/* a leftover is --check's to remove */
-	return 0;
-}
-
 /* Open (making it if need be) a directory of the store; on failure `what`
  * names it. */
 static int
@@ -373,8 +345,8 @@ static int
 put_object(const struct store *s, const struct item *it, struct buf *what)
 {
 	const char *base = strrchr(it->rel.data, '/');
-	int content = s->name_template == NULL, dfd, fd, held, status = PUT_IO;
-	struct buf dir = BUF_INIT, tmp = BUF_INIT;
+	int content = s->name_template == NULL, dfd, held, status = PUT_IO;
+	struct buf dir = BUF_INIT;
 
 	buf_puts(&dir, s->dir);
 	if (base) {
@@ -387,6 +359,14 @@ put_object(const struct store *s, const struct item *it, struct buf *what)
 	if ((dfd = open_dir(s, dir.data, what)) < 0)
 		goto done;
 	held = holds(dfd, base, it, content);
+	/* An object that is already there is touched: --gc spares what
+	 * changed within its grace period, and this object's journal line is
+	 * yet to come.  One that cannot be touched is written again. */
+	if (held == 1 && content &&
+	    utimensat(dfd, base, NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+		held = -1;
+		errno = ENOENT;
+	}
 	if (held == 1 || (held == 0 && !content)) {
 		status = held ? PUT_OK : PUT_EXISTS;
 		goto close_dir;
@@ -395,37 +375,20 @@ put_object(const struct store *s, const struct item *it, struct buf *what)
 		buf_printf(what, "read %s/%s", dir.data, base);
 		goto close_dir;
 	}
-	if ((fd = durable_write_temp(dfd, STORE_TEMP_PREFIX, it->bytes.data,
-	    it->bytes.len, !s->no_fsync, &tmp)) < 0) {
-		buf_printf(what, "write %s/%s", dir.data, tmp.data);
-		goto close_dir;
-	}
 	/* A content address may replace a damaged copy (same name, same
 	 * bytes); a readable name may never replace anything. */
-	if ((content ? renameat(dfd, tmp.data, dfd, base) :
-	    rename_noreplace(dfd, tmp.data, base)) == 0) {
+	if (durable_putat(dfd, dir.data, base, STORE_TEMP_PREFIX,
+	    it->bytes.data, it->bytes.len, (content ? 0 : DURABLE_NO_REPLACE) |
+	    (s->no_fsync ? DURABLE_NO_SYNC : 0), what) == 0)
 		status = PUT_OK;
-	} else {
-		int saved = errno;
-
-		unlinkat(dfd, tmp.data, 0);
-		if (saved == EEXIST && (held = holds(dfd, base, it, 0)) >= 0)
-			status = held ? PUT_OK : PUT_EXISTS;
-		else
-			buf_printf(what, "rename %s/%s to %s", dir.data,
-			    tmp.data, base);
-		errno = saved;
-	}
-	close(fd);
-	if (status == PUT_OK && !s->no_fsync && fsync(dfd) < 0) {
-		buf_printf(what, "fsync directory %s", dir.data);
-		status = PUT_IO;
-	}
+	else if (errno == EEXIST && (held = holds(dfd, base, it, 0)) >= 0)
+		status = held ? PUT_OK : PUT_EXISTS;
+	else if (errno == EEXIST)
+		buf_printf(what, "read %s/%s", dir.data, base);
 close_dir:
 	close(dfd);
 done:
 	buf_free(&dir);
-	buf_free(&tmp);
 	return status;
 }
 
@@ -565,7 +528,7 @@ put_options(const struct rec *r, struct buf *b)
 	json_members_free(&members);
 }
 
-/* The journal line of the stored record (DESIGN §2). */
+/* The journal line of the stored record (design.md §2). */
 static void
 put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 {
@@ -659,16 +622,54 @@ put_output(const struct store *s, const struct rec *r, const struct item *it,
 }
 
 int
+store_lock(const char *dir, int how, struct buf *failed)
+{
+	int fd = durable_open_dir(dir, 1, failed), saved;
+
+	while (fd >= 0 && flock(fd, how) < 0) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		if (failed)
+			buf_printf(failed, "lock %s", dir);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
+store_dir_usable(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		diag_warn("%s", dir);
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		diag_warnx("%s: not a directory", dir);
+		return 2;
+	}
+	return 0;
+}
+
+int
 store_record(void *ctx, const struct rec *r, struct buf *out)
 {
 	const struct store *s = ctx;
 	struct item it = { .scratch = BUF_INIT, .bytes = BUF_INIT,
 	    .rel = BUF_INIT };
 	struct buf what = BUF_INIT;
-	int status = 1;
+	int status = 1, lock = -1;
 
 	if (read_item(s, r, &it, out) < 0)
 		goto done;
+	if ((lock = store_lock(s->dir, LOCK_SH, &what)) < 0) {
+		io_error(r, out, &what);
+		goto done;
+	}
 	switch (put_object(s, &it, &what)) {
 	case PUT_EXISTS:
 		store_error(r, out, "exists", 0, "%s in %s already holds other "
@@ -685,6 +686,8 @@ store_record(void *ctx, const struct rec *r, struct buf *out)
 	put_output(s, r, &it, out);
 	status = 0;
 done:
+	if (lock >= 0)
+		close(lock);
 	buf_free(&it.scratch);
 	buf_free(&it.bytes);
 	buf_free(&it.rel);

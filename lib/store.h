@@ -1,13 +1,14 @@
 /*
  * store — imgp-store: images into the content-addressed store, with a
- * journal line per stored record (DESIGN §2), and checking a store.
+ * journal line per stored record (design.md §2), and checking a store.
  *
  *	<store>/ab/ab12…ef.png             named by the SHA-256 of its bytes
  *	<store>/<expanded --name template>  or a readable name
  *	<store>/sessions/<session>.ndjson   one journal line per stored record
  *
  * An object is written to a temporary file in its directory (named
- * STORE_TEMP_PREFIX…, so that --check recognises what a crash left), fsync'd,
+ * STORE_TEMP_PREFIX…, storelayout.h, so that --check recognises what a
+ * crash left), fsync'd,
  * renamed into place, and its directory fsync'd: a name in the store always
  * holds whole bytes.  A readable name is never replaced (renameat2
  * RENAME_NOREPLACE, or link(2) where the file system lacks it).
@@ -17,8 +18,6 @@
 
 #include "buf.h"
 #include "rec.h"
-
-#define STORE_TEMP_PREFIX ".tmp-"
 
 /* The most of a record's own members a journal line keeps ("judge"). */
 #define STORE_JUDGE_MAX 65536
@@ -56,9 +55,19 @@ int store_record(void *ctx, const struct rec *r, struct buf *out);
  */
 const char *store_name_problem(const char *rel);
 
-/* Whether `rel` is a content-addressed name, "ab/<64 hex>.<ext>"; its hex
- * digest goes to sha (65 bytes). */
-int store_content_name(const char *rel, char *sha);
+/*
+ * The store's lock, flock(2) on its directory (made if missing): writers
+ * hold it shared (LOCK_SH) from putting an object to appending its journal
+ * line, --gc and --delete-session exclusive (LOCK_EX) while they remove
+ * what no journal line references, so that nothing a writer is about to
+ * reference goes.  The descriptor to close, or -1 with errno set and
+ * `failed` (if not NULL) saying what failed.
+ */
+int store_lock(const char *dir, int how, struct buf *failed);
+
+/* Whether the store `dir` exists as a directory, for the modes that look
+ * after a store: 0, or 2 (their exit status) after a diagnostic. */
+int store_dir_usable(const char *dir);
 
 /*
  * imgp-store --check: verify the store at `dir` and print each problem and

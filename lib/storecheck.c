@@ -22,6 +22,7 @@
 #include "journal.h"
 #include "json.h"
 #include "out.h"
+#include "storelayout.h"
 #include "xalloc.h"
 
 struct object {
@@ -65,27 +66,6 @@ full_path(const struct check *c, const char *rel, struct buf *path)
 	buf_printf(path, "%s/%s", c->dir, rel);
 }
 
-static int
-read_file(const char *path, struct buf *b)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	buf_reset(b);
-	do {
-		buf_grow(b, 65536);
-		n = read(fd, b->data + b->len, 65536);
-		if (n > 0)
-			b->len += (size_t)n;
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return n < 0 ? -1 : 0;
-}
-
 static void
 check_object(struct check *c, const char *rel, const char *path)
 {
@@ -93,7 +73,8 @@ check_object(struct check *c, const char *rel, const char *path)
 	struct imgsniff kind;
 	char named[DIGEST_HEX_LEN + 1];
 
-	if (read_file(path, &c->bytes) < 0) {
+	buf_reset(&c->bytes);
+	if (buf_read_file(&c->bytes, path) < 0) {
 		report(c, 1, rel, "cannot read: %s", strerror(errno));
 		return;
 	}
@@ -107,10 +88,11 @@ check_object(struct check *c, const char *rel, const char *path)
 	if (imgsniff((const unsigned char *)c->bytes.data, c->bytes.len,
 	    &kind) < 0)
 		report(c, 1, rel, "not a whole PNG, JPEG, WebP or GIF image");
-	else if (store_content_name(rel, named) && strcmp(named, o->sha256))
+	else if (storelayout_content_name(rel, named) &&
+	    strcmp(named, o->sha256))
 		report(c, 1, rel, "damaged: its bytes have SHA-256 %s",
 		    o->sha256);
-	else if (store_content_name(rel, named) &&
+	else if (storelayout_content_name(rel, named) &&
 	    strcmp(strrchr(rel, '.') + 1, kind.ext))
 		report(c, 1, rel, "holds a %s image", kind.mime);
 }
@@ -222,7 +204,7 @@ check_entry(struct check *c, const char *rel, long lineno, const char *line,
 		o = find_object(c, path);
 	if (jv_get_kind(entry) != JV_KIND_OBJECT)
 		report(c, 1, rel, "line %ld is not a JSON object", lineno);
-	else if (!jqx_int(jqx_get(entry, "turn"), 0, JOURNAL_TURN_MAX, &turn))
+	else if (!jqx_int(jqx_get(entry, "turn"), 0, JQX_MAX_EXACT, &turn))
 		report(c, 1, rel, "line %ld has no turn", lineno);
 	else if (sha == NULL || strlen(sha) != DIGEST_HEX_LEN ||
 	    strspn(sha, "0123456789abcdef") != DIGEST_HEX_LEN)
@@ -305,18 +287,11 @@ store_check(const char *dir, int repair)
 {
 	struct check c = { .dir = dir, .repair = repair };
 	struct buf summary = BUF_INIT;
-	struct stat st;
 	size_t i;
 	int status;
 
-	if (stat(dir, &st) < 0) {
-		diag_warn("%s", dir);
+	if (store_dir_usable(dir))
 		return 2;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		diag_warnx("%s: not a directory", dir);
-		return 2;
-	}
 	walk(&c, "");
 	qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
 	check_journals(&c);

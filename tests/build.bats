@@ -86,3 +86,19 @@ compiled() {
 	assert_failure
 	assert_output --partial Werror
 }
+
+@test "the code keeps the include rule of doc/design.md §8; a break is named" {
+	run "$ROOT"/scripts/check-includes
+	assert_success
+	assert_output ""
+	cp -r "$ROOT"/doc "$SRC"/
+	cd "$SRC"
+	echo '#include "store.h"' >>lib/reqcache.c
+	echo '#include "gen.h"' >>lib/filter.h
+	: >lib/unmapped.c
+	run scripts/check-includes
+	assert_failure
+	assert_line "lib/reqcache.c: reqcache includes store.h of another stage (store)"
+	assert_line "lib/filter.h: filter (loop) includes gen.h of the higher layer stage"
+	assert_line "lib/unmapped.c: module unmapped is not in the map of doc/design.md §8"
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # imgp-gen: providers, the failure ladder, ordered concurrency, secrets
-# (DESIGN §1, §4, §7).  HTTP goes to tests/mock-provider.py; every test
+# (design.md §1, §4, §7).  HTTP goes to tests/mock-provider.py; every test
 # gives its records their own prompts, since the mock counts per prompt.
 
 load helper
@@ -559,7 +559,7 @@ text_chunks() {
 	in=$(for i in $(seq 1 30); do req "[mock delay=100] gone $i"; done)
 	run bash -c 'imgp-gen --base-url "$1" -j 2 <<<"$2" | head -n 1' _ "$MOCK_URL" "$in"
 	assert_success
-	sleep 0.3
+	mock_wait_idle
 	[ "$(wc -l <"$MOCK_LOG")" -lt 12 ]
 }
 

@@ -128,6 +128,12 @@ A group with an unknown directive, a bad value or unbalanced quotes gets 400
 {"error":{"code":400,"message":"mock: unknown directive X"}} (or "mock: bad value …"),
 so that typos in tests are loud.
 
+IDLE
+
+GET /mock/idle answers 200 (and is not logged) once every other connection the
+mock has accepted is closed and answered, at most 60 s: after the client has
+exited, the log is then complete (an event, not a sleep).
+
 LOG
 
 One JSON object a line, appended and flushed when the status is decided (so lines
@@ -430,7 +436,12 @@ class Handler(BaseHTTPRequestHandler):
     def route(self, body, parts):
         path = urllib.parse.urlsplit(self.path).path
         image = IMG_PATH.fullmatch(path)
-        if self.command == "POST" and path.endswith("/chat/completions"):
+        if self.command == "GET" and path == "/mock/idle":
+            self.server.wait_idle()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.command == "POST" and path.endswith("/chat/completions"):
             self.api("chat", body, parts)
         elif self.command == "POST" and path.endswith("/images/generations"):
             self.api("generations", body, parts)
@@ -603,6 +614,8 @@ class MockServer(ThreadingHTTPServer):
         self.seq = 0
         self.counters = {}
         self.in_flight = 0
+        self.connections = 0
+        self.idle = threading.Condition(self.lock)
         self.log_file = open(args.log, "a", encoding="utf-8")
         super().__init__(("127.0.0.1", 0), Handler)
 
@@ -622,6 +635,24 @@ class MockServer(ThreadingHTTPServer):
     def leave(self):
         with self.lock:
             self.in_flight -= 1
+
+    # Connections are counted as they are accepted, in order, by the main
+    # thread, and uncounted when their thread is done with them.
+    def process_request(self, request, client_address):
+        with self.lock:
+            self.connections += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        with self.lock:
+            self.connections -= 1
+            self.idle.notify_all()
+
+    def wait_idle(self):
+        """Wait until the connection asking is the only one left."""
+        with self.lock:
+            self.idle.wait_for(lambda: self.connections <= 1, timeout=60)
 
     def count(self, prompt):
         """How many requests for prompt so far, this one included."""

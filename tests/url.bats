@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# imgp-url: joining and encoding (DESIGN §5), templates, both signing
+# imgp-url: joining and encoding (design.md §5), templates, both signing
 # schemes checked against independent computations, --verify, key files,
 # field errors.  nginx itself is tests/nginx.bats.
 
@@ -276,7 +276,7 @@ key_file() {
 
 @test "rotation: the first key signs with kid; the old key listed second still verifies" {
 	local old both url
-	old=$(key_file old $'old-1:test-key-0123\n')
+	old=$(key_file old $'old-1:test-key-0123\nolder:retired-key\n')
 	both=$(key_file both $'new_2:fresh-secret\nold-1:test-key-0123\n')
 	url=$(url_of ab/x.png -s hmac -k "$old" --expires-at 2000000000)
 	want=$(printf 'imgp-url/1\n2000000000\n/assets/ab/x.png' |
