@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "curlx.h"
 #include "diag.h"
 #include "digest.h"
 #include "imgsniff.h"
@@ -520,10 +521,10 @@ genjob_start(struct gen *g, struct genjob *j)
 	j->attempt_started = genjob_now();
 	j->state = JOB_RUNNING;
 	if (j->download.len) {
-		j->xfer = http_new(j->download.data, &g->cfg->limits, 1, j);
+		j->xfer = http_new(j->download.data, &g->cfg->limits, j);
 	} else {
 		put_url(g, j, &call, &url);
-		x = j->xfer = http_new(url.data, &g->cfg->limits, 0, j);
+		x = j->xfer = http_new(url.data, &g->cfg->limits, j);
 		if (form)
 			provider_form(&j->req, &call, x, NULL);
 		else
@@ -538,13 +539,51 @@ genjob_start(struct gen *g, struct genjob *j)
 	buf_free(&body);
 }
 
+/* Fetch the image at `url` (an answer's, or where its download was
+ * redirected): only where http_may_download() lets, else this model has
+ * failed. */
+static void
+fetch(struct gen *g, struct genjob *j, const char *url, size_t len)
+{
+	struct provider_reply *r = &j->reply;
+	struct buf origin = BUF_INIT;
+
+	buf_reset(&j->download);
+	buf_add(&j->download, url, len);
+	if (http_may_download(j->download.data, g->cfg->base_url)) {
+		genjob_start(g, j);
+		return;
+	}
+	provider_reply_free(r);
+	r->next = NEXT_MODEL;
+	r->code = "download_refused";
+	if (curlx_origin(j->download.data, &origin) < 0)
+		buf_puts(&origin, "a URL that is not absolute");
+	buf_printf(&r->message, "the image is at %s, which is neither https "
+	    "nor the origin of the base URL", origin.data);
+	buf_free(&origin);
+	ladder(g, j);
+}
+
 void
 genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 {
 	struct genjob *j = x->owner;
 	enum http_outcome outcome = http_outcome(x, res);
 	struct provider_reply *r = &j->reply;
+	struct buf location = BUF_INIT;
 
+	if (j->download.len && x->location.len &&
+	    j->redirects < HTTP_MAX_REDIRS) {
+		j->redirects++;
+		SWAP_BUF(location, x->location);
+		http_multi_remove(g->multi, x);
+		http_free(x);
+		j->xfer = NULL;
+		fetch(g, j, location.data, location.len);
+		buf_free(&location);
+		return;
+	}
 	provider_read(outcome, x, j->download.len > 0, r);
 	j->retry_after = x->retry_after;
 	http_multi_remove(g->multi, x);
@@ -564,9 +603,8 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 	if (r->url.len) {
 		/* The API answered with a URL: fetch it (no key, see http.h). */
 		note_attempt(g, j, 0);
-		buf_reset(&j->download);
-		buf_add(&j->download, r->url.data, r->url.len);
-		genjob_start(g, j);
+		j->redirects = 0;
+		fetch(g, j, r->url.data, r->url.len);
 	} else {
 		if (!j->download.len)
 			note_attempt(g, j, 0);

@@ -52,6 +52,7 @@ struct genjob {
 	unsigned retries;	/* transient retries at this step */
 	const char *fallback;	/* NULL, "relaxed", "model" */
 	struct buf download;	/* the image URL being fetched, or empty */
+	unsigned redirects;	/* followed for this download */
 	struct http_xfer *xfer;
 	long retry_after;	/* of the last answer, seconds or -1 */
 	double started, attempt_started;

@@ -1,5 +1,5 @@
-#ifndef RENDER_H
-#define RENDER_H
+#ifndef IMGP_RENDER_H
+#define IMGP_RENDER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +35,7 @@
  */
 #define RENDER_MAX_SIDE 4096
 int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
-	       unsigned width, unsigned height, const struct png_text *meta,
-	       unsigned char **png, size_t *png_len);
+    unsigned width, unsigned height, const struct png_text *meta,
+    unsigned char **png, size_t *png_len);
 
-#endif /* RENDER_H */
+#endif

@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
 #include "digest.h"
 #include "durable.h"
 #include "imgsniff.h"
@@ -637,22 +636,6 @@ store_lock(const char *dir, int how, struct buf *failed)
 		return -1;
 	}
 	return fd;
-}
-
-int
-store_dir_usable(const char *dir)
-{
-	struct stat st;
-
-	if (stat(dir, &st) < 0) {
-		diag_warn("%s", dir);
-		return 2;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		diag_warnx("%s: not a directory", dir);
-		return 2;
-	}
-	return 0;
 }
 
 int

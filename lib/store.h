@@ -65,10 +65,6 @@ const char *store_name_problem(const char *rel);
  */
 int store_lock(const char *dir, int how, struct buf *failed);
 
-/* Whether the store `dir` exists as a directory, for the modes that look
- * after a store: 0, or 2 (their exit status) after a diagnostic. */
-int store_dir_usable(const char *dir);
-
 /*
  * imgp-store --check: verify the store at `dir` and print each problem and
  * a summary line on standard output (out.h).  With `repair`, leftover

@@ -290,7 +290,7 @@ store_check(const char *dir, int repair)
 	size_t i;
 	int status;
 
-	if (store_dir_usable(dir))
+	if (storelayout_dir_usable(dir))
 		return 2;
 	walk(&c, "");
 	qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);

@@ -125,7 +125,7 @@ run_open(struct run *r, const struct storegc *g)
 {
 	memset(r, 0, sizeof(*r));
 	r->g = g;
-	if (store_dir_usable(g->dir))
+	if (storelayout_dir_usable(g->dir))
 		return -1;
 	r->dfd = open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (r->dfd < 0) {

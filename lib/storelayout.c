@@ -1,7 +1,9 @@
 #include "storelayout.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
+#include "diag.h"
 #include "digest.h"
 
 void
@@ -23,4 +25,20 @@ storelayout_content_name(const char *rel, char *sha)
 	memcpy(sha, rel + 3, DIGEST_HEX_LEN);
 	sha[DIGEST_HEX_LEN] = '\0';
 	return 1;
+}
+
+int
+storelayout_dir_usable(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0) {
+		diag_warn("%s", dir);
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		diag_warnx("%s: not a directory", dir);
+		return 2;
+	}
+	return 0;
 }

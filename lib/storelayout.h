@@ -27,4 +27,9 @@ void storelayout_object_name(struct buf *rel, const char *sha,
  * then goes to sha (65 bytes). */
 int storelayout_content_name(const char *rel, char *sha);
 
+/* Whether the store `dir` exists as a directory, for the modes and tools
+ * that read a store rather than write one: 0, or 2 (their exit status)
+ * after a diagnostic. */
+int storelayout_dir_usable(const char *dir);
+
 #endif

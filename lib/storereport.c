@@ -13,6 +13,7 @@
 #include "json.h"
 #include "out.h"
 #include "store.h"
+#include "storelayout.h"
 #include "xalloc.h"
 
 struct tally {
@@ -114,7 +115,7 @@ store_report(const char *dir, const char *session)
 	size_t n, i;
 	int status = 0;
 
-	if (store_dir_usable(dir))
+	if (storelayout_dir_usable(dir))
 		return 2;
 	if (session) {
 		char *path = journal_path(dir, session);

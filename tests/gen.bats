@@ -186,7 +186,7 @@ text_chunks() {
 }
 
 @test "image URL: downloaded without the Authorization header, redirect followed" {
-	gen "$(req '[mock reply=url] u1')"$'\n'"$(req '[mock reply=redirect] u2')"
+	gen "$(req '[mock reply=url] u1')"$'\n'"$(req "[mock reply=redirect redirect-to=http://127.0.0.1:$MOCK_PORT] u2")"
 	assert_success
 	assert_equal "$(img .mime 1)" image/png
 	assert_equal "$(img .mime 2)" image/png

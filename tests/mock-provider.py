@@ -42,7 +42,8 @@ ENDPOINTS
            "usage":{"input_tokens":10,"output_tokens":1290,"total_tokens":1300}}
     GET /img/<name>.png        the PNG for <name> (what reply=url points at).
     GET /redirect/<name>.png   302 to http://localhost:<port>/img/<name>.png: the same
-                               server under another host name.
+                               server under another host name; with ?to=ORIGIN, 302
+                               to ORIGIN/img/<name>.png.
     anything else              404 {"error":{"code":404,"message":"mock: no route for …"}}
 
 The image is a valid 16x16 RGB PNG of one colour.  The colour comes from a hash of
@@ -111,7 +112,8 @@ Other directives:
       notimage    image declared image/png whose bytes are "hello, not an image"
       jpeg        a real 8x8 baseline JPEG declared image/png
       url         image as http://127.0.0.1:<port>/img/<name>.png (OpenAI: "url")
-      redirect    image as http://127.0.0.1:<port>/redirect/<name>.png
+      redirect    image as http://127.0.0.1:<port>/redirect/<name>.png (with
+                  ?to=ORIGIN under redirect-to=ORIGIN)
       b64         chat/completions answers {"data":[{"b64_json":…}]}
       images-b64  chat/completions answers {"images":[{"b64_json":…}]}
       nocost      "usage" without "cost"
@@ -122,6 +124,9 @@ Other directives:
       drip        headers at once, then the body one byte a second
       reset       headers and half the body, then the connection is reset (RST)
     code=N                the error code of reply=error200.
+    image-origin=ORIGIN   reply=url points at ORIGIN/img/<name>.png (e.g. another
+                          server) instead of http://127.0.0.1:<port>.
+    redirect-to=ORIGIN    reply=redirect's download is redirected to ORIGIN/img/….
     size=BYTES            the size of reply=huge.
 
 A group with an unknown directive, a bad value or unbalanced quotes gets 400
@@ -173,7 +178,8 @@ DIRECTIVE_GROUP = re.compile(r"\[mock(?:\s[^\]]*)?\]")
 IMG_PATH = re.compile(r"/(img|redirect)/([A-Za-z0-9._-]+)\.png")
 
 INT_DIRECTIVES = {"status", "fail-status", "strict", "times", "delay", "code", "size"}
-TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold"}
+TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold",
+                   "image-origin", "redirect-to"}
 FLAG_DIRECTIVES = {"only-image"}
 REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "url", "redirect",
            "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset"}
@@ -450,7 +456,9 @@ class Handler(BaseHTTPRequestHandler):
         elif self.command == "GET" and image and image.group(1) == "img":
             self.send(200, make_png(image.group(2)), "image/png")
         elif self.command == "GET" and image:
-            location = f"http://localhost:{self.server.server_port}/img/{image.group(2)}.png"
+            to = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("to")
+            origin = to[0] if to else f"http://localhost:{self.server.server_port}"
+            location = f"{origin}/img/{image.group(2)}.png"
             self.send(302, b"", "text/plain", {"Location": location})
         else:
             self.send_json(404, error_body(404, f"mock: no route for {self.command} {path}"))
@@ -539,7 +547,7 @@ class Handler(BaseHTTPRequestHandler):
             code = group.get("code", 429)
             message = "rate limited upstream" if code == 429 else f"upstream: {default_message(code)}"
             return self.send_json(200, error_body(code, group.get("message", message)))
-        obj = self.success(reply, call)
+        obj = self.success(group, call)
         if reply == "huge":
             size = group.get("size", HUGE_DEFAULT)
             obj["padding"] = ""
@@ -567,11 +575,13 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send(200, data, "application/json")
 
-    def success(self, reply, call):
-        """The JSON object of a successful answer shaped by reply."""
-        port, name = self.server.server_port, call.image_name
-        url = {"url": f"http://127.0.0.1:{port}/img/{name}.png",
-               "redirect": f"http://127.0.0.1:{port}/redirect/{name}.png"}.get(reply)
+    def success(self, group, call):
+        """The JSON object of a successful answer shaped by the group's reply."""
+        reply, port, name = group.get("reply"), self.server.server_port, call.image_name
+        here = f"http://127.0.0.1:{port}"
+        to = "?to=" + urllib.parse.quote(group["redirect-to"], safe="") if "redirect-to" in group else ""
+        url = {"url": f"{group.get('image-origin', here)}/img/{name}.png",
+               "redirect": f"{here}/redirect/{name}.png{to}"}.get(reply)
         image = {"notimage": NOT_AN_IMAGE, "jpeg": TINY_JPEG}.get(reply) or make_png(name)
         b64 = base64.b64encode(image).decode()
         if reply == "b64":

@@ -2,7 +2,7 @@
 # Every tool under valgrind over a representative stream: the example
 # stream through all four stages, imgp-gen offline and against the mock
 # provider's failures, the store's --check and imgp-url's signing and
-# --verify, looking after a store.  No invalid access, no uninitialised value, and no leak of any
+# --verify, looking after a store, imgp-sheet.  No invalid access, no uninitialised value, and no leak of any
 # kind (still reachable included) beyond tests/valgrind.supp.  Skipped when
 # valgrind is missing or bin/ is the SANITIZE=1 build (ASan and valgrind
 # do not mix).
@@ -126,4 +126,17 @@ example_stream() {
 	# ten images and their ten request files
 	assert_equal "$(wc -l <"$t/gc")" 21
 	imgp-store -s "$STORE" --check
+}
+
+@test "valgrind: imgp-sheet from journals and from records" {
+	local t=$BATS_TEST_TMPDIR
+	imgp-enrich -p examples/lighthouse.json examples/judge.ndjson |
+		imgp-gen --api local | imgp-store -s "$STORE" |
+		imgp-url -b https://img.example/ >"$t/records"
+	echo 'not json' >>"$t/records"
+	vg /dev/null "$t/journals.html" imgp-sheet -s "$STORE" -t '{base}/{session}/{turn}.{ext}'
+	assert_equal "$(grep -o '<figure' "$t/journals.html" | wc -l)" 10
+	vg "$t/records" "$t/records.html" imgp-sheet -r -T 'a <title>'
+	assert_failure 1
+	assert_equal "$(grep -o '<figure' "$t/records.html" | wc -l)" 10
 }
