@@ -15,13 +15,12 @@
 #include "json.h"
 #include "provenance.h"
 #include "render.h"
+#include "text.h"
 #include "reqcache.h"
 #include "xalloc.h"
 
 #define BACKOFF_MAX_MS 60000.0
 #define SWAP_BUF(a, b) do { struct buf t_ = (a); (a) = (b); (b) = t_; } while (0)
-
-static const char *const api_names[] = { "openrouter", "openai", "local" };
 
 double
 genjob_now(void)
@@ -77,8 +76,10 @@ current_model(const struct gen *g, const struct genjob *j)
 static struct provider_call
 current_call(const struct gen *g, const struct genjob *j)
 {
-	const char *m = g->cfg->modalities;
-	struct provider_call call = { current_model(g, j), m, j->relaxed };
+	/* A relaxed call asks for text and image, as the original does. */
+	const char *m = j->relaxed ? "image,text" : g->cfg->modalities;
+	struct provider_call call = { current_model(g, j), m, j->relaxed,
+	    j->softened };
 
 	if (j->switched)
 		call.modalities = strcmp(m, "image") == 0 ? "image,text" :
@@ -297,7 +298,7 @@ put_error(struct gen *g, struct genjob *j, const char *extra)
 	struct buf message = BUF_INIT, error = BUF_INIT;
 
 	buf_printf(&message, "%s model %s: %s (%u attempt%s)",
-	    api_names[g->cfg->api], current_model(g, j),
+	    provider_api_names[g->cfg->api], current_model(g, j),
 	    r->message.len ? r->message.data : r->code, j->nattempts,
 	    j->nattempts == 1 ? "" : "s");
 	if (extra)
@@ -307,7 +308,7 @@ put_error(struct gen *g, struct genjob *j, const char *extra)
 	if (r->status)
 		buf_printf(&error, ",\"status\":%ld", r->status);
 	buf_printf(&error, ",\"retryable\":%s,\"model\":",
-	    r->next == NEXT_RETRY ? "true" : "false");
+	    r->next == NEXT_RETRY || r->next == NEXT_STOP ? "true" : "false");
 	json_put_cstring(&error, current_model(g, j));
 	buf_printf(&error, ",\"attempts\":[%s]", j->attempts.data);
 	rec_error_end(&error);
@@ -333,15 +334,20 @@ stop_error(struct gen *g, struct genjob *j, const char *code,
 	finish(g, j, 1);
 }
 
-/* Whether the budgets let the job send another paid request; if not, it
- * becomes a retryable error record that keeps its request. */
+/* Whether the job may send another paid request: not once the account
+ * was refused (401, 402), nor past a budget; if not, it becomes a
+ * retryable error record that keeps its request. */
 static int
 may_spend(struct gen *g, struct genjob *j)
 {
 	struct buf why = BUF_INIT, details = BUF_INIT;
-	const char *code;
-	int ok = budget_check(&g->budget, j->session, &code, &why) == 0;
+	const char *code = g->stopped;
+	int ok;
 
+	if (code)
+		buf_add(&why, g->stop_why.data, g->stop_why.len);
+	ok = code == NULL && budget_check(&g->budget, j->session, &code,
+	    &why) == 0;
 	if (!ok) {
 		buf_printf(&details, ",\"retryable\":true,\"attempts\":[%s]",
 		    j->attempts.data ? j->attempts.data : "");
@@ -383,10 +389,16 @@ note_attempt(struct gen *g, struct genjob *j, double wait_ms)
 	buf_printf(a, ",\"ms\":%.0f", genjob_now() - j->attempt_started);
 	if (j->relaxed)
 		buf_puts(a, ",\"relaxed\":true");
-	if (j->switched)
+	if (j->softened)
+		buf_puts(a, ",\"softened\":true");
+	if (j->switched || j->relaxed)
 		buf_puts(a, ",\"modalities\":");
-	if (j->switched)
+	if (j->switched || j->relaxed)
 		json_put_cstring(a, current_call(g, j).modalities);
+	if (r->note.len)
+		buf_puts(a, ",\"note\":");
+	if (r->note.len)
+		json_put_string(a, r->note.data, r->note.len);
 	if (j->download.len)
 		buf_puts(a, ",\"download\":true");
 	if (wait_ms > 0)
@@ -405,6 +417,22 @@ backoff_ms(const struct gen *g, const struct genjob *j)
 	if (j->retry_after >= 0 && j->retry_after * 1000.0 > wait)
 		wait = j->retry_after * 1000.0;
 	return wait;
+}
+
+/* The account was refused (401, 402): no request of the run is sent any
+ * more; the records that wanted one become retryable error records. */
+static void
+stop_run(struct gen *g, struct genjob *j)
+{
+	if (g->stopped)
+		return;
+	g->stopped = j->reply.code;
+	buf_printf(&g->stop_why, "not sent: %s refused the account earlier "
+	    "in this run (HTTP %ld: %s); fix the key or the credit and feed "
+	    "the error records back", provider_api_names[g->cfg->api],
+	    j->reply.status, j->reply.message.data ? j->reply.message.data :
+	    j->reply.code);
+	redact(&g->stop_why, g->cfg->key);
 }
 
 /* The failure ladder of gen.h, after a failed attempt. */
@@ -429,16 +457,23 @@ ladder(struct gen *g, struct genjob *j)
 	note_attempt(g, j, 0);
 	buf_reset(&j->download);
 	j->retries = 0;
+	if (next == NEXT_STOP) {
+		stop_run(g, j);
+		put_error(g, j, NULL);
+		return;
+	}
 	if (next == NEXT_MODALITIES && !j->switched) {
 		j->switched = 1;
+	} else if (next == NEXT_SOFTEN && !j->softened) {
+		j->softened = 1;
+		j->fallback = "softened";
 	} else if (next == NEXT_RELAX && !j->relaxed) {
 		j->relaxed = 1;
 		if (j->fallback == NULL)
 			j->fallback = "relaxed";
-	} else if (next != NEXT_STOP &&
-	    j->model_index < g->cfg->nfallback) {
+	} else if (j->model_index < g->cfg->nfallback) {
 		j->model_index++;
-		j->relaxed = j->switched = 0;
+		j->relaxed = j->switched = j->softened = 0;
 		j->fallback = "model";
 	} else {
 		give_up(g, j);
@@ -590,6 +625,10 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 	http_free(x);
 	j->xfer = NULL;
 	if (r->next != NEXT_DONE) {
+		/* An answer without a usable image may still have been
+		 * billed: what it reports counts. */
+		if (!j->download.len && r->cost >= 0)
+			budget_spend(&g->budget, j->session, r->cost);
 		ladder(g, j);
 		return;
 	}
@@ -608,9 +647,9 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 	} else {
 		if (!j->download.len)
 			note_attempt(g, j, 0);
-		remember(g, j, api_names[g->cfg->api], current_model(g, j),
+		remember(g, j, provider_api_names[g->cfg->api], current_model(g, j),
 		    &r->image, j->fallback);
-		put_image(g, j, api_names[g->cfg->api], current_model(g, j),
+		put_image(g, j, provider_api_names[g->cfg->api], current_model(g, j),
 		    &r->image, j->fallback);
 	}
 }
@@ -701,6 +740,7 @@ read_pending(struct genjob *j, jv ref, struct provider_ref *r,
 		return -1;
 	}
 	r->role = role;
+	r->previous = 1;
 	j->pending = r;
 	return 0;
 }
@@ -736,10 +776,78 @@ read_references(struct gen *g, struct genjob *j, jv refs, struct buf *why)
 			return -1;
 		} else {
 			r->role = role;
+			r->previous = role && strcmp(role, "previous") == 0;
 			as_sent(r);
 		}
 	}
 	return 0;
+}
+
+/* The params of the job: --param, then the record's request.params (an
+ * object), whose members replace those of the same name.  0, or -1 with
+ * the reason in `why`. */
+static int
+read_params(struct gen *g, struct genjob *j, struct buf *why)
+{
+	const struct json_member *request = json_find(&j->rec.members,
+	    "request"), *params;
+	struct json_members in_request = JSON_MEMBERS_INIT;
+	struct json_members mine = JSON_MEMBERS_INIT;
+	jv value = jqx_get(rec_get(&j->rec, "request"), "params");
+	size_t i, k, *offsets = NULL;
+	int status = 0;
+
+	j->req.params = xcheck(calloc(g->cfg->nparams + 1,
+	    sizeof(*j->req.params)));
+	memcpy(j->req.params, g->cfg->params,
+	    g->cfg->nparams * sizeof(*j->req.params));
+	j->req.nparams = g->cfg->nparams;
+	if (!jqx_present(value))
+		return 0;
+	if (jv_get_kind(value) != JV_KIND_OBJECT) {
+		buf_puts(why, "request.params is not an object");
+		return -1;
+	}
+	json_members_of(request->value, request->value_len, &in_request);
+	params = json_find(&in_request, "params");
+	json_members_of(params->value, params->value_len, &mine);
+	offsets = xcheck(calloc(mine.n + 1, sizeof(*offsets)));
+	for (i = 0; i < mine.n; i++) {
+		offsets[i] = j->param_names.len;
+		json_key_decode(&mine.v[i], &j->param_names);
+		buf_putc(&j->param_names, '\0');
+	}
+	j->req.params = xcheck(realloc(j->req.params, (g->cfg->nparams +
+	    mine.n + 1) * sizeof(*j->req.params)));
+	for (i = 0; i < mine.n && status == 0; i++) {
+		const char *name = j->param_names.data + offsets[i];
+
+		if (provider_protected(name) || *name == '\0') {
+			buf_printf(why, "request.params may not hold '%s': "
+			    "imgp-gen sends it itself (see imgp-gen(1))", name);
+			status = -1;
+		}
+		for (k = 0; k < j->req.nparams; k++)
+			if (strcmp(j->req.params[k].name, name) == 0)
+				break;
+		j->req.params[k] = (struct provider_param){ name,
+		    mine.v[i].value, mine.v[i].value_len };
+		if (k == j->req.nparams)
+			j->req.nparams++;
+	}
+	free(offsets);
+	json_members_free(&in_request);
+	json_members_free(&mine);
+	return status;
+}
+
+/* A string member of the request, else the run's default. */
+static const char *
+option(jv req, const char *name, const char *fallback)
+{
+	const char *value = jqx_str(jqx_get(req, name), NULL);
+
+	return value ? value : fallback;
 }
 
 /* Read `request`; 0, or -1 after making the job an error record. */
@@ -747,18 +855,23 @@ static int
 read_request(struct gen *g, struct genjob *j)
 {
 	jv req = rec_get(&j->rec, "request"), refs;
+	const struct gen_config *c = g->cfg;
 	const char *field = NULL;
 	struct buf why = BUF_INIT;
 	int missing = 0;
 
 	j->req.prompt = jqx_str(jqx_get(req, "prompt"), NULL);
-	j->model = jqx_str(jqx_get(req, "model"), NULL);
-	if (j->model == NULL)
-		j->model = g->cfg->model;
-	j->req.aspect_ratio = jqx_str(jqx_get(req, "aspect_ratio"), NULL);
-	j->req.image_size = jqx_str(jqx_get(req, "image_size"), NULL);
-	j->req.size = jqx_str(jqx_get(req, "size"), NULL);
-	j->req.quality = jqx_str(jqx_get(req, "quality"), NULL);
+	j->model = option(req, "model", c->model);
+	j->req.aspect_ratio = option(req, "aspect_ratio", c->aspect_ratio);
+	j->req.image_size = option(req, "image_size", c->image_size);
+	j->req.size = option(req, "size", c->size);
+	j->req.quality = option(req, "quality", c->quality);
+	j->req.output_format = option(req, "output_format", NULL);
+	j->req.reasoning = c->reasoning;
+	j->req.max_tokens = c->api == PROVIDER_OPENROUTER ? c->max_tokens : 0;
+	/* The judge's own prompt holds none of the profile's directives,
+	 * continuity or references: what a softened retry sends. */
+	j->req.softened = jqx_str(rec_get(&j->rec, "image_prompt"), NULL);
 	j->req.has_seed = jqx_present(jqx_get(req, "seed"));
 	refs = jqx_get(req, "references");
 	if (jv_get_kind(req) != JV_KIND_OBJECT) {
@@ -772,6 +885,15 @@ read_request(struct gen *g, struct genjob *j)
 		field = "request.seed";
 	} else if (jqx_present(refs) && jv_get_kind(refs) != JV_KIND_ARRAY) {
 		field = "request.references";
+	} else if (read_params(g, j, &why) < 0) {
+		field = "request.params";
+	}
+	if (why.len) {
+		rec_field_error(&j->rec, &j->out, "invalid_field", field, "%s",
+		    why.data);
+		finish(g, j, 1);
+		buf_free(&why);
+		return -1;
 	}
 	if (field) {
 		rec_field_error(&j->rec, &j->out, missing ? "missing_field" :
@@ -835,6 +957,7 @@ resolve_from_store(struct gen *g, struct genjob *j, const char *why)
 			e = NULL;
 	}
 	r->role = "previous";
+	r->previous = 1;
 	r->turn = wanted;
 	if (e) {
 		as_sent(r);
@@ -902,7 +1025,7 @@ go_on(struct gen *g, struct genjob *j)
 {
 	const char *session;
 
-	reqcache_key(api_names[g->cfg->api], j->model, &j->req, j->key);
+	reqcache_key(g->cfg->api, j->model, &j->req, j->key);
 	j->state = JOB_WAITING;
 	if (g->cfg->dry_run) {
 		put_dry_run(g, j);
@@ -963,6 +1086,46 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 }
 
 void
+genjob_report(const struct genjob *j)
+{
+	struct json_members m = JSON_MEMBERS_INIT;
+	const struct json_member *member;
+	const char *why, *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	struct buf line = BUF_INIT;
+	long long turn;
+	size_t where;
+	jv error;
+
+	if (json_scan_object(j->out.data, j->out.len, &m, &why, &where) < 0 ||
+	    (member = json_find(&m, "error")) == NULL) {
+		json_members_free(&m);
+		return;
+	}
+	error = jqx_parse(member->value, member->value_len);
+	if (session)
+		buf_printf(&line, "session %s, ", session);
+	if (jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
+		buf_printf(&line, "turn %lld, ", turn);
+	buf_printf(&line, "line %ld: %s (%zu attempt%s%s): ", j->rec.lineno,
+	    jqx_str(jqx_get(error, "code"), NULL), jqx_len(jqx_get(error,
+	    "attempts")), jqx_len(jqx_get(error, "attempts")) == 1 ? "" : "s",
+	    jv_get_kind(jqx_get(error, "retryable")) == JV_KIND_TRUE ?
+	    ", retryable" : "");
+	why = jqx_str(jqx_get(error, "message"), &where);
+	text_compact(&line, why ? why : "", why ? where : 0, 300);
+	/* The message may quote a provider or a record: no terminal
+	 * control sequence gets through to stderr. */
+	for (where = 0; where < line.len; where++)
+		if ((unsigned char)line.data[where] < 0x20 ||
+		    line.data[where] == 0x7f)
+			line.data[where] = '?';
+	diag_warnx("%s", line.data);
+	jqx_free(error);
+	json_members_free(&m);
+	buf_free(&line);
+}
+
+void
 genjob_free(struct gen *g, struct genjob *j)
 {
 	size_t i;
@@ -976,6 +1139,8 @@ genjob_free(struct gen *g, struct genjob *j)
 	for (i = 0; i < j->req.nrefs; i++)
 		provider_ref_free(&j->req.refs[i]);
 	free(j->req.refs);
+	free(j->req.params);
+	buf_free(&j->param_names);
 	provider_reply_free(&j->reply);
 	buf_free(&j->download);
 	buf_free(&j->attempts);

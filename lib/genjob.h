@@ -20,6 +20,8 @@ struct gen {
 	CURLM *multi;
 	unsigned active;	/* jobs holding a request slot */
 	struct budget budget;	/* and the run's spend */
+	const char *stopped;	/* "auth" or "payment": no more requests */
+	struct buf stop_why;	/* the message of the records not sent */
 	struct genframes frames;	/* the frames made in this run */
 	unsigned long nread;	/* records read */
 	/* For the progress line and the summary. */
@@ -49,8 +51,10 @@ struct genjob {
 	const char *model;	/* the request's or the configured model */
 	size_t model_index;	/* 0: `model`, i: fallback_models[i-1] */
 	int relaxed, switched;	/* relaxed request, other modalities */
+	int softened;		/* the softened retry after a refusal */
+	struct buf param_names;	/* request.params' names, NUL-separated */
 	unsigned retries;	/* transient retries at this step */
-	const char *fallback;	/* NULL, "relaxed", "model" */
+	const char *fallback;	/* NULL, "relaxed", "softened", "model" */
 	struct buf download;	/* the image URL being fetched, or empty */
 	unsigned redirects;	/* followed for this download */
 	struct http_xfer *xfer;
@@ -88,6 +92,11 @@ void genjob_start(struct gen *g, struct genjob *j);
 
 /* A transfer of the job ended with `res`: read the answer, go on. */
 void genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res);
+
+/* One line on standard error for a job that ended in a new error record:
+ * its session, turn, code, attempts, whether it is retryable, and the
+ * message. */
+void genjob_report(const struct genjob *j);
 
 void genjob_free(struct gen *g, struct genjob *j);
 

@@ -108,6 +108,16 @@ turns() {
 	assert_equal "$(jq -c '[.url, .asset.sha256]' demo/turns.ndjson)" "$(jq -c '[.url, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
 }
 
+@test "make demo-live without a key: the reason once, exit non-zero, the earlier demo kept" {
+	[ -s demo/turns.ndjson ] || make -s demo >/dev/null
+	cp demo/turns.ndjson "$BATS_TEST_TMPDIR/before"
+	run --separate-stderr make -s demo-live
+	assert_failure
+	assert_equal "$(grep -c 'no API key' <<<"$stderr")" 1
+	cmp demo/turns.ndjson "$BATS_TEST_TMPDIR/before"
+	assert_dir_exists demo/store
+}
+
 @test "the Node.js game-server example: POST /turn answers the URL; refused and bad turns are 4xx" {
 	command -v node >/dev/null || fail "node is not installed (scripts/install-deps)"
 	mkdir "$BATS_TEST_TMPDIR/modules"
