@@ -799,8 +799,9 @@ read_params(struct gen *g, struct genjob *j, struct buf *why)
 
 	j->req.params = xcheck(calloc(g->cfg->nparams + 1,
 	    sizeof(*j->req.params)));
-	memcpy(j->req.params, g->cfg->params,
-	    g->cfg->nparams * sizeof(*j->req.params));
+	if (g->cfg->nparams > 0)	/* memcpy from NULL is undefined */
+		memcpy(j->req.params, g->cfg->params,
+		    g->cfg->nparams * sizeof(*j->req.params));
 	j->req.nparams = g->cfg->nparams;
 	if (!jqx_present(value))
 		return 0;
