@@ -383,6 +383,18 @@ EOF
 	assert_line --partial "3 objects, 3 journal lines"
 }
 
+@test "--check: a store killed before its first object (a journal, no object)" {
+	# the state a kill -9 can leave; the SANITIZE=1 build once found a
+	# NULL array handed to bsearch here
+	mkdir -p "$STORE/sessions"
+	printf '{"turn":0,"sha256":"%064d","path":"00/gone.png"}\n' 0 \
+		>"$STORE/sessions/s.ndjson"
+	run imgp-store --check -s "$STORE"
+	assert_failure 1
+	assert_line "sessions/s.ndjson: line 1: 00/gone.png is not in the store"
+	assert_line --partial "0 objects, 1 journal lines in 1 sessions"
+}
+
 @test "closed standard output: no store file becomes fd 1" {
 	run --separate-stderr bash -c '"$@" <"$0" >&-' <(images png 2 2 -n 20) imgp-store -s "$STORE"
 	run imgp-store --check -s "$STORE"
