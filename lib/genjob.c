@@ -680,8 +680,9 @@ read_params(struct gen *g, struct genjob *j, struct buf *why)
 
 	j->req.params = xcheck(calloc(g->cfg->nparams + 1,
 	    sizeof(*j->req.params)));
-	memcpy(j->req.params, g->cfg->params,
-	    g->cfg->nparams * sizeof(*j->req.params));
+	if (g->cfg->nparams)	/* params is NULL when there are none */
+		memcpy(j->req.params, g->cfg->params,
+		    g->cfg->nparams * sizeof(*j->req.params));
 	j->req.nparams = g->cfg->nparams;
 	if (!jqx_present(value))
 		return 0;
