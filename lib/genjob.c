@@ -672,7 +672,8 @@ read_request(struct gen *g, struct genjob *j)
 	for (i = 0; i < j->req.nrefs && why.len == 0; i++) {
 		ref = jqx_at(refs, i);
 		path = jqx_str(jqx_get(ref, "path"), NULL);
-		if (provider_ref_load(&j->req.refs[i], path ? path : "",
+		if (provider_ref_load(&j->req.refs[i], g->roots,
+		    path ? path : "",
 		    jqx_str(jqx_get(ref, "sha256"), NULL), &why) < 0)
 			j->req.nrefs = i + 1;
 	}

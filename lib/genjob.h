@@ -19,6 +19,7 @@ struct gen {
 	CURLM *multi;
 	unsigned active;	/* jobs holding a request slot */
 	struct budget budget;	/* and the run's spend */
+	struct refroot_set *roots;	/* where references may be read */
 	/* For the progress line and the summary. */
 	unsigned long done, retried, failed, images, cached;
 };

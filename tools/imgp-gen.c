@@ -17,9 +17,10 @@ static const char synopsis[] =
     "[--base-url url] [--api-key-file file] [--modalities list] "
     "[--referer url] [--title title] [--retries n] [--retry-delay seconds] "
     "[--timeout seconds] [--stall-timeout seconds] [--fallback-model model] "
-    "[--on-failure action] [--max-bytes n] [--cache] [--budget amount] "
-    "[--session-budget amount] [--unordered] [--progress | --no-progress] "
-    "[file ...]";
+    "[--on-failure action] [--max-bytes n] [--profile file] "
+    "[--reference-root dir] [--max-reference-bytes n] [--cache] "
+    "[--budget amount] [--session-budget amount] [--unordered] "
+    "[--progress | --no-progress] [file ...]";
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
@@ -45,6 +46,10 @@ static const struct option options[] = {
 	{ "budget", required_argument, NULL, GENOPT_BUDGET },
 	{ "session-budget", required_argument, NULL, GENOPT_SESSION_BUDGET },
 	{ "unordered", no_argument, NULL, GENOPT_UNORDERED },
+	{ "profile", required_argument, NULL, GENOPT_PROFILE },
+	{ "reference-root", required_argument, NULL, GENOPT_REFERENCE_ROOT },
+	{ "max-reference-bytes", required_argument, NULL,
+	    GENOPT_MAX_REFERENCE_BYTES },
 	{ "progress", no_argument, NULL, GENOPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, GENOPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 }
