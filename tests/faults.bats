@@ -38,8 +38,9 @@ oversize body               | reply=huge size=300000              | --max-bytes 
 API redirect not followed   | status=302                          |                         | error:http_status | 1
 image URL redirect followed | reply=redirect redirect-to=@HERE@   |                         | null              | 0
 image URL elsewhere refused | reply=redirect                      |                         | error:download_refused | 1
-refused, fallback model     | reply=refused403 times=1            | --fallback-model b/two  | model             | 0
-wrong key                   |                                     | --api-key-file @WRONG@  | error:http_status | 1
+refused, softened           | reply=refused403 times=1            |                         | softened          | 0
+refused, fallback model     | reply=refused403 times=2            | --fallback-model b/two  | model             | 0
+wrong key                   |                                     | --api-key-file @WRONG@  | error:auth        | 1
 '
 
 setup() {
