@@ -29,6 +29,10 @@ struct journal_entry {
 	char *image_prompt;	/* "" when the line had none */
 	char *prompt;		/* request.prompt; NULL when it had none */
 	long long seed;		/* request.seed; -1 when it had none */
+	/* With journal_view.with_judge: the line's "judge" and "options"
+	 * objects as written (imgp-store writes them), else NULL. */
+	char *judge;
+	char *options;
 };
 
 struct journal_view {
@@ -36,6 +40,8 @@ struct journal_view {
 	 * turn, in ascending turn order: the last one is the previous frame. */
 	struct journal_entry *entries;
 	size_t n;
+	int with_judge;		/* set before journal_scan: keep judge and
+				 * options (--export) */
 };
 
 /* Whether `name` is a valid session name: [A-Za-z0-9._-]{1,128}, not "."
@@ -86,10 +92,13 @@ int journal_each(const char *store, const char *session, long long before_turn,
 /*
  * The sessions of the store: the names of sessions/<session>.ndjson that
  * are valid session names and regular files (not symbolic links), sorted,
- * malloc'd in *names (free with journal_sessions_free).  A store without
- * sessions/ has none.  0, or -1 with errno set.
+ * malloc'd in *names (free with journal_sessions_free).  The other
+ * *.ndjson entries are counted in *skipped when it is not NULL (--gc
+ * will not decide what no journal references while one is unread).  A
+ * store without sessions/ has none.  0, or -1 with errno set.
  */
-int journal_sessions(const char *store, char ***names, size_t *n);
+int journal_sessions(const char *store, char ***names, size_t *n,
+    size_t *skipped);
 void journal_sessions_free(char **names, size_t n);
 
 /* What a session has spent, from the `cost` members of its journal lines

@@ -37,7 +37,9 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "http.h"
+#include "refroot.h"
 
 enum provider_api { PROVIDER_OPENROUTER, PROVIDER_OPENAI, PROVIDER_LOCAL,
 	PROVIDER_OPENROUTER_IMAGES };
@@ -58,6 +60,9 @@ struct provider_ref {
 	const char *mime;	/* what the bytes are */
 	struct buf bytes;
 	int previous;		/* role "previous": the frame to continue */
+	const char *role;	/* the request's, NULL when it had none */
+	long long turn;		/* a pending reference's turn, else -1 */
+	char sha256[DIGEST_HEX_LEN + 1];	/* of the bytes sent */
 };
 
 /* The record's `request`; strings are borrowed from the parsed record. */
@@ -148,10 +153,11 @@ void provider_read(enum http_outcome outcome, const struct http_xfer *x,
 
 void provider_reply_free(struct provider_reply *reply);
 
-/* Load reference `path`, check its SHA-256 (hex); 0, or -1 with the reason
- * in `why`. */
-int provider_ref_load(struct provider_ref *ref, const char *path,
-    const char *sha256, struct buf *why);
+/* Load reference `path` from beneath the allowed `roots` (refroot.h),
+ * check its SHA-256 (hex); 0, or -1 with the reason in `why`, which never
+ * tells the file's own hash. */
+int provider_ref_load(struct provider_ref *ref, struct refroot_set *roots,
+    const char *path, const char *sha256, struct buf *why);
 void provider_ref_free(struct provider_ref *ref);
 
 #endif
