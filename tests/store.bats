@@ -383,6 +383,18 @@ EOF
 	assert_line --partial "3 objects, 3 journal lines"
 }
 
+@test "--check: a store killed before its first object (a journal, no object)" {
+	# the state a kill -9 can leave; the SANITIZE=1 build once found a
+	# NULL array handed to bsearch here
+	mkdir -p "$STORE/sessions"
+	printf '{"turn":0,"sha256":"%064d","path":"00/gone.png"}\n' 0 \
+		>"$STORE/sessions/s.ndjson"
+	run imgp-store --check -s "$STORE"
+	assert_failure 1
+	assert_line "sessions/s.ndjson: line 1: 00/gone.png is not in the store"
+	assert_line --partial "0 objects, 1 journal lines in 1 sessions"
+}
+
 @test "closed standard output: no store file becomes fd 1" {
 	run --separate-stderr bash -c '"$@" <"$0" >&-' <(images png 2 2 -n 20) imgp-store -s "$STORE"
 	run imgp-store --check -s "$STORE"
@@ -548,6 +560,14 @@ PY
 	grep -q '"judge":{"session":"s","turn":0,"image_prompt":"prompt 0","new_state":{"tension":0.7},"big":12345678901234567890},"stored_at"' "$STORE/sessions/s.ndjson"
 	run --separate-stderr imgp-store -s "$STORE" --export s
 	assert_output '{"session":"s","turn":0,"image_prompt":"prompt 0","new_state":{"tension":0.7},"big":12345678901234567890,"request":{"prompt":"enriched prompt 0","seed":7,"aspect_ratio":"21:9","size":"672x288","model":"m/x"}}'
+}
+
+@test "journal: members of the program driving the pipeline (__imgp…) pass through, are not the judge's" {
+	# the second one's key is "__imgp_x" too, written with an escape
+	store "$(images png 2 2 -n 1 | jq -c '{__imgp_render_id: 7} + . + {"__imgpx": 1, __img: 2}' | sed 's/"__imgpx"/"\\u005f_imgp_x"/')"
+	assert_success
+	assert_equal "$(line_jq 1 '[.__imgp_render_id, .__imgp_x, .__img] | tojson')" '[7,1,2]'
+	assert_equal "$(jq -c '.judge | keys_unsorted' "$STORE/sessions/s.ndjson")" '["session","turn","image_prompt","__img"]'
 }
 
 @test "journal: the judge's members are kept up to 64 KiB, with a note when cut" {
