@@ -10,6 +10,7 @@
 #define IMGP_DURABLE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -25,6 +26,28 @@ int durable_sync_parent(const char *path);
  * directory that could not be made or opened.
  */
 int durable_open_dir(const char *path, int sync, struct buf *failed);
+
+/*
+ * openat(2) of `rel`, a path relative to the directory `rootfd`, that
+ * never goes through a symbolic link (the last component included) and
+ * never leaves the root: openat2(2) with RESOLVE_BENEATH and
+ * RESOLVE_NO_SYMLINKS where the kernel has it (Linux 5.6), else one
+ * O_NOFOLLOW open per component.  A store may be shared: a link planted in
+ * it must not make a writer write, or a reader read, outside it.  Returns
+ * the descriptor, or -1 with errno set (ELOOP for a link, EXDEV for a path
+ * that leaves the root: absolute, or with a ".." segment).
+ */
+int durable_open_beneath(int rootfd, const char *rel, int flags, mode_t mode);
+
+/*
+ * durable_open_dir for the directory `rel` beneath `rootfd` ("" is the
+ * root itself), made with its missing parents, with the rules of
+ * durable_open_beneath: a directory that is a symbolic link is never
+ * entered.  -1 with errno set and `failed` (if not NULL) naming the
+ * directory, relative to the root, that could not be made or opened.
+ */
+int durable_open_dir_beneath(int rootfd, const char *rel, int sync,
+    struct buf *failed);
 
 /* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
  * -1 with errno set (some bytes may have been written). */
