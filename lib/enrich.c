@@ -193,7 +193,7 @@ put_request(const struct enrich *e, const struct judge *j,
 		put_reference(b, p->references[i].path, p->references[i].sha256,
 		    "style");
 	if ((e->reference_previous || p->reference_previous) && previous &&
-	    previous->sha256[0]) {
+	    previous->sha256[0] && previous->path[0]) {
 		buf_reset(&text);
 		buf_printf(&text, "%s/%s", e->store, previous->path);
 		put_reference(b, text.data, previous->sha256, "previous");

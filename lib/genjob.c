@@ -239,6 +239,9 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 	else if ((e = journal_previous(&view)) == NULL)
 		buf_printf(why, "no earlier image of %s in %s", session,
 		    g->cfg->store);
+	else if (*e->path == '\0')
+		buf_printf(why, "the journal of %s gives no usable path for "
+		    "turn %lld", session, e->turn);
 	else {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
 		if (buf_read_file(&bytes, path.data) < 0 ||

@@ -14,10 +14,10 @@
 #include "store.h"
 
 static const char synopsis[] =
-    "imgp-store [-hV] [--check [--repair] | --export session] [-s store] "
-    "[-n template] [--embed] [--keep-data] [--no-fsync] [file ...]";
+    "imgp-store [-hV] [--check [--repair] [--grace time] | --export session] "
+    "[-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]";
 
-enum { OPT_CHECK = 256, OPT_REPAIR, OPT_EXPORT, OPT_EMBED, OPT_KEEP_DATA,
+enum { OPT_CHECK = 256, OPT_REPAIR, OPT_GRACE, OPT_EXPORT, OPT_EMBED, OPT_KEEP_DATA,
 	OPT_NO_FSYNC };
 
 static const struct option options[] = {
@@ -26,6 +26,7 @@ static const struct option options[] = {
 	{ "name", required_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "repair", no_argument, NULL, OPT_REPAIR },
+	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "export", required_argument, NULL, OPT_EXPORT },
 	{ "embed", no_argument, NULL, OPT_EMBED },
 	{ "keep-data", no_argument, NULL, OPT_KEEP_DATA },
@@ -36,8 +37,9 @@ static const struct option options[] = {
 int
 main(int argc, char *argv[])
 {
-	struct store s = { .dir = NULL };
+	struct store s = { .dir = NULL, .root = -1 };
 	int c, check = 0, repair = 0;
+	unsigned long long grace = 0;	/* 0: not given; 1 hour */
 	const char *why, *export = NULL;
 
 	diag_init("imgp-store");
@@ -50,6 +52,7 @@ main(int argc, char *argv[])
 		case 'n': s.name_template = optarg; break;
 		case OPT_CHECK: check = 1; break;
 		case OPT_REPAIR: repair = 1; break;
+		case OPT_GRACE: grace = cli_duration("--grace", optarg); break;
 		case OPT_EXPORT: export = optarg; break;
 		case OPT_EMBED: s.embed = 1; break;
 		case OPT_KEEP_DATA: s.keep_data = 1; break;
@@ -60,8 +63,8 @@ main(int argc, char *argv[])
 	if (s.dir == NULL)
 		s.dir = cli_env((const char *const[]){ "IMGP_STORE", NULL },
 		    "imgp-store");
-	if (repair && !check)
-		diag_errx(2, "--repair goes with --check");
+	if ((repair || grace) && !check)
+		diag_errx(2, "--repair and --grace go with --check");
 	if ((check || export) && (s.name_template || s.embed || s.keep_data ||
 	    s.no_fsync || optind < argc || (check && export)))
 		diag_errx(2, "--check and --export: one of them, and no "
@@ -69,7 +72,7 @@ main(int argc, char *argv[])
 	if (export && !journal_session_valid(export))
 		diag_errx(2, "--export: '%s' is not a session name", export);
 	if (check)
-		return store_check(s.dir, repair);
+		return store_check(s.dir, repair, grace ? grace : 3600);
 	if (export)
 		return store_export(s.dir, export);
 	if (s.name_template &&
