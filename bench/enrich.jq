@@ -1,4 +1,4 @@
-# The enrichment of imgp-enrich (DESIGN §3) written in jq 1.6: the baseline
+# The enrichment of imgp-enrich (design.md §3) written in jq 1.6: the baseline
 # of bench/enrich.sh.  Run as
 #   jq -c --slurpfile p bench/profile.json -f bench/enrich.jq
 # on records that carry their seed and have no journal, it writes the same

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "diag.h"
+#include "xalloc.h"
 
 void
 cli_usage(const char *synopsis, int status)
@@ -145,13 +145,37 @@ cli_env(const char *const *names, const char *fallback)
 	return fallback;
 }
 
-char *
-cli_read_secret(const char *option, const char *path)
+int
+cli_blank(const char *s, size_t len)
 {
-	struct buf secret = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || !strchr(" \t\n\r\v\f", s[i]))
+			return 0;
+	return 1;
+}
+
+/* The 1-based number of the line of `text` that byte `at` is on. */
+static size_t
+line_of(const char *text, size_t at)
+{
+	size_t line = 1, i;
+
+	for (i = 0; i < at; i++)
+		line += text[i] == '\n';
+	return line;
+}
+
+char *
+cli_read_secret(const char *option, const char *path, size_t *len)
+{
+	/* One block of the largest size allowed, read into in place: a
+	 * growing buffer would leave copies of the key in freed memory. */
+	char *secret = xcheck(malloc(CLI_SECRET_MAX + 2)), *nul;
+	size_t have = 0;
 	struct stat st;
-	char chunk[4096];
-	ssize_t n;
+	ssize_t n = 0;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -159,19 +183,27 @@ cli_read_secret(const char *option, const char *path)
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077))
 		diag_warnx("%s %s: readable by others; chmod 600 it", option,
 		    path);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
-	    (n < 0 && errno == EINTR))
+	while (have <= CLI_SECRET_MAX && ((n = read(fd, secret + have,
+	    CLI_SECRET_MAX + 1 - have)) > 0 || (n < 0 && errno == EINTR)))
 		if (n > 0)
-			buf_add(&secret, chunk, (size_t)n);
-	if (n < 0)
+			have += (size_t)n;
+	if (have <= CLI_SECRET_MAX && n < 0)
 		diag_err(2, "%s %s", option, path);
 	close(fd);
-	explicit_bzero(chunk, sizeof(chunk));
-	if (secret.len && secret.data[secret.len - 1] == '\n')
-		buf_truncate(&secret, secret.len - 1);
-	if (secret.len && secret.data[secret.len - 1] == '\r')
-		buf_truncate(&secret, secret.len - 1);
-	if (secret.len == 0)
-		diag_errx(2, "%s %s: the file is empty", option, path);
-	return buf_detach(&secret, NULL);
+	if (have > CLI_SECRET_MAX)
+		diag_errx(2, "%s %s: larger than %d bytes, not a key", option,
+		    path, CLI_SECRET_MAX);
+	if ((nul = memchr(secret, '\0', have)) != NULL)
+		diag_errx(2, "%s %s: line %zu holds a NUL byte", option, path,
+		    line_of(secret, (size_t)(nul - secret)));
+	if (have && secret[have - 1] == '\n')
+		have--;
+	if (have && secret[have - 1] == '\r')
+		have--;
+	if (cli_blank(secret, have))
+		diag_errx(2, "%s %s: the file holds no key", option, path);
+	explicit_bzero(secret + have, CLI_SECRET_MAX + 2 - have);
+	if (len)
+		*len = have;
+	return secret;
 }

@@ -5,10 +5,12 @@
  * checks it): `-h`/`--help` prints it on standard output and exits 0, a
  * usage error prints it on standard error and exits 2.  `-V`/`--version`
  * prints "<program> <version>".  Option values are checked here, with
- * messages that name the option; a bad value is exit 2 (DESIGN §1).
+ * messages that name the option; a bad value is exit 2 (design.md §1).
  */
 #ifndef IMGP_CLI_H
 #define IMGP_CLI_H
+
+#include <stddef.h>
 
 #define IMGP_VERSION "0.1.0"
 
@@ -46,10 +48,20 @@ const char *cli_ratio(const char *option, const char *arg);
  * list) that is set and not empty, else `fallback`. */
 const char *cli_env(const char *const *names, const char *fallback);
 
-/* Read a secret (an API or signing key) from a file: its contents less one
- * trailing newline (and a \r before it).  Exits 2 when the file cannot be
- * read or is empty; warns when it is readable by group or others.  The
- * result is malloc'd; the caller wipes and frees it. */
-char *cli_read_secret(const char *option, const char *path);
+/*
+ * Read a secret (an API or signing key) from a file: its contents less one
+ * trailing newline (and a \r before it), every byte of it, its length in
+ * *len (NULL: not wanted).  Exits 2 when the file cannot be read, is
+ * larger than CLI_SECRET_MAX, holds a NUL byte (naming the line), or holds
+ * nothing but white space (a missing key); warns when it is readable by
+ * group or others.  The bytes are read into one allocation that never
+ * moves, so no copy is left behind unwiped.  The result is malloc'd and
+ * NUL-terminated; the caller wipes and frees it.
+ */
+#define CLI_SECRET_MAX 65536
+char *cli_read_secret(const char *option, const char *path, size_t *len);
+
+/* Whether `s` (`len` bytes) is nothing but white space: a missing key. */
+int cli_blank(const char *s, size_t len);
 
 #endif

@@ -31,7 +31,7 @@ void digest_base64(struct buf *out, const void *data, size_t len);
 /*
  * Decode base64 (standard alphabet; padding optional; no white space) and
  * append the bytes; the decoded length is exact (EVP_DecodeBlock counts
- * padding as bytes, DESIGN §7).  -1 if the text is not base64.
+ * padding as bytes, design.md §7).  -1 if the text is not base64.
  */
 int digest_unbase64(struct buf *out, const char *text, size_t len);
 

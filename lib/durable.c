@@ -208,8 +208,10 @@ durable_open_dir_beneath(int rootfd, const char *rel, int sync,
 	    1, sync, failed);
 }
 
-int
-durable_write_all(int fd, const void *data, size_t len)
+/* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
+ * -1 with errno set (some bytes may have been written). */
+static int
+write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -226,8 +228,15 @@ durable_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int
-durable_write_temp(int dfd, const char *prefix, const void *data, size_t len,
+/*
+ * Write data[0..len) to a new temporary file `<prefix><pid>-<n>` in the
+ * directory dfd (its name into `tmp`), and fsync it when `sync`.  The
+ * descriptor is returned open and locked with flock: imgp-store --check
+ * --repair removes only temporary files that no live writer holds.  -1
+ * with errno set, the file removed, on failure.
+ */
+static int
+write_temp(int dfd, const char *prefix, const void *data, size_t len,
     int sync, struct buf *tmp)
 {
 	static unsigned long serial;
@@ -241,7 +250,7 @@ durable_write_temp(int dfd, const char *prefix, const void *data, size_t len,
 	} while (fd < 0 && errno == EEXIST);
 	if (fd < 0)
 		return -1;
-	if (flock(fd, LOCK_EX) == 0 && durable_write_all(fd, data, len) == 0 &&
+	if (flock(fd, LOCK_EX) == 0 && write_all(fd, data, len) == 0 &&
 	    (!sync || fsync(fd) == 0))
 		return fd;
 	saved = errno;
@@ -251,37 +260,70 @@ durable_write_temp(int dfd, const char *prefix, const void *data, size_t len,
 	return -1;
 }
 
+/* rename(2) that never replaces: renameat2's flag where the file system
+ * has it, else link(2), which fails on an existing name everywhere. */
+static int
+rename_noreplace(int dfd, const char *from, const char *to)
+{
+	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (linkat(dfd, from, dfd, to, 0) < 0)
+		return -1;
+	unlinkat(dfd, from, 0);	/* a leftover is --check's to remove */
+	return 0;
+}
+
 int
-durable_put(const char *dir, const char *name, const char *tmp_prefix,
-    const void *data, size_t len, struct buf *failed)
+durable_putat(int dfd, const char *dir, const char *name,
+    const char *tmp_prefix, const void *data, size_t len, int flags,
+    struct buf *failed)
 {
 	struct buf tmp = BUF_INIT;
-	int dfd, fd = -1, status = -1, saved;
+	int fd, status = -1, saved, sync = !(flags & DURABLE_NO_SYNC);
 
-	if ((dfd = durable_open_dir(dir, 1, failed)) < 0)
-		return -1;
-	if ((fd = durable_write_temp(dfd, tmp_prefix, data, len, 1,
+	if ((fd = write_temp(dfd, tmp_prefix, data, len, sync,
 	    &tmp)) < 0) {
 		buf_printf(failed, "write %s/%s", dir, tmp.len ? tmp.data :
 		    tmp_prefix);
-		buf_reset(&tmp);	/* already removed */
-		goto done;
+		buf_free(&tmp);		/* already removed */
+		return -1;
 	}
-	if (renameat(dfd, tmp.data, dfd, name) < 0) {
-		buf_printf(failed, "rename %s/%s to %s", dir, tmp.data, name);
-		goto done;
-	}
-	buf_reset(&tmp);
-	if ((status = fsync(dfd)) < 0)
-		buf_printf(failed, "fsync directory %s", dir);
-done:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (tmp.len)
+	if ((flags & DURABLE_NO_REPLACE ?
+	    rename_noreplace(dfd, tmp.data, name) :
+	    renameat(dfd, tmp.data, dfd, name)) < 0) {
+		saved = errno;
 		unlinkat(dfd, tmp.data, 0);
-	close(dfd);
+		errno = saved;
+		if (errno != EEXIST)
+			buf_printf(failed, "rename %s/%s to %s", dir,
+			    tmp.data, name);
+	} else if (sync && fsync(dfd) < 0) {
+		buf_printf(failed, "fsync directory %s", dir);
+	} else {
+		status = 0;
+	}
+	saved = errno;
+	close(fd);
 	buf_free(&tmp);
+	errno = saved;
+	return status;
+}
+
+int
+durable_put(const char *dir, const char *name, const char *tmp_prefix,
+    const void *data, size_t len, int flags, struct buf *failed)
+{
+	int dfd, status, saved;
+
+	if ((dfd = durable_open_dir(dir, !(flags & DURABLE_NO_SYNC),
+	    failed)) < 0)
+		return -1;
+	status = durable_putat(dfd, dir, name, tmp_prefix, data, len, flags,
+	    failed);
+	saved = errno;
+	close(dfd);
 	errno = saved;
 	return status;
 }

@@ -3,7 +3,7 @@
  *
  * fsync(2) of a file does not persist its name: the directory holding a
  * new entry (a new directory, a renamed object, a new journal) has to be
- * fsync'd as well (DESIGN §7).  These helpers do that in one place, for
+ * fsync'd as well (design.md §7).  These helpers do that in one place, for
  * imgp-store's objects and its journals and imgp-gen's request cache.
  */
 #ifndef IMGP_DURABLE_H
@@ -49,29 +49,28 @@ int durable_open_beneath(int rootfd, const char *rel, int flags, mode_t mode);
 int durable_open_dir_beneath(int rootfd, const char *rel, int sync,
     struct buf *failed);
 
-/* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
- * -1 with errno set (some bytes may have been written). */
-int durable_write_all(int fd, const void *data, size_t len);
-
-/*
- * Write data[0..len) to a new temporary file `<prefix><pid>-<n>` in the
- * directory dfd (its name into `tmp`), and fsync it when `sync`.  The
- * descriptor is returned open and locked with flock: imgp-store --check
- * --repair removes only temporary files that no live writer holds.  -1
- * with errno set, the file removed, on failure.
- */
-int durable_write_temp(int dfd, const char *prefix, const void *data,
-    size_t len, int sync, struct buf *tmp);
+/* Flags of durable_put() and durable_putat(). */
+#define DURABLE_NO_REPLACE	1	/* an existing `name` is EEXIST */
+#define DURABLE_NO_SYNC		2	/* unsafe: no fsync (--no-fsync) */
 
 /*
  * Put data[0..len) under `name` in the directory `dir` (made if missing),
  * so that the name only ever holds whole bytes: a temporary file named
  * `tmp_prefix`… in that directory, locked while it is written (imgp-store
- * --check --repair leaves a locked one alone), fsync'd, renamed over
- * `name`, then the directory fsync'd.  0, or -1 with errno set and
- * `failed` saying what failed.
+ * --check --repair leaves a locked one alone), fsync'd, renamed to
+ * `name`, then the directory fsync'd.  The rename replaces what `name`
+ * held, unless `flags` has DURABLE_NO_REPLACE: then it never does
+ * (renameat2 RENAME_NOREPLACE, or link(2) where the file system lacks it)
+ * and fails with EEXIST.  0, or -1 with errno set and `failed` saying what
+ * failed.
  */
 int durable_put(const char *dir, const char *name, const char *tmp_prefix,
-    const void *data, size_t len, struct buf *failed);
+    const void *data, size_t len, int flags, struct buf *failed);
+
+/* durable_put() into the open directory dfd, which `dir` names (for
+ * `failed`). */
+int durable_putat(int dfd, const char *dir, const char *name,
+    const char *tmp_prefix, const void *data, size_t len, int flags,
+    struct buf *failed);
 
 #endif

@@ -12,8 +12,10 @@
 #include "prompt.h"
 #include "xalloc.h"
 
-unsigned long
-enrich_session_seed(const char *session)
+/* Derive a session's seed: the first 4 bytes of SHA-256(session), as an
+ * unsigned big-endian integer. */
+static unsigned long
+session_seed(const char *session)
 {
 	unsigned char h[DIGEST_SHA256_LEN];
 
@@ -187,7 +189,7 @@ put_request(const struct enrich *e, const struct judge *j,
 	json_put_string(b, prompt.data, prompt.len);
 	buf_printf(b, ",\"seed\":%llu", j->has_seed ? (unsigned long long)j->seed :
 	    e->has_seed ? e->seed : p->has_seed ? p->seed :
-	    enrich_session_seed(j->session));
+	    session_seed(j->session));
 	buf_puts(b, ",\"references\":[");
 	for (i = 0; i < p->nreferences; i++)
 		put_reference(b, p->references[i].path, p->references[i].sha256,

@@ -1,6 +1,6 @@
 /*
  * enrich — the imgp-enrich stage: a judge record in, a record with
- * `request` out (DESIGN §3).
+ * `request` out (design.md §3).
  *
  * For each record: the session, turn and image_prompt are checked; the
  * session's journal in the store gives the previous frame and, when the
@@ -27,10 +27,6 @@ struct enrich {
 	/* Command-line image options (NULL: not given). */
 	const char *model, *aspect_ratio, *size, *quality;
 };
-
-/* Derive a session's seed: the first 4 bytes of SHA-256(session), as an
- * unsigned big-endian integer. */
-unsigned long enrich_session_seed(const char *session);
 
 /* The filter function (filter.h); ctx is a struct enrich. */
 filter_fn enrich_record;

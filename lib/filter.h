@@ -23,7 +23,7 @@ typedef int filter_fn(void *ctx, const struct rec *r, struct buf *out);
 
 /*
  * Run the loop over operands[0..n) and close standard output.  Returns the
- * exit status of DESIGN §1: 0 when every record went through, 1 when an
+ * exit status of design.md §1: 0 when every record went through, 1 when an
  * error record was emitted, an operand could not be read or the output
  * failed.
  */

@@ -1,6 +1,5 @@
 #include "gen.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "diag.h"
 #include "genjob.h"
 #include "input.h"
+#include "jqx.h"
 #include "out.h"
 #include "xalloc.h"
 
@@ -29,20 +29,57 @@ at(const struct window *w, size_t i)
 	return w->jobs[(w->head + i) % w->cap];
 }
 
-/* Write the finished jobs at the front of the window, in order. */
+/* Take the job at `i` out of the window, keeping the others in order. */
+static void
+window_remove(struct window *w, size_t i)
+{
+	if (i == 0) {
+		w->head = (w->head + 1) % w->cap;
+	} else {
+		for (; i + 1 < w->count; i++)
+			w->jobs[(w->head + i) % w->cap] = at(w, i + 1);
+	}
+	w->count--;
+}
+
+/* Whether a record before the `i`th one in the window is of the same
+ * session (so, with --unordered, the `i`th must wait for it).  Records
+ * without a session are in no order but their own. */
+static int
+session_ahead(const struct window *w, size_t i)
+{
+	const char *session = at(w, i)->session_name;
+	size_t k;
+
+	if (session == NULL)
+		return 0;
+	for (k = 0; k < i; k++)
+		if (at(w, k)->session_name &&
+		    strcmp(at(w, k)->session_name, session) == 0)
+			return 1;
+	return 0;
+}
+
+/* Write the finished jobs that may go: those at the front of the window,
+ * or, with --unordered, every one with no earlier record of its session
+ * still in the window. */
 static int
 emit(struct gen *g, struct window *w)
 {
 	int failed = 0;
+	size_t i = 0;
 
-	while (w->count > 0 && at(w, 0)->state == JOB_DONE) {
-		struct genjob *j = at(w, 0);
+	while (i < w->count && (i == 0 || g->cfg->unordered)) {
+		struct genjob *j = at(w, i);
 
+		if (j->state != JOB_DONE || session_ahead(w, i)) {
+			i++;
+			continue;
+		}
 		out_line(j->out.data, j->out.len);
 		failed |= j->failed;
 		genjob_free(g, j);
-		w->head = (w->head + 1) % w->cap;
-		w->count--;
+		window_remove(w, i);
 	}
 	return failed;
 }
@@ -72,24 +109,19 @@ start_ready(struct gen *g, struct window *w)
 }
 
 /*
- * Read what input there is without blocking, while the window has room and
- * no record waits for a slot (so input is read no further ahead than the
- * requests in flight).  The descriptor is made non-blocking, as input.h's
- * nowait mode wants; `*nonblock` remembers which one was.
+ * Read what input there is without blocking (input.h's nowait mode), while
+ * the window has room and no record waits for a slot (so input is read no
+ * further ahead than the requests in flight).
  */
 static int
-read_input(struct gen *g, struct window *w, struct input *in, int *nonblock)
+read_input(struct gen *g, struct window *w, struct input *in)
 {
 	char *line;
 	size_t len;
 	struct genjob *j;
-	int r, fd;
+	int r;
 
 	while (w->count < w->cap && w->waiting == 0 && !out_gone()) {
-		if ((fd = input_fd(in)) >= 0 && fd != *nonblock) {
-			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-			*nonblock = fd;
-		}
 		r = input_next(in, &line, &len, 1);
 		if (r == INPUT_END)
 			return 1;
@@ -99,6 +131,7 @@ read_input(struct gen *g, struct window *w, struct input *in, int *nonblock)
 		    input_name(in));
 		if (j == NULL)
 			continue;
+		j->session_name = jqx_str(rec_get(&j->rec, "session"), NULL);
 		w->waiting += j->state == JOB_WAITING;
 		w->jobs[(w->head + w->count++) % w->cap] = j;
 	}
@@ -145,19 +178,18 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	    .session_limit = cfg->session_budget, .store = cfg->store } };
 	struct window w = { .cap = (size_t)cfg->jobs * GEN_WINDOW_PER_JOB };
 	struct input *in = input_open(operands, n);
-	int ended = 0, status = 0, nonblock = -1, stdin_flags;
+	int ended = 0, status = 0;
 	int wait_ms;
 	struct http_xfer *x;
 	CURLcode res;
 
-	stdin_flags = fcntl(STDIN_FILENO, F_GETFL);
 	srand48((long)time(NULL) ^ (long)getpid());
 	w.jobs = xcheck(calloc(w.cap, sizeof(*w.jobs)));
 	g.multi = http_multi_new();
 	input_set_wait_hook(in, out_flush, NULL);
 	for (;;) {
 		if (!ended)
-			ended = read_input(&g, &w, in, &nonblock);
+			ended = read_input(&g, &w, in);
 		wait_ms = start_ready(&g, &w);
 		status |= emit(&g, &w);
 		progress(&g, 0);
@@ -182,8 +214,6 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	free(w.jobs);
 	budget_free(&g.budget);
 	http_multi_free(g.multi);
-	if (stdin_flags >= 0)
-		fcntl(STDIN_FILENO, F_SETFL, stdin_flags);
 	status |= input_failed(in);
 	input_close(in);
 	return out_close() || status;

@@ -1,6 +1,6 @@
 /*
  * gen — the imgp-gen stage: a record with `request` in, a record with
- * `image` out (DESIGN §1, §4).
+ * `image` out (design.md §1, §4).
  *
  * Up to `jobs` requests are in flight at once in one libcurl multi handle;
  * the output is in input order all the same.  Input is read no further
@@ -8,7 +8,9 @@
  * while a record waits for a free request slot, so memory is bounded by
  * -j, not by the stream.  Records that need no request (bad_json, errors,
  * records that already have `image`, field errors) take no slot: they wait
- * in the window only for the records before them.  Input is read without
+ * in the window only for the records before them.  With `unordered`, a
+ * record waits only for the earlier records of its own session (turn N
+ * before N+1), so one slow session does not hold back the others.  Input is read without
  * blocking (its descriptor is polled with the transfers) and retries wait
  * on timers in the same loop, so nothing ever sleeps.
  *
@@ -63,6 +65,7 @@ struct gen_config {
 	enum gen_on_failure on_failure;
 	const char *store;		/* --on-failure previous, --cache */
 	unsigned jobs;
+	int unordered;			/* output order only per session */
 	int progress;			/* 1 on, 0 off */
 	int verbose;			/* the run's summary at the end */
 	int dry_run;
@@ -71,7 +74,7 @@ struct gen_config {
 };
 
 /* Run the stage over operands[0..n) and close standard output; the exit
- * status of DESIGN §1. */
+ * status of design.md §1. */
 int gen_run(struct gen_config *cfg, char *const *operands, int n);
 
 #endif

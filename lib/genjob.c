@@ -17,7 +17,6 @@
 #include "reqcache.h"
 #include "xalloc.h"
 
-#define MAX_SEED 9007199254740991.0	/* 2^53-1: exact in a double */
 #define BACKOFF_MAX_MS 60000.0
 #define SWAP_BUF(a, b) do { struct buf t_ = (a); (a) = (b); (b) = t_; } while (0)
 
@@ -201,7 +200,7 @@ render_local(struct gen *g, struct genjob *j, const char *fallback)
 		finish(g, j, 1);
 		return -1;
 	}
-	if (!jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &p.turn))
+	if (!jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &p.turn))
 		p.turn = -1;
 	if (render_png(j->req.prompt, strlen(j->req.prompt),
 	    (uint64_t)j->req.seed, w, h, provenance_text(&p), &data,
@@ -230,7 +229,7 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 	long long turn;
 	int ok = 0;
 
-	if (!jqx_int(rec_get(&j->rec, "turn"), 0, MAX_SEED, &turn))
+	if (!jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
 		turn = LLONG_MAX;
 	if (session == NULL || !journal_session_valid(session))
 		buf_puts(why, "the record has no valid session");
@@ -618,7 +617,7 @@ read_request(struct gen *g, struct genjob *j)
 		field = "request.prompt";
 		missing = !jqx_present(jqx_get(req, "prompt"));
 	} else if (j->req.has_seed && !jqx_int(jqx_get(req, "seed"), 0,
-	    MAX_SEED, &j->req.seed)) {
+	    JQX_MAX_EXACT, &j->req.seed)) {
 		field = "request.seed";
 	} else if (jqx_present(refs) && jv_get_kind(refs) != JV_KIND_ARRAY) {
 		field = "request.references";

@@ -33,6 +33,7 @@ enum genjob_state {
 struct genjob {
 	char *line;		/* the input line (the record borrows it) */
 	struct rec rec;
+	const char *session_name;	/* borrowed from rec, or NULL */
 	enum genjob_state state;
 	struct buf out;
 	int failed;		/* the output is a new error record */

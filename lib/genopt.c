@@ -61,7 +61,7 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 	case GENOPT_BASE_URL: c->base_url = arg; break;
 	case GENOPT_KEY_FILE:
 		free(c->key);
-		c->key = cli_read_secret("--api-key-file", arg);
+		c->key = cli_read_secret("--api-key-file", arg, NULL);
 		break;
 	case GENOPT_MODALITIES:
 		c->modalities = modalities[word("--modalities", arg,
@@ -89,6 +89,7 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 	case GENOPT_PROGRESS: c->progress = 1; break;
 	case GENOPT_NO_PROGRESS: c->progress = 0; break;
 	case GENOPT_CACHE: c->cache = 1; break;
+	case GENOPT_UNORDERED: c->unordered = 1; break;
 	case GENOPT_BUDGET: c->budget = cli_amount("--budget", arg); break;
 	case GENOPT_SESSION_BUDGET:
 		c->session_budget = cli_amount("--session-budget", arg);
@@ -124,7 +125,8 @@ genopt_finish(struct gen_config *c)
 	if (c->limits.connect_timeout > c->limits.timeout)
 		c->limits.connect_timeout = c->limits.timeout;
 	if (c->key == NULL && (env = cli_env((const char *const[]){
-	    "IMGP_API_KEY", "OPENROUTER_API_KEY", NULL }, NULL)) != NULL)
+	    "IMGP_API_KEY", "OPENROUTER_API_KEY", NULL }, NULL)) != NULL &&
+	    !cli_blank(env, strlen(env)))
 		c->key = xstrdup(env);
 	if (c->key == NULL && c->api != PROVIDER_LOCAL && !c->dry_run)
 		diag_errx(2, "no API key for --api %s: set IMGP_API_KEY or "

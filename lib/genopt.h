@@ -1,6 +1,6 @@
 /*
  * genopt — imgp-gen's options: their values checked into a gen_config, and
- * the defaults from the environment (DESIGN §6), for tools/imgp-gen.c.
+ * the defaults from the environment (design.md §6), for tools/imgp-gen.c.
  */
 #ifndef IMGP_GENOPT_H
 #define IMGP_GENOPT_H
@@ -13,7 +13,7 @@ enum {
 	GENOPT_REFERER, GENOPT_TITLE, GENOPT_RETRIES, GENOPT_RETRY_DELAY,
 	GENOPT_TIMEOUT, GENOPT_STALL, GENOPT_FALLBACK, GENOPT_ON_FAILURE,
 	GENOPT_MAX_BYTES, GENOPT_PROGRESS, GENOPT_NO_PROGRESS, GENOPT_CACHE,
-	GENOPT_BUDGET, GENOPT_SESSION_BUDGET
+	GENOPT_BUDGET, GENOPT_SESSION_BUDGET, GENOPT_UNORDERED
 };
 
 /* Set the built-in defaults. */

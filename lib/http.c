@@ -28,8 +28,10 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	return n;
 }
 
-long
-http_retry_after(const char *value)
+/* Seconds to wait from a Retry-After value (delta seconds or HTTP date),
+ * capped at HTTP_RETRY_AFTER_MAX; -1 when it is neither. */
+static long
+parse_retry_after(const char *value)
 {
 	long seconds;
 	char *end;
@@ -74,7 +76,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		memcpy(value, data + sizeof(name) - 1, vlen);
 		value[vlen] = '\0';
 		value[strcspn(value, "\r\n")] = '\0';
-		x->retry_after = http_retry_after(value);
+		x->retry_after = parse_retry_after(value);
 	}
 	return len;
 }

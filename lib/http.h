@@ -1,5 +1,5 @@
 /*
- * http — libcurl, set up the way imgp needs it (DESIGN §7 "libcurl").
+ * http — libcurl, set up the way imgp needs it (design.md §7 "libcurl").
  *
  * One transfer is a `struct http_xfer`: an easy handle with its request
  * headers, an optional multipart body and the response collected in a
@@ -77,10 +77,6 @@ void http_form_file(struct http_xfer *x, const char *name,
 
 /* Classify the end of a transfer that finished with `res`. */
 enum http_outcome http_outcome(struct http_xfer *x, CURLcode res);
-
-/* Seconds to wait from a Retry-After value (delta seconds or HTTP date),
- * capped at HTTP_RETRY_AFTER_MAX; -1 when it is neither. */
-long http_retry_after(const char *value);
 
 void http_free(struct http_xfer *x);
 

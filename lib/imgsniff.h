@@ -1,5 +1,5 @@
-#ifndef IMGSNIFF_H
-#define IMGSNIFF_H
+#ifndef IMGP_IMGSNIFF_H
+#define IMGP_IMGSNIFF_H
 
 #include <stddef.h>
 
@@ -29,7 +29,7 @@ enum imgsniff_type {
 
 struct imgsniff {
 	enum imgsniff_type type;
-	const char *mime;	/* "image/png", "image/jpeg", "image/webp", "image/gif" */
+	const char *mime;	/* "image/png", "image/jpeg", … */
 	const char *ext;	/* "png", "jpg", "webp", "gif", without a dot */
 	unsigned width, height;	/* in pixels, never 0 on success */
 };
@@ -48,4 +48,4 @@ struct imgsniff {
  */
 int imgsniff(const unsigned char *buf, size_t len, struct imgsniff *out);
 
-#endif /* IMGSNIFF_H */
+#endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,6 +92,19 @@ take(struct input *in, size_t end, size_t skip, char **line, size_t *len)
 	return INPUT_LINE;
 }
 
+/* Whether a read(2) of fd would not block (data, end of file or an error
+ * are there), waiting up to `ms` (-1: as long as it takes). */
+static int
+readable(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+
+	while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		continue;
+	return n != 0;
+}
+
 int
 input_next(struct input *in, char **line, size_t *len, int nowait)
 {
@@ -120,14 +134,24 @@ input_next(struct input *in, char **line, size_t *len, int nowait)
 			in->scanned -= in->start;
 			in->start = 0;
 		}
+		/* nowait polls instead of setting O_NONBLOCK, which would
+		 * change the open file description, shared with whoever else
+		 * holds it (on a terminal, standard output too). */
+		if (nowait && !readable(in->fd, 0))
+			return INPUT_AGAIN;
 		if (in->hook)
 			in->hook(in->hook_arg);
 		buf_grow(&in->data, READ_SIZE);
 		n = read(in->fd, in->data.data + in->data.len, READ_SIZE);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN)
-			return INPUT_AGAIN;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* Made non-blocking by another holder of it. */
+			if (nowait)
+				return INPUT_AGAIN;
+			readable(in->fd, -1);
+			continue;
+		}
 		if (n < 0) {
 			diag_warn("%s", in->name);
 			in->failed = 1;

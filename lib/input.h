@@ -34,8 +34,11 @@ enum {
 /*
  * Get the next line, without its newline (a last line without one counts).
  * *line is NUL-terminated and stays valid, and writable, until the next
- * call.  With `nowait`, at most one read(2) is made, for callers that poll
- * input_fd() themselves: INPUT_AGAIN when no whole line is there yet.
+ * call.  With `nowait`, at most one read(2) is made, and only when poll(2)
+ * says it will not block, for callers that poll input_fd() themselves:
+ * INPUT_AGAIN when no whole line is there yet.  The descriptor's flags are
+ * never changed (O_NONBLOCK would be shared with every other holder of the
+ * open file: on a terminal, standard output too).
  */
 int input_next(struct input *in, char **line, size_t *len, int nowait);
 

@@ -1,5 +1,6 @@
 #include "journal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -15,6 +16,7 @@
 #include "durable.h"
 #include "jqx.h"
 #include "json.h"
+#include "storelayout.h"
 #include "xalloc.h"
 
 int
@@ -49,7 +51,7 @@ journal_record_key(const struct rec *r, struct buf *out, const char **session,
 		    "the record has no turn");
 		return -1;
 	}
-	if (!jqx_int(t, 0, JOURNAL_TURN_MAX, turn)) {
+	if (!jqx_int(t, 0, JQX_MAX_EXACT, turn)) {
 		rec_field_error(r, out, "invalid_field", "turn",
 		    "turn must be a whole number from 0 to 2^53-1");
 		return -1;
@@ -89,7 +91,7 @@ read_at(int fd, char *to, size_t size, off_t off)
 }
 
 /*
- * A journal read from its end backwards, a line at a time (issue 19): a
+ * A journal read from its end backwards, a line at a time (design.md §2): a
  * turn reads what it needs, the last lines, not the whole session.
  * Blocks are read before what is held and grow with the line being read,
  * so a line of any length costs time linear in its length.
@@ -210,7 +212,7 @@ backwards_free(struct backwards *b)
  *	"totals":{"max_turn":M,"spent":S,"unknown":U}
  * by journal_append under the journal's lock, from the line before it.
  * So the session's cost is in its last line, and a backwards scan knows
- * when no earlier line can matter (issue 19).  A line is written whole or
+ * when no earlier line can matter (design.md §2).  A line is written whole or
  * not at all (a torn one is sealed away), so a crash cannot make totals
  * lie; a journal written before them is read from the start, as before.
  */
@@ -234,7 +236,7 @@ plain_whole(const struct json_member *m)
 			return -1;
 		n = n * 10 + (m->value[i] - '0');
 	}
-	return n <= (long long)JOURNAL_TURN_MAX ? n : -1;
+	return n <= (long long)JQX_MAX_EXACT ? n : -1;
 }
 
 /* A line's turn (of a line that json_scan_object accepted), or -1 when it
@@ -250,7 +252,7 @@ line_turn(const struct json_members *members)
 		return turn;
 	/* Written another way (3.0, 3e0): as libjq reads it. */
 	v = jqx_parse(m->value, m->value_len);
-	if (!jqx_int(v, 0, JOURNAL_TURN_MAX, &turn))
+	if (!jqx_int(v, 0, JQX_MAX_EXACT, &turn))
 		turn = -1;
 	jqx_free(v);
 	return turn;
@@ -395,7 +397,7 @@ put_double(struct buf *b, double d)
 
 /*
  * With the journal locked, make it end with a whole line again, as the
- * next append or imgp-store --check --repair does (issue 13 item 5): a
+ * next append or imgp-store --check --repair does (design.md §2): a
  * writer killed inside its write(2) leaves a line without its newline.
  * If what it left is a whole JSON object only the newline is missing, and
  * is added; else the torn bytes are cut off, for no one finished them
@@ -423,7 +425,7 @@ seal(int fd, off_t *size, size_t *removed)
 	if (backwards_line(&b, &tail, &len) < 0)
 		goto done;
 	if (json_scan_object(tail, len, &members, &why, &where) == 0) {
-		if (durable_write_all(fd, "\n", 1) == 0) {
+		if (write(fd, "\n", 1) == 1) {
 			(*size)++;
 			status = 0;
 		}
@@ -458,6 +460,12 @@ open_locked(int dirfd, const char *name, int flags, int lock)
 	while (flock(fd, lock) < 0)
 		if (errno != EINTR)
 			goto fail;
+	/* imgp-store --delete-session removed the journal while we waited
+	 * for its lock: an append starts the session's new journal. */
+	if ((flags & O_CREAT) && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		close(fd);
+		return open_locked(dirfd, name, flags, lock);
+	}
 	return fd;
 fail:
 	saved = errno;
@@ -564,29 +572,6 @@ dup_field(jv line, const char *key)
 	return xstrdup(s ? s : "");
 }
 
-/* A line's `path` is used as a file in the store (a reference image, the
- * image of --on-failure previous): one that could leave the store, or
- * is not an object's, is no path (issue 13 item 9). */
-static int
-path_usable(const char *path)
-{
-	const char *seg, *end;
-
-	if (*path == '\0' || *path == '/')
-		return 0;
-	for (seg = path; ; seg = end + 1) {
-		end = strchrnul(seg, '/');
-		if (end == seg || *seg == '.')
-			return 0;	/* "", ".", "..", hidden */
-		if (*end == '\0')
-			break;
-	}
-	for (; *path; path++)
-		if ((unsigned char)*path < 0x20 || *path == 0x7f)
-			return 0;
-	return 1;
-}
-
 static void
 entry_fill(struct journal_entry *e, long long turn, jv line)
 {
@@ -596,7 +581,10 @@ entry_fill(struct journal_entry *e, long long turn, jv line)
 	snprintf(e->sha256, sizeof(e->sha256), "%s",
 	    sha && strlen(sha) == DIGEST_HEX_LEN ? sha : "");
 	e->path = dup_field(line, "path");
-	if (!path_usable(e->path))
+	/* The path is used as a file in the store (a reference image, the
+	 * image of --on-failure previous): one that could leave it, or
+	 * name what is no image, is no path (design.md §2). */
+	if (storelayout_name_problem(e->path))
 		e->path[0] = '\0';
 	e->image_prompt = dup_field(line, "image_prompt");
 	e->prompt = jqx_str(jqx_get(line, "prompt"), NULL) ?
@@ -606,10 +594,11 @@ entry_fill(struct journal_entry *e, long long turn, jv line)
 }
 
 /* Open the journal of `session` for reading, beneath the store and never
- * through a symbolic link, under a shared lock (appends wait, so no line
- * is half there).  -1 with errno set (ENOENT: no journal, or no store). */
+ * through a symbolic link; with `lock`, under a shared lock (appends
+ * wait, so no line is half there).  -1 with errno set (ENOENT: no
+ * journal, or no store). */
 static int
-open_journal(const char *store, const char *session)
+open_journal(const char *store, const char *session, int lock)
 {
 	struct buf rel = BUF_INIT;
 	int root, fd, saved;
@@ -621,13 +610,61 @@ open_journal(const char *store, const char *session)
 	saved = errno;
 	close(root);
 	buf_free(&rel);
-	if (fd >= 0 && flock(fd, LOCK_SH) < 0) {
+	if (fd >= 0 && lock && flock(fd, LOCK_SH) < 0) {
 		saved = errno;
 		close(fd);
 		fd = -1;
 	}
 	errno = saved;
 	return fd;
+}
+
+/* Unlocked, so that a caller holding the journal's lock (imgp-store --gc,
+ * --delete-session) may read it: a line being appended meanwhile is seen
+ * without its newline, and skipped, or whole. */
+int
+journal_each(const char *store, const char *session, long long before_turn,
+    void (*fn)(jv line, void *arg), void *arg)
+{
+	struct json_members members = JSON_MEMBERS_INIT;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+	int fd, saved, failed;
+
+	if ((fd = open_journal(store, session, 0)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		const char *why;
+		size_t where;
+		long long turn;
+		jv entry;
+
+		/* Strictly valid lines only: libjq 1.6 leaks on some junk.
+		 * A line of a later turn is passed over unparsed. */
+		if (json_scan_object(line, (size_t)len, &members, &why,
+		    &where) < 0 ||
+		    ((turn = plain_whole(json_find(&members, "turn"))) >= 0 &&
+		    turn >= before_turn))
+			continue;
+		entry = jqx_parse(line, (size_t)len);
+		fn(entry, arg);
+		jqx_free(entry);
+	}
+	saved = errno;
+	free(line);
+	json_members_free(&members);
+	failed = ferror(f);
+	fclose(f);
+	errno = saved;
+	return failed ? -1 : 0;
 }
 
 /* The entries a backwards scan keeps: `keep` at most, in descending turn
@@ -685,7 +722,7 @@ journal_scan(const char *store, const char *session, long long before_turn,
 
 	view->n = 0;
 	view->entries = NULL;
-	if ((fd = open_journal(store, session)) < 0)
+	if ((fd = open_journal(store, session, 1)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0) {
 		saved = errno;
@@ -732,7 +769,7 @@ journal_session_cost(const char *store, const char *session,
 	int fd, status, saved;
 
 	memset(cost, 0, sizeof(*cost));
-	if ((fd = open_journal(store, session)) < 0)
+	if ((fd = open_journal(store, session, 1)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	status = fstat(fd, &st) < 0 ? -1 : journal_totals(fd, st.st_size, &t);
 	saved = errno;
@@ -759,4 +796,70 @@ journal_view_free(struct journal_view *view)
 	free(view->entries);
 	view->entries = NULL;
 	view->n = 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+journal_sessions(const char *store, char ***names, size_t *n)
+{
+	struct buf dir = BUF_INIT;
+	struct dirent *e;
+	size_t cap = 0, len;
+	DIR *d;
+	int dfd, saved;
+
+	*names = NULL;
+	*n = 0;
+	buf_printf(&dir, "%s/sessions", store);
+	dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	buf_free(&dir);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		char *name;
+
+		len = strlen(e->d_name);
+		if (len <= 7 || strcmp(e->d_name + len - 7, ".ndjson") != 0 ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		name = xstrdup(e->d_name);
+		name[len - 7] = '\0';
+		if (!journal_session_valid(name)) {
+			free(name);
+			continue;
+		}
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			*names = xcheck(reallocarray(*names, cap,
+			    sizeof(**names)));
+		}
+		(*names)[(*n)++] = name;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(**names), by_name);
+	return 0;
+}
+
+void
+journal_sessions_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }

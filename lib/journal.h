@@ -1,5 +1,5 @@
 /*
- * journal — a session's journal in the store (DESIGN §2): appending, for
+ * journal — a session's journal in the store (design.md §2): appending, for
  * imgp-store, and reading.
  *
  * imgp-store appends one line per stored image to
@@ -23,10 +23,6 @@
 #include "digest.h"
 #include "rec.h"
 
-/* The largest turn: 2^53 - 1, the largest integer a JSON number holds
- * exactly. */
-#define JOURNAL_TURN_MAX 9007199254740991.0
-
 struct journal_entry {
 	long long turn;
 	char sha256[DIGEST_HEX_LEN + 1];	/* "" when the line had none */
@@ -48,7 +44,7 @@ struct journal_view {
 int journal_session_valid(const char *name);
 
 /*
- * Read a record's `session` and `turn` (DESIGN §1), which place it in a
+ * Read a record's `session` and `turn` (design.md §1), which place it in a
  * journal.  On a problem, append the record with a missing_field or
  * invalid_field error to `out` and return -1.
  */
@@ -99,6 +95,24 @@ long long journal_repair(int dirfd, const char *name);
  */
 int journal_scan(const char *store, const char *session, long long before_turn,
     size_t keep, struct journal_view *view);
+
+/*
+ * Call fn(line, arg) for each strictly valid line of the journal of
+ * `session` whose turn may be below `before_turn` (LLONG_MAX: every line),
+ * parsed (the value is freed after the call).  A journal that does not
+ * exist has no lines.  0, or -1 with errno set when it cannot be read.
+ */
+int journal_each(const char *store, const char *session, long long before_turn,
+    void (*fn)(jv line, void *arg), void *arg);
+
+/*
+ * The sessions of the store: the names of sessions/<session>.ndjson that
+ * are valid session names and regular files (not symbolic links), sorted,
+ * malloc'd in *names (free with journal_sessions_free).  A store without
+ * sessions/ has none.  0, or -1 with errno set.
+ */
+int journal_sessions(const char *store, char ***names, size_t *n);
+void journal_sessions_free(char **names, size_t n);
 
 /* What a session has spent, from the `cost` members of its journal lines
  * (imgp-store writes the provider's reported cost, or null). */

@@ -8,12 +8,13 @@
  * So a stage parses a record once, reads what it needs, and frees it once.
  *
  * Programs.  jqx_compile() compiles jq expressions for use as tests (the
- * `when`s of a profile's directives).  Expressions are sandboxed (DESIGN §7): they
- * cannot read the environment (`env`, `$ENV`), further input (`input`,
- * `inputs`), files (`import`, `include` do not compile) or write to stderr
- * (`stderr`, `debug` are silenced).  jqx_test() runs one on a value: only
- * a first output that is neither false nor null counts as true; no output,
- * an error or a halt is false.  A jq_state is used by one thread only.
+ * `when`s of a profile's directives).  Expressions are sandboxed
+ * (design.md §7): they cannot read the environment (`env`, `$ENV`),
+ * further input (`input`, `inputs`), files (`import`, `include` do not
+ * compile) or write to stderr (`stderr`, `debug` are silenced).
+ * jqx_test() runs one on a value: only a first output that is neither
+ * false nor null counts as true; no output, an error or a halt is false.
+ * A jq_state is used by one thread only.
  */
 #ifndef IMGP_JQX_H
 #define IMGP_JQX_H

@@ -32,9 +32,8 @@ skip_space(struct scanner *s)
 		s->p++;
 }
 
-/* Length of the valid UTF-8 sequence starting at p (>= 0x80), or 0. */
-static size_t
-utf8_sequence(const unsigned char *p, const unsigned char *end)
+size_t
+json_utf8_len(const unsigned char *p, const unsigned char *end)
 {
 	size_t n, i;
 	unsigned long cp;
@@ -153,7 +152,7 @@ string(struct scanner *s)
 			}
 		} else if (c < 0x80) {
 			s->p++;
-		} else if ((n = utf8_sequence(s->p, s->end)) != 0) {
+		} else if ((n = json_utf8_len(s->p, s->end)) != 0) {
 			s->p += n;
 		} else {
 			return fail(s, "invalid UTF-8");
@@ -500,7 +499,7 @@ json_put_string(struct buf *b, const char *s, size_t len)
 		const char *esc = NULL;
 		size_t n = 1;
 
-		if (*p >= 0x80 && (n = utf8_sequence(p, end)) != 0) {
+		if (*p >= 0x80 && (n = json_utf8_len(p, end)) != 0) {
 			p += n;
 			continue;
 		}

@@ -2,7 +2,7 @@
  * json — JSON as text: strict validation, member spans, and writing.
  *
  * The stages must pass every member they do not own through exactly as it
- * was written (DESIGN §1), which libjq 1.6 cannot do: it rewrites numbers.
+ * was written (design.md §1), which libjq 1.6 cannot do: it rewrites numbers.
  * So a record is validated here, its top-level members are located as byte
  * spans of the original line, and output is spliced from those spans plus
  * new members written with json_put_*.  libjq (see jqx.h) is used to read
@@ -22,6 +22,11 @@
 
 /* libjq 1.6 itself refuses deeper input; we refuse it first, clearly. */
 #define JSON_MAX_DEPTH 256
+
+/* The length of the valid UTF-8 sequence (no overlong form, surrogate or
+ * code point above U+10FFFF) that starts at p, a byte of 0x80 or more and
+ * before end; 0 when there is none. */
+size_t json_utf8_len(const unsigned char *p, const unsigned char *end);
 
 /* One member of an object, as spans of the scanned text. */
 struct json_member {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -49,6 +50,13 @@ out_flush(void *unused)
 			done += (size_t)n;
 		} else if (errno == EPIPE) {
 			broken_pipe = 1;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			/* Someone else made the shared descriptor
+			 * non-blocking: wait until it takes more. */
+			struct pollfd p = { .fd = STDOUT_FILENO,
+			    .events = POLLOUT };
+
+			poll(&p, 1, -1);
 		} else if (errno != EINTR) {
 			diag_warn("write error on standard output");
 			write_error = 1;

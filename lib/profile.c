@@ -312,7 +312,7 @@ load_profile(struct profile *p, jv root, const char *path, struct buf *err)
 	    load_limits(p, jqx_get(root, "limits"), err))
 		return -1;
 	if (jqx_present(seed)) {
-		if (!jqx_int(seed, 0, 9007199254740991.0, &n)) {
+		if (!jqx_int(seed, 0, JQX_MAX_EXACT, &n)) {
 			buf_puts(err, "seed: not a whole number from 0 to 2^53-1");
 			return -1;
 		}

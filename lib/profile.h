@@ -1,5 +1,5 @@
 /*
- * profile — a world's continuity profile (DESIGN §3), loaded once.
+ * profile — a world's continuity profile (design.md §3), loaded once.
  *
  * The file is either the imgp format (lists `anchors`, `style`, `rules`,
  * `avoid`; texts `previous_hint`, `no_previous`; `directives`; `references`;
@@ -44,7 +44,7 @@ struct profile_option {
 	char *json;
 };
 
-/* The numbers of DESIGN §3; a profile's `limits` may change each. */
+/* The numbers of design.md §3; a profile's `limits` may change each. */
 struct profile_limits {
 	size_t prompt_chars;		/* 460 */
 	size_t item_chars;		/* 80: each list item */

@@ -1,5 +1,5 @@
 /*
- * prompt — assembly of the continuity prompt, to the byte (DESIGN §3).
+ * prompt — assembly of the continuity prompt, to the byte (design.md §3).
  *
  * The parts, in order, joined by single spaces, each left out when empty:
  *   1 compact(image_prompt, 460)

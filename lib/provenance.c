@@ -11,10 +11,10 @@ add(struct provenance *p, const char *key, const char *value)
 	p->values[p->text.count++] = value;
 }
 
-const struct render_text *
+const struct png_text *
 provenance_text(struct provenance *p)
 {
-	p->text = (struct render_text){ p->keys, p->values, 0 };
+	p->text = (struct png_text){ p->keys, p->values, 0 };
 	snprintf(p->turn_text, sizeof(p->turn_text), "%lld", p->turn);
 	snprintf(p->seed_text, sizeof(p->seed_text), "%lld", p->seed);
 	add(p, "imgp:session", p->session);

@@ -7,7 +7,7 @@
  *
  * in that order, each left out when its value is unknown.  Both writers
  * fill them from the same record, so the store re-embedding what the
- * renderer wrote gives the same bytes (render_png_add_text() replaces
+ * renderer wrote gives the same bytes (png_add_text() replaces
  * chunks of the same keyword).
  */
 #ifndef IMGP_PROVENANCE_H
@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "render.h"
+#include "png.h"
 
 #define PROVENANCE_KEYS 6
 
@@ -31,11 +31,11 @@ struct provenance {
 	/* Filled by provenance_text(). */
 	const char *keys[PROVENANCE_KEYS], *values[PROVENANCE_KEYS];
 	char turn_text[24], seed_text[24];
-	struct render_text text;
+	struct png_text text;
 };
 
 /* The chunks of the known values, for render_png() or
- * render_png_add_text(); they borrow from p. */
-const struct render_text *provenance_text(struct provenance *p);
+ * png_add_text(); they borrow from p. */
+const struct png_text *provenance_text(struct provenance *p);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * provider — what imgp-gen sends to an image API and how it reads the
- * answer (DESIGN §4), with no transport and no retry policy: http.h moves
+ * answer (design.md §4), with no transport and no retry policy: http.h moves
  * the bytes, gen.h decides what to do next from the verdict here.
  *
  * OpenRouter: POST <base>/chat/completions, one user message (the prompt,

@@ -1,5 +1,5 @@
 /*
- * rec — one record of the imgp/1 stream (DESIGN §1): parsing, reading
+ * rec — one record of the imgp/1 stream (design.md §1): parsing, reading
  * fields, splicing output, and error records.
  *
  * A record is parsed twice over: json.h checks the line strictly and finds

@@ -7,6 +7,8 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "png.h"
+
 /*
  * All drawing uses integer arithmetic only, so that the bytes do not depend
  * on the libm or on floating-point contraction of the machine: the same
@@ -23,19 +25,8 @@ enum {
 	/* Fixed-point one for colour mixing. */
 	OPAQUE = 256,
 	DEFLATE_LEVEL = 3,
-	CHUNK_OVERHEAD = 12,	/* length, type, CRC */
-	IHDR_DATA_LEN = 13,
-	ITXT_SEPARATORS = 5,	/* NUL, flag, method, empty language, empty translation */
-	KEYWORD_MAX = 79,
 	PNG_FILTER_SUB = 1,
 };
-
-#define CHUNK_DATA_MAX 0x7fffffffu
-
-static const unsigned char png_signature[8] = {
-	0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
-};
-static const size_t png_head_len = sizeof(png_signature) + CHUNK_OVERHEAD + IHDR_DATA_LEN;
 
 /* ---- deterministic choices ---- */
 
@@ -44,7 +35,8 @@ struct hash_stream {
 	uint64_t state;
 };
 
-static uint64_t hash_stream_next(struct hash_stream *s)
+static uint64_t
+hash_stream_next(struct hash_stream *s)
 {
 	uint64_t z = (s->state += UINT64_C(0x9e3779b97f4a7c15));
 
@@ -54,13 +46,15 @@ static uint64_t hash_stream_next(struct hash_stream *s)
 }
 
 /* A number in lo..hi inclusive. */
-static int pick(struct hash_stream *s, int lo, int hi)
+static int
+pick(struct hash_stream *s, int lo, int hi)
 {
 	return lo + (int)(hash_stream_next(s) % (uint64_t)(hi - lo + 1));
 }
 
 /* A length of lo..hi thousandths of `side`. */
-static int pick_share(struct hash_stream *s, unsigned side, int lo, int hi)
+static int
+pick_share(struct hash_stream *s, unsigned side, int lo, int hi)
 {
 	return (int)((int64_t)side * pick(s, lo, hi) / 1000);
 }
@@ -69,8 +63,9 @@ static int pick_share(struct hash_stream *s, unsigned side, int lo, int hi)
  * The domain string keeps the palette stream (seed only) and the scene
  * stream (seed and prompt) independent even for an empty prompt.
  */
-static int hash_stream_init(struct hash_stream *s, const char *domain, uint64_t seed,
-			    const char *prompt, size_t prompt_len)
+static int
+hash_stream_init(struct hash_stream *s, const char *domain, uint64_t seed,
+    const char *prompt, size_t prompt_len)
 {
 	unsigned char seed_bytes[8], digest[EVP_MAX_MD_SIZE];
 	unsigned digest_len = 0, i;
@@ -80,10 +75,10 @@ static int hash_stream_init(struct hash_stream *s, const char *domain, uint64_t 
 	for (i = 0; i < sizeof(seed_bytes); i++)
 		seed_bytes[i] = (unsigned char)(seed >> (8 * i));
 	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(ctx, domain, strlen(domain) + 1) &&
-	     EVP_DigestUpdate(ctx, seed_bytes, sizeof(seed_bytes)) &&
-	     (!prompt_len || EVP_DigestUpdate(ctx, prompt, prompt_len)) &&
-	     EVP_DigestFinal_ex(ctx, digest, &digest_len);
+	    EVP_DigestUpdate(ctx, domain, strlen(domain) + 1) &&
+	    EVP_DigestUpdate(ctx, seed_bytes, sizeof(seed_bytes)) &&
+	    (!prompt_len || EVP_DigestUpdate(ctx, prompt, prompt_len)) &&
+	    EVP_DigestFinal_ex(ctx, digest, &digest_len);
 	EVP_MD_CTX_free(ctx);
 	if (!ok) {
 		errno = ENOMEM;
@@ -101,13 +96,15 @@ struct rgb {
 	unsigned char r, g, b;
 };
 
-static unsigned char mix_channel(unsigned char a, unsigned char b, int amount)
+static unsigned char
+mix_channel(unsigned char a, unsigned char b, int amount)
 {
 	return (unsigned char)(a + (b - a) * amount / OPAQUE);
 }
 
 /* `amount` of OPAQUE is how much of `b` replaces `a`. */
-static struct rgb mix(struct rgb a, struct rgb b, int amount)
+static struct rgb
+mix(struct rgb a, struct rgb b, int amount)
 {
 	struct rgb out = {
 		mix_channel(a.r, b.r, amount),
@@ -118,16 +115,23 @@ static struct rgb mix(struct rgb a, struct rgb b, int amount)
 }
 
 /* Hue in degrees (any value, taken modulo 360); saturation and value 0..255. */
-static struct rgb hsv(int hue, int sat, int val)
+static struct rgb
+hsv(int hue, int sat, int val)
 {
 	int h = ((hue % 360) + 360) % 360, rising = (h % 60) * 255 / 59;
 	unsigned char v = (unsigned char)val;
 	unsigned char low = (unsigned char)(val * (255 - sat) / 255);
-	unsigned char down = (unsigned char)(val * (255 - sat * rising / 255) / 255);
-	unsigned char up = (unsigned char)(val * (255 - sat * (255 - rising) / 255) / 255);
+	unsigned char down =
+	    (unsigned char)(val * (255 - sat * rising / 255) / 255);
+	unsigned char up =
+	    (unsigned char)(val * (255 - sat * (255 - rising) / 255) / 255);
 	struct rgb sextants[6] = {
-		{ v, up, low }, { down, v, low }, { low, v, up },
-		{ low, down, v }, { up, low, v }, { v, low, down },
+		{ v, up, low },
+		{ down, v, low },
+		{ low, v, up },
+		{ low, down, v },
+		{ up, low, v },
+		{ v, low, down },
 	};
 	return sextants[h / 60];
 }
@@ -139,13 +143,13 @@ static struct rgb hsv(int hue, int sat, int val)
 static const struct sky_family {
 	int top_hue, horizon_hue, horizon_saturation, night;
 } sky_families[] = {
-	{ 220, 25, 150, 0 },	/* blue over orange sunset */
+	{ 220, 25, 150, 0 },  /* blue over orange sunset */
 	{ 255, 330, 120, 0 },	/* indigo over pink dusk */
-	{ 200, 45, 140, 0 },	/* teal over gold */
-	{ 280, 20, 110, 0 },	/* violet over peach morning */
-	{ 212, 190, 70, 0 },	/* clear day */
-	{ 345, 38, 170, 0 },	/* ember over amber desert */
-	{ 228, 250, 90, 1 },	/* blue night */
+	{ 200, 45, 140, 0 },  /* teal over gold */
+	{ 280, 20, 110, 0 },  /* violet over peach morning */
+	{ 212, 190, 70, 0 },  /* clear day */
+	{ 345, 38, 170, 0 },  /* ember over amber desert */
+	{ 228, 250, 90, 1 },  /* blue night */
 	{ 270, 190, 110, 1 },	/* violet night, teal afterglow */
 };
 
@@ -158,10 +162,11 @@ struct palette {
 	int night;
 };
 
-static void plan_palette(struct palette *p, struct hash_stream *s)
+static void
+plan_palette(struct palette *p, struct hash_stream *s)
 {
-	const struct sky_family *family =
-		&sky_families[pick(s, 0, (int)(sizeof(sky_families) / sizeof(*sky_families)) - 1)];
+	const struct sky_family *family = &sky_families[pick(s, 0,
+	    (int)(sizeof(sky_families) / sizeof(*sky_families)) - 1)];
 	int top_hue = family->top_hue + pick(s, -12, 12);
 	int horizon_hue = family->horizon_hue + pick(s, -10, 10);
 	int bright = pick(s, 0, 60), i;
@@ -169,12 +174,14 @@ static void plan_palette(struct palette *p, struct hash_stream *s)
 
 	p->night = family->night;
 	p->sky_top = hsv(top_hue, 150, p->night ? 40 : 120 + bright);
-	p->sky_horizon = hsv(horizon_hue, family->horizon_saturation, p->night ? 95 : 240);
+	p->sky_horizon =
+	    hsv(horizon_hue, family->horizon_saturation, p->night ? 95 : 240);
 	p->light = hsv(horizon_hue, p->night ? 15 : 50, 255);
 	ground = hsv(top_hue + 15, 140, p->night ? 12 : 30 + bright / 3);
 	haze = mix(p->sky_horizon, p->sky_top, OPAQUE / 3);
 	for (i = 0; i < LAYER_COUNT; i++)
-		p->layers[i] = mix(haze, ground, OPAQUE * (i + 1) / LAYER_COUNT);
+		p->layers[i] =
+		    mix(haze, ground, OPAQUE * (i + 1) / LAYER_COUNT);
 }
 
 /* ---- canvas: PNG scanlines, each a filter byte then RGB pixels ---- */
@@ -191,7 +198,8 @@ struct canvas {
 	int scale;
 };
 
-static void put_pixel(const struct canvas *c, int x, int y, struct rgb colour)
+static void
+put_pixel(const struct canvas *c, int x, int y, struct rgb colour)
 {
 	unsigned char *p;
 
@@ -203,29 +211,35 @@ static void put_pixel(const struct canvas *c, int x, int y, struct rgb colour)
 	p[2] = colour.b;
 }
 
-static struct rgb get_pixel(const struct canvas *c, int x, int y)
+static struct rgb
+get_pixel(const struct canvas *c, int x, int y)
 {
-	const unsigned char *p = c->rows + (size_t)y * c->stride + 1 + 3 * (size_t)x;
+	const unsigned char *p =
+	    c->rows + (size_t)y * c->stride + 1 + 3 * (size_t)x;
 	struct rgb colour = { p[0], p[1], p[2] };
 
 	return colour;
 }
 
-static void fill_span(const struct canvas *c, int y, int x0, int x1, struct rgb colour)
+static void
+fill_span(const struct canvas *c, int y, int x0, int x1, struct rgb colour)
 {
 	for (; x0 <= x1; x0++)
 		put_pixel(c, x0, y, colour);
 }
 
-static void fill_rect(const struct canvas *c, int x0, int y0, int x1, int y1, struct rgb colour)
+static void
+fill_rect(const struct canvas *c, int x0, int y0, int x1, int y1,
+    struct rgb colour)
 {
 	for (; y0 <= y1; y0++)
 		fill_span(c, y0, x0, x1, colour);
 }
 
 /* Blends `colour` into an axis-aligned ellipse (a disc when rx == ry). */
-static void blend_ellipse(const struct canvas *c, int cx, int cy, int rx, int ry,
-			  struct rgb colour, int amount)
+static void
+blend_ellipse(const struct canvas *c, int cx, int cy, int rx, int ry,
+    struct rgb colour, int amount)
 {
 	int64_t limit = (int64_t)rx * rx * ry * ry;
 	int x, y;
@@ -234,11 +248,13 @@ static void blend_ellipse(const struct canvas *c, int cx, int cy, int rx, int ry
 		return;
 	for (y = cy - ry; y <= cy + ry; y++)
 		for (x = cx - rx; x <= cx + rx; x++) {
-			int64_t dx = (int64_t)(x - cx) * ry, dy = (int64_t)(y - cy) * rx;
+			int64_t dx = (int64_t)(x - cx) * ry;
+			int64_t dy = (int64_t)(y - cy) * rx;
 
 			if (x >= 0 && y >= 0 && x < c->width && y < c->height &&
 			    dx * dx + dy * dy <= limit)
-				put_pixel(c, x, y, mix(get_pixel(c, x, y), colour, amount));
+				put_pixel(c, x, y,
+				    mix(get_pixel(c, x, y), colour, amount));
 		}
 }
 
@@ -259,33 +275,39 @@ struct ridge {
 };
 
 /* Bhaskara's approximation, in UNIT: smooth enough for hills. */
-static int sine(int angle)
+static int
+sine(int angle)
 {
 	int64_t half = TURN / 2, a = angle % half;
 	int64_t product = a * (half - a);
-	int value = (int)(16 * (int64_t)UNIT * product / (5 * half * half - 4 * product));
+	int value = (int)(16 * (int64_t)UNIT * product /
+	    (5 * half * half - 4 * product));
 
 	return angle < half ? value : -value;
 }
 
 /* Peaks as sharp as the valleys: reads as rock rather than grass. */
-static int triangle(int angle)
+static int
+triangle(int angle)
 {
 	int from_peak = angle < TURN / 2 ? angle : TURN - angle;
 
 	return UNIT - from_peak * 2 * UNIT / (TURN / 2);
 }
 
-static int ridge_y(const struct ridge *r, int x, int width)
+static int
+ridge_y(const struct ridge *r, int x, int width)
 {
 	int64_t sum = 0, weights = 0;
 	int i;
 
 	for (i = 0; i < WAVE_COUNT; i++) {
 		const struct wave *w = &r->waves[i];
-		int angle = (int)((w->phase + (int64_t)x * w->cycles * TURN / width) % TURN);
+		int64_t along = (int64_t)x * w->cycles * TURN / width;
+		int angle = (int)((w->phase + along) % TURN);
 
-		sum += (int64_t)w->weight * (r->jagged ? triangle(angle) : sine(angle));
+		sum += (int64_t)w->weight *
+		    (r->jagged ? triangle(angle) : sine(angle));
 		weights += w->weight;
 	}
 	return r->base_y - (int)(r->amplitude * sum / (weights * UNIT));
@@ -295,15 +317,25 @@ static int ridge_y(const struct ridge *r, int x, int width)
  * Layer 0 is the far range, the last one the near ground; farther layers
  * sit higher, swing more and have more detail.
  */
-static void plan_ridge(struct ridge *r, int layer, const struct canvas *c, struct hash_stream *s)
+static void
+plan_ridge(struct ridge *r, int layer, const struct canvas *c,
+    struct hash_stream *s)
 {
-	static const int base[LAYER_COUNT][2] = { { 470, 580 }, { 640, 720 }, { 800, 880 } };
-	static const int swing[LAYER_COUNT][2] = { { 110, 220 }, { 50, 110 }, { 25, 60 } };
-	static const int cycles[WAVE_COUNT][2] = { { 1, 3 }, { 3, 6 }, { 6, 13 } };
+	static const int base[LAYER_COUNT][2] = {
+		{ 470, 580 }, { 640, 720 }, { 800, 880 }
+	};
+	static const int swing[LAYER_COUNT][2] = {
+		{ 110, 220 }, { 50, 110 }, { 25, 60 }
+	};
+	static const int cycles[WAVE_COUNT][2] = {
+		{ 1, 3 }, { 3, 6 }, { 6, 13 }
+	};
 	int i;
 
-	r->base_y = pick_share(s, (unsigned)c->height, base[layer][0], base[layer][1]);
-	r->amplitude = pick_share(s, (unsigned)c->scale, swing[layer][0], swing[layer][1]);
+	r->base_y =
+	    pick_share(s, (unsigned)c->height, base[layer][0], base[layer][1]);
+	r->amplitude =
+	    pick_share(s, (unsigned)c->scale, swing[layer][0], swing[layer][1]);
 	r->jagged = layer == 0 && pick(s, 0, 2) != 0;
 	for (i = 0; i < WAVE_COUNT; i++) {
 		r->waves[i].cycles = pick(s, cycles[i][0], cycles[i][1]);
@@ -312,7 +344,8 @@ static void plan_ridge(struct ridge *r, int layer, const struct canvas *c, struc
 	}
 }
 
-static void paint_ridge(const struct canvas *c, const struct ridge *r, struct rgb colour)
+static void
+paint_ridge(const struct canvas *c, const struct ridge *r, struct rgb colour)
 {
 	int x, y;
 
@@ -322,8 +355,9 @@ static void paint_ridge(const struct canvas *c, const struct ridge *r, struct rg
 }
 
 /* Vertical gradient down to the horizon, brightened by the sun's glow. */
-static void paint_sky(const struct canvas *c, const struct palette *p, const struct sun *sun,
-		      int horizon)
+static void
+paint_sky(const struct canvas *c, const struct palette *p,
+    const struct sun *sun, int horizon)
 {
 	int64_t glow = (int64_t)(3 * sun->radius + 1) * (3 * sun->radius + 1);
 	int peak = p->night ? OPAQUE / 4 : OPAQUE * 5 / 8;
@@ -337,30 +371,37 @@ static void paint_sky(const struct canvas *c, const struct palette *p, const str
 
 		for (x = 0; x < c->width; x++) {
 			int64_t dx = x - sun->x, dy = y - sun->y;
-			int amount = (int)(peak * glow / (dx * dx + dy * dy + glow));
+			int amount =
+			    (int)(peak * glow / (dx * dx + dy * dy + glow));
 
 			put_pixel(c, x, y, mix(base, p->light, amount));
 		}
 	}
 }
 
-static void paint_stars(const struct canvas *c, const struct palette *p, int horizon,
-			struct hash_stream *s)
+static void
+paint_stars(const struct canvas *c, const struct palette *p, int horizon,
+    struct hash_stream *s)
 {
 	int count = (int)((int64_t)c->width * c->height / 900), i;
 	struct rgb white = { 255, 255, 255 };
 
 	for (i = 0; i < count; i++) {
-		int x = pick(s, 0, c->width - 1), y = pick(s, 0, horizon > 0 ? horizon : 0);
+		int x = pick(s, 0, c->width - 1),
+		    y = pick(s, 0, horizon > 0 ? horizon : 0);
 
 		if (y < c->height)
-			put_pixel(c, x, y, mix(get_pixel(c, x, y), mix(p->light, white, OPAQUE / 2),
-					       pick(s, OPAQUE / 4, OPAQUE)));
+			put_pixel(c, x, y,
+			    mix(get_pixel(c, x, y),
+				mix(p->light, white, OPAQUE / 2),
+				pick(s, OPAQUE / 4, OPAQUE)));
 	}
 }
 
 /* Long thin streaks lit by the low sun. */
-static void paint_clouds(const struct canvas *c, const struct palette *p, struct hash_stream *s)
+static void
+paint_clouds(const struct canvas *c, const struct palette *p,
+    struct hash_stream *s)
 {
 	int count = pick(s, 1, 4), i;
 
@@ -371,45 +412,56 @@ static void paint_clouds(const struct canvas *c, const struct palette *p, struct
 		int ry = pick_share(s, (unsigned)c->scale, 8, 25);
 
 		blend_ellipse(c, cx, cy, rx, ry + 1, p->light, OPAQUE * 2 / 5);
-		blend_ellipse(c, cx + rx / 4, cy - ry, rx / 2, ry + 1, p->light, OPAQUE / 4);
+		blend_ellipse(c, cx + rx / 4, cy - ry, rx / 2, ry + 1, p->light,
+		    OPAQUE / 4);
 	}
 }
 
-static void paint_pine(const struct canvas *c, int x, int ground_y, int size, struct rgb colour)
+static void
+paint_pine(const struct canvas *c, int x, int ground_y, int size,
+    struct rgb colour)
 {
 	int row;
 
 	int tier_height = size / 3 + 1;
 
 	for (row = 0; row <= size; row++) {
-		/* Three stacked tiers, each starting narrower than the last one ended. */
+		/* Three stacked tiers, each starting narrower than the last
+		 * one ended. */
 		int tier = row / tier_height, tier_row = row % tier_height;
 		int half_width = (tier_row + tier * tier_height / 2) * 3 / 8;
 
-		fill_span(c, ground_y - size + row, x - half_width, x + half_width, colour);
+		fill_span(c, ground_y - size + row, x - half_width,
+		    x + half_width, colour);
 	}
-	fill_rect(c, x - size / 24, ground_y, x + size / 24, ground_y + size / 4, colour);
+	fill_rect(c, x - size / 24, ground_y, x + size / 24,
+	    ground_y + size / 4, colour);
 }
 
 /* A slim tower with a pointed roof and one lit window. */
-static void paint_tower(const struct canvas *c, int x, int ground_y, int size,
-			struct rgb colour, struct rgb window)
+static void
+paint_tower(const struct canvas *c, int x, int ground_y, int size,
+    struct rgb colour, struct rgb window)
 {
 	int half_width = size / 10 + 1, top = ground_y - size, row;
 
-	fill_rect(c, x - half_width, top, x + half_width, ground_y + size / 4, colour);
+	fill_rect(c, x - half_width, top, x + half_width, ground_y + size / 4,
+	    colour);
 	for (row = 0; row <= 2 * half_width; row++)
-		fill_span(c, top - 2 * half_width + row, x - row / 2, x + row / 2, colour);
+		fill_span(c, top - 2 * half_width + row, x - row / 2,
+		    x + row / 2, colour);
 	fill_rect(c, x - half_width / 3, top + size / 8, x + half_width / 3,
-		  top + size / 8 + half_width, window);
+	    top + size / 8 + half_width, window);
 }
 
-static void paint_landmarks(const struct canvas *c, const struct ridge *ground,
-			    const struct palette *p, struct hash_stream *s)
+static void
+paint_landmarks(const struct canvas *c, const struct ridge *ground,
+    const struct palette *p, struct hash_stream *s)
 {
 	enum { BARE, PINES, TOWERS } kind = pick(s, BARE, TOWERS);
 	struct rgb colour = p->layers[LAYER_COUNT - 1];
-	int count = kind == PINES ? pick(s, 2, 8) : kind == TOWERS ? pick(s, 1, 2) : 0;
+	int count = kind == PINES ? pick(s, 2, 8) :
+	    kind == TOWERS ? pick(s, 1, 2) : 0;
 	int i;
 
 	for (i = 0; i < count; i++) {
@@ -417,14 +469,18 @@ static void paint_landmarks(const struct canvas *c, const struct ridge *ground,
 		int ground_y = ridge_y(ground, x, c->width);
 
 		if (kind == PINES)
-			paint_pine(c, x, ground_y, pick_share(s, (unsigned)c->scale, 70, 180), colour);
+			paint_pine(c, x, ground_y,
+			    pick_share(s, (unsigned)c->scale, 70, 180), colour);
 		else
-			paint_tower(c, x, ground_y, pick_share(s, (unsigned)c->scale, 150, 320),
-				    colour, p->light);
+			paint_tower(c, x, ground_y,
+			    pick_share(s, (unsigned)c->scale, 150, 320), colour,
+			    p->light);
 	}
 }
 
-static void paint_scene(const struct canvas *c, const struct palette *p, struct hash_stream *s)
+static void
+paint_scene(const struct canvas *c, const struct palette *p,
+    struct hash_stream *s)
 {
 	struct sun sun;
 	struct ridge ridges[LAYER_COUNT];
@@ -432,14 +488,16 @@ static void paint_scene(const struct canvas *c, const struct palette *p, struct 
 
 	sun.x = pick_share(s, (unsigned)c->width, 120, 880);
 	sun.y = pick_share(s, (unsigned)c->height, 150, 450);
-	sun.radius = pick_share(s, (unsigned)c->scale, p->night ? 40 : 60, p->night ? 70 : 110);
+	sun.radius = pick_share(s, (unsigned)c->scale, p->night ? 40 : 60,
+	    p->night ? 70 : 110);
 	for (i = 0; i < LAYER_COUNT; i++)
 		plan_ridge(&ridges[i], i, c, s);
 
 	paint_sky(c, p, &sun, ridges[0].base_y);
 	if (p->night)
 		paint_stars(c, p, ridges[0].base_y, s);
-	blend_ellipse(c, sun.x, sun.y, sun.radius, sun.radius, p->light, OPAQUE);
+	blend_ellipse(c, sun.x, sun.y, sun.radius, sun.radius, p->light,
+	    OPAQUE);
 	if (!p->night)
 		paint_clouds(c, p, s);
 	for (i = 0; i < LAYER_COUNT; i++)
@@ -452,7 +510,8 @@ static void paint_scene(const struct canvas *c, const struct palette *p, struct 
  * horizontal bands of one colour, which it turns into runs of zeros that
  * deflate both small and fast.
  */
-static void filter_sub(const struct canvas *c)
+static void
+filter_sub(const struct canvas *c)
 {
 	size_t i;
 	int y;
@@ -468,144 +527,22 @@ static void filter_sub(const struct canvas *c)
 
 /* ---- PNG chunks ---- */
 
-struct span {
-	const void *data;
-	size_t len;
-};
-
-static unsigned char *put_be32(unsigned char *dst, uint32_t value)
+static unsigned char *
+put_ihdr(unsigned char *dst, unsigned width, unsigned height)
 {
-	dst[0] = (unsigned char)(value >> 24);
-	dst[1] = (unsigned char)(value >> 16);
-	dst[2] = (unsigned char)(value >> 8);
-	dst[3] = (unsigned char)value;
-	return dst + 4;
+	/* Bit depth 8, colour type 2 (RGB), then default compression,
+	 * filter, interlace. */
+	unsigned char data[PNG_IHDR_LEN] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 0, 0
+	};
+	struct png_span part = { data, sizeof(data) };
+
+	png_put_be32(png_put_be32(data, width), height);
+	return png_put_chunk(dst, "IHDR", &part, 1);
 }
 
-/* The one chunk writer: data from `parts`, laid end to end. */
-static unsigned char *put_chunk(unsigned char *dst, const char *type,
-				const struct span *parts, size_t part_count)
-{
-	unsigned char *body = dst + 4, *end = body + 4;
-	size_t i;
-
-	memcpy(body, type, 4);
-	for (i = 0; i < part_count; i++) {
-		if (parts[i].len)
-			memcpy(end, parts[i].data, parts[i].len);
-		end += parts[i].len;
-	}
-	put_be32(dst, (uint32_t)(end - body - 4));
-	return put_be32(end, (uint32_t)crc32(0, body, (uInt)(end - body)));
-}
-
-/* PNG keyword rules: printable Latin-1, no leading/trailing/double spaces. */
-static int is_keyword(const char *key)
-{
-	size_t len = strlen(key), i;
-
-	if (len < 1 || len > KEYWORD_MAX || key[0] == ' ' || key[len - 1] == ' ')
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)key[i];
-
-		if (ch < 0x20 || (ch > 0x7e && ch < 0xa1) || (ch == ' ' && key[i + 1] == ' '))
-			return 0;
-	}
-	return 1;
-}
-
-/* Length of the UTF-8 sequence led by `lead`, 0 if it cannot lead one. */
-static int utf8_sequence_len(unsigned char lead)
-{
-	if (lead < 0x80)
-		return 1;
-	if (lead >= 0xc2 && lead <= 0xdf)
-		return 2;
-	if (lead >= 0xe0 && lead <= 0xef)
-		return 3;
-	if (lead >= 0xf0 && lead <= 0xf4)
-		return 4;
-	return 0;
-}
-
-/* Rejects overlong forms, surrogates and code points above U+10FFFF too. */
-static int is_utf8(const char *text)
-{
-	static const uint32_t smallest[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	const unsigned char *s = (const unsigned char *)text;
-
-	while (*s) {
-		int len = utf8_sequence_len(*s), i;
-		uint32_t code = *s++ & (0x7f >> len);
-
-		if (!len)
-			return 0;
-		for (i = 1; i < len; i++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return 0;
-			code = code << 6 | (*s & 0x3f);
-		}
-		if (code < smallest[len] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
-			return 0;
-	}
-	return 1;
-}
-
-/* Checks every pair and sums the bytes their iTXt chunks will take. */
-static int measure_text(const struct render_text *meta, size_t *total)
-{
-	size_t i, chunk_len;
-
-	*total = 0;
-	if (!meta || !meta->count)
-		return 0;
-	if (!meta->keys || !meta->values)
-		goto invalid;
-	for (i = 0; i < meta->count; i++) {
-		const char *key = meta->keys[i], *value = meta->values[i];
-
-		if (!key || !value || !is_keyword(key) || !is_utf8(value) ||
-		    strlen(value) > CHUNK_DATA_MAX - KEYWORD_MAX - ITXT_SEPARATORS)
-			goto invalid;
-		chunk_len = CHUNK_OVERHEAD + strlen(key) + ITXT_SEPARATORS + strlen(value);
-		if (chunk_len > SIZE_MAX - *total)
-			goto invalid;
-		*total += chunk_len;
-	}
-	return 0;
-invalid:
-	errno = EINVAL;
-	return -1;
-}
-
-static unsigned char *put_text_chunks(unsigned char *dst, const struct render_text *meta)
-{
-	static const unsigned char separators[ITXT_SEPARATORS];
-	size_t i;
-
-	for (i = 0; meta && i < meta->count; i++) {
-		struct span parts[3] = {
-			{ meta->keys[i], strlen(meta->keys[i]) },
-			{ separators, sizeof(separators) },
-			{ meta->values[i], strlen(meta->values[i]) },
-		};
-		dst = put_chunk(dst, "iTXt", parts, 3);
-	}
-	return dst;
-}
-
-static unsigned char *put_ihdr(unsigned char *dst, unsigned width, unsigned height)
-{
-	/* Bit depth 8, colour type 2 (RGB), then default compression, filter, interlace. */
-	unsigned char data[IHDR_DATA_LEN] = { 0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 0, 0, 0 };
-	struct span part = { data, sizeof(data) };
-
-	put_be32(put_be32(data, width), height);
-	return put_chunk(dst, "IHDR", &part, 1);
-}
-
-static int deflate_rows(const struct canvas *c, unsigned char **idat, size_t *idat_len)
+static int
+deflate_rows(const struct canvas *c, unsigned char **idat, size_t *idat_len)
 {
 	uLong raw_len = (uLong)(c->stride * (size_t)c->height);
 	uLongf len = compressBound(raw_len);
@@ -624,17 +561,19 @@ static int deflate_rows(const struct canvas *c, unsigned char **idat, size_t *id
 	return 0;
 }
 
-/* `text_len` is what measure_text() found for `meta`. */
-static int encode_png(const struct canvas *c, const struct render_text *meta, size_t text_len,
-		      unsigned char **png, size_t *png_len)
+/* `text_len` is what png_text_len() found for `meta`. */
+static int
+encode_png(const struct canvas *c, const struct png_text *meta, size_t text_len,
+    unsigned char **png, size_t *png_len)
 {
 	unsigned char *idat, *buf, *end;
 	size_t idat_len, len;
-	struct span idat_part;
+	struct png_span idat_part;
 
 	if (deflate_rows(c, &idat, &idat_len))
 		return -1;
-	len = png_head_len + text_len + CHUNK_OVERHEAD + idat_len + CHUNK_OVERHEAD;
+	len = PNG_HEAD_LEN + text_len + PNG_CHUNK_OVERHEAD + idat_len +
+	    PNG_CHUNK_OVERHEAD;
 	buf = malloc(len);
 	if (!buf) {
 		free(idat);
@@ -642,20 +581,22 @@ static int encode_png(const struct canvas *c, const struct render_text *meta, si
 	}
 	idat_part.data = idat;
 	idat_part.len = idat_len;
-	memcpy(buf, png_signature, sizeof(png_signature));
-	end = put_ihdr(buf + sizeof(png_signature), (unsigned)c->width, (unsigned)c->height);
-	end = put_text_chunks(end, meta);
-	end = put_chunk(end, "IDAT", &idat_part, 1);
-	put_chunk(end, "IEND", NULL, 0);
+	memcpy(buf, png_signature, PNG_SIGNATURE_LEN);
+	end = put_ihdr(buf + PNG_SIGNATURE_LEN, (unsigned)c->width,
+	    (unsigned)c->height);
+	end = png_put_text(end, meta);
+	end = png_put_chunk(end, "IDAT", &idat_part, 1);
+	png_put_chunk(end, "IEND", NULL, 0);
 	free(idat);
 	*png = buf;
 	*png_len = len;
 	return 0;
 }
 
-int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
-	       unsigned width, unsigned height, const struct render_text *meta,
-	       unsigned char **png, size_t *png_len)
+int
+render_png(const char *prompt, size_t prompt_len, uint64_t seed, unsigned width,
+    unsigned height, const struct png_text *meta, unsigned char **png,
+    size_t *png_len)
 {
 	struct hash_stream palette_stream, scene_stream;
 	struct palette palette;
@@ -663,18 +604,22 @@ int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
 	size_t text_len;
 	int status;
 
-	if (width < 1 || width > RENDER_MAX_SIDE || height < 1 || height > RENDER_MAX_SIDE) {
+	if (width < 1 || width > RENDER_MAX_SIDE || height < 1 ||
+	    height > RENDER_MAX_SIDE) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (measure_text(meta, &text_len) ||
-	    hash_stream_init(&palette_stream, "imgp-render palette", seed, NULL, 0) ||
-	    hash_stream_init(&scene_stream, "imgp-render scene", seed, prompt, prompt_len))
+	if (png_text_len(meta, &text_len) ||
+	    hash_stream_init(&palette_stream, "imgp-render palette", seed,
+	    NULL, 0) ||
+	    hash_stream_init(&scene_stream, "imgp-render scene", seed,
+	    prompt, prompt_len))
 		return -1;
 	canvas.width = (int)width;
 	canvas.height = (int)height;
 	canvas.stride = 1 + 3 * (size_t)width;
-	canvas.scale = canvas.height < canvas.width * 3 / 4 ? canvas.height : canvas.width * 3 / 4;
+	canvas.scale = canvas.height < canvas.width * 3 / 4 ?
+	    canvas.height : canvas.width * 3 / 4;
 	canvas.rows = malloc(canvas.stride * height);
 	if (!canvas.rows)
 		return -1;
@@ -684,88 +629,4 @@ int render_png(const char *prompt, size_t prompt_len, uint64_t seed,
 	status = encode_png(&canvas, meta, text_len, png, png_len);
 	free(canvas.rows);
 	return status;
-}
-
-static int starts_with_ihdr(const unsigned char *png, size_t len)
-{
-	static const unsigned char ihdr_header[8] = { 0, 0, 0, IHDR_DATA_LEN, 'I', 'H', 'D', 'R' };
-
-	return len >= png_head_len &&
-	       !memcmp(png, png_signature, sizeof(png_signature)) &&
-	       !memcmp(png + sizeof(png_signature), ihdr_header, sizeof(ihdr_header));
-}
-
-static uint32_t get_be32(const unsigned char *src)
-{
-	return (uint32_t)src[0] << 24 | (uint32_t)src[1] << 16 | (uint32_t)src[2] << 8 | src[3];
-}
-
-/* Whether `chunk` (with `data_len` data bytes) is a tEXt, zTXt or iTXt chunk
- * whose keyword is one of meta's: its text is about to be written anew. */
-static int is_replaced_text(const unsigned char *chunk, size_t data_len,
-			    const struct render_text *meta)
-{
-	const unsigned char *type = chunk + 4, *data = chunk + 8;
-	size_t i, key_len;
-
-	if (memcmp(type, "tEXt", 4) && memcmp(type, "zTXt", 4) && memcmp(type, "iTXt", 4))
-		return 0;
-	for (i = 0; meta && i < meta->count; i++) {
-		key_len = strlen(meta->keys[i]);
-		if (key_len < data_len && !memcmp(data, meta->keys[i], key_len) && !data[key_len])
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Copy the chunks that follow IHDR, leaving out the text chunks that meta
- * replaces. Whatever follows IEND, or a chunk that overruns the file, is
- * copied as it is: the file is not ours to repair.
- */
-static unsigned char *copy_chunks(unsigned char *dst, const unsigned char *png, size_t len,
-				  const struct render_text *meta)
-{
-	size_t at = png_head_len, whole;
-	int last = 0;
-
-	while (!last && len - at >= CHUNK_OVERHEAD && get_be32(png + at) <= len - at - CHUNK_OVERHEAD) {
-		whole = CHUNK_OVERHEAD + get_be32(png + at);
-		last = !memcmp(png + at + 4, "IEND", 4);
-		if (!is_replaced_text(png + at, whole - CHUNK_OVERHEAD, meta)) {
-			memcpy(dst, png + at, whole);
-			dst += whole;
-		}
-		at += whole;
-	}
-	memcpy(dst, png + at, len - at);
-	return dst + (len - at);
-}
-
-int render_png_add_text(const unsigned char *png, size_t len,
-			const struct render_text *meta,
-			unsigned char **out, size_t *out_len)
-{
-	unsigned char *buf, *end;
-	size_t text_len;
-
-	if (!png || !starts_with_ihdr(png, len)) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (measure_text(meta, &text_len))
-		return -1;
-	if (text_len > SIZE_MAX - len) {
-		errno = ENOMEM;
-		return -1;
-	}
-	buf = malloc(len + text_len);
-	if (!buf)
-		return -1;
-	memcpy(buf, png, png_head_len);
-	end = put_text_chunks(buf + png_head_len, meta);
-	end = copy_chunks(end, png, len, meta);
-	*out = buf;
-	*out_len = (size_t)(end - buf);
-	return 0;
 }

@@ -8,7 +8,7 @@
 #include "durable.h"
 #include "imgsniff.h"
 #include "json.h"
-#include "store.h"
+#include "storelayout.h"
 
 /* One field of the canonical form, "<name>:<length>:<value>\n"; none for
  * an absent value. */
@@ -92,7 +92,7 @@ reqcache_get(const char *store, const char *key, struct reqcache_answer *a)
 	a->fallback = jqx_str(jqx_get(a->file, "fallback"), NULL);
 	/* Only a content address can be trusted to hold what it says. */
 	if (path == NULL || sha == NULL || a->provider == NULL ||
-	    !store_content_name(path, named) || strcmp(named, sha) != 0)
+	    !storelayout_content_name(path, named) || strcmp(named, sha) != 0)
 		goto done;
 	buf_reset(&dir);
 	buf_printf(&dir, "%s/%s", store, path);
@@ -179,16 +179,16 @@ reqcache_put(const char *store, const char *key,
 	if ((digest_file_sha256_hex(path.data, held) < 0 ||
 	    strcmp(held, sha) != 0) &&
 	    durable_put(dir.data, name.data, STORE_TEMP_PREFIX,
-	    a->bytes->data, a->bytes->len, why) < 0)
+	    a->bytes->data, a->bytes->len, 0, why) < 0)
 		goto done;
 	buf_reset(&path);
-	buf_printf(&path, "%.2s/%s", sha, name.data);
+	storelayout_object_name(&path, sha, sniff.ext);
 	request_json(key, sha, path.data, &sniff, a, &json);
 	buf_reset(&dir);
 	buf_reset(&name);
 	request_file(store, key, &dir, &name);
 	status = durable_put(dir.data, name.data, STORE_TEMP_PREFIX, json.data,
-	    json.len, why);
+	    json.len, 0, why);
 done:
 	buf_free(&dir);
 	buf_free(&name);

@@ -71,7 +71,7 @@ read_ids(struct sign_key *key, const char *option, const char *path)
 			    "to 32 of A-Z a-z 0-9 _ -), which a file of several "
 			    "keys must be", option, path, key->n + 1);
 		line[n] = '\0';
-		if (line[n + 1] == '\0')
+		if (cli_blank(line + n + 1, strlen(line + n + 1)))
 			diag_errx(2, "%s %s: line %zu has an empty secret",
 			    option, path, key->n + 1);
 		for (i = 0; i < key->n; i++)
@@ -97,10 +97,12 @@ sign_key_load(const char *option, const char *path, enum sign_scheme scheme)
 
 	if ((key = calloc(1, sizeof(*key))) == NULL)
 		diag_errx(2, "out of memory");
-	key->text = cli_read_secret(option, path);
-	key->text_len = strlen(key->text);
-	/* One line that is not ID:SECRET is a bare key, as it always was. */
-	if (!strchr(key->text, '\n') && id_len(key->text) == 0) {
+	/* cli_read_secret refuses NUL bytes, so the text is a C string of
+	 * text_len bytes. */
+	key->text = cli_read_secret(option, path, &key->text_len);
+	/* One line is one bare key, every byte of it, colons or not: a
+	 * secret that happens to look like ID:SECRET is never cut. */
+	if (!memchr(key->text, '\n', key->text_len)) {
 		if ((key->keys = malloc(sizeof(*key->keys))) == NULL)
 			diag_errx(2, "out of memory");
 		key->keys[0] = (struct entry){ NULL, key->text,

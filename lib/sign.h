@@ -14,9 +14,10 @@
  * E is the expiry in decimal, base64url has no padding (RFC 4648 §5).
  * A link is good up to and including the second E, as nginx has it.
  *
- * Keys rotate.  A key file is one bare key (its contents less one trailing
- * newline), or lines "ID:SECRET" (ID: 1 to 32 of A-Z a-z 0-9 _ -): the
- * first key signs, and an hmac URL then carries &kid=ID, which is not
+ * Keys rotate.  A key file of one line is one bare key (the whole line, less
+ * its newline, colons included: never cut into an id), and a file of several
+ * lines holds lines "ID:SECRET" (ID: 1 to 32 of A-Z a-z 0-9 _ -): the first
+ * key signs, and an hmac URL then carries &kid=ID, which is not
  * signed, only chooses the key that checks it; a URL without kid is
  * checked against every key.  So a new key listed first, the old one
  * second, leaves every live URL good.  nginx URLs carry no kid.
@@ -35,8 +36,9 @@ struct sign_key;
 
 /*
  * Read the signing keys from the file `path`, given with `option`.  This
- * is the one place that reads key files.  Exit 2 when it cannot be read or
- * is empty, when a file of several lines has one that is not ID:SECRET,
+ * is the one place that reads key files.  Keys are byte strings of their
+ * full length.  Exit 2 when it cannot be read, is empty or only white space,
+ * holds a NUL byte (cli_read_secret), when a file of several lines has one that is not ID:SECRET,
  * an empty secret or an id listed twice (naming the line by number), or
  * when `scheme` is SIGN_NGINX and the signing key cannot be written inside
  * nginx.conf's double quotes as it is (printable ASCII but " ' \ $).

@@ -17,11 +17,9 @@
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
+#include "png.h"
 #include "provenance.h"
-
-/* Longer names are refused before the file system would: a name must fit
- * in a journal line and a URL. */
-#define NAME_MAX_LEN 1024
+#include "storelayout.h"
 
 /* What a record brings to the store. */
 struct item {
@@ -35,52 +33,6 @@ struct item {
 	struct buf rel;		/* its name, relative to the store */
 	int embedded;		/* bytes differ from image.data: --embed */
 };
-
-const char *
-store_name_problem(const char *rel)
-{
-	const char *seg, *end, *p;
-
-	if (*rel == '\0')
-		return "it is empty";
-	if (*rel == '/')
-		return "it is an absolute path";
-	if (strlen(rel) > NAME_MAX_LEN)
-		return "it is longer than 1024 bytes";
-	for (p = rel; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return "it has a control character";
-	for (seg = rel; ; seg = end + 1) {
-		end = strchrnul(seg, '/');
-		if (end == seg)
-			return "it has an empty path segment";
-		/* Covers "." and "..", and keeps objects apart from the
-		 * temporary files that --check --repair removes. */
-		if (*seg == '.')
-			return "a path segment starts with a dot";
-		if (seg == rel && end - seg == 8 && !memcmp(seg, "sessions", 8))
-			return "sessions/ holds the journals";
-		if (seg == rel && end - seg == 8 && !memcmp(seg, "requests", 8))
-			return "requests/ holds imgp-gen's request cache";
-		if (*end == '\0')
-			return NULL;
-	}
-}
-
-int
-store_content_name(const char *rel, char *sha)
-{
-	const char *ext = rel + 3 + DIGEST_HEX_LEN + 1;
-
-	if (strlen(rel) < 3 + DIGEST_HEX_LEN + 2 || rel[2] != '/' ||
-	    strspn(rel + 3, "0123456789abcdef") != DIGEST_HEX_LEN ||
-	    ext[-1] != '.' || memcmp(rel, rel + 3, 2) != 0 ||
-	    ext[strspn(ext, "abcdefghijklmnopqrstuvwxyz")] != '\0')
-		return 0;
-	memcpy(sha, rel + 3, DIGEST_HEX_LEN);
-	sha[DIGEST_HEX_LEN] = '\0';
-	return 1;
-}
 
 static int
 field_is(const char *field, size_t len, const char *name)
@@ -148,7 +100,7 @@ expand_name(const char *template, struct item *it, const char **why)
 			return -1;
 		}
 	}
-	*why = store_name_problem(it->rel.data);
+	*why = storelayout_name_problem(it->rel.data);
 	/* "7c" or "7c/…" would take, or write into, the directory of the
 	 * objects whose SHA-256 starts with 7c (any case: some file systems
 	 * fold it). */
@@ -196,7 +148,7 @@ store_error(const struct rec *r, struct buf *out, const char *code,
 }
 
 /* An io error for errno while doing `what`.  Only passing conditions are
- * worth a retry; a full disk or a permission is not (DESIGN §7). */
+ * worth a retry; a full disk or a permission is not (design.md §7). */
 static void
 io_error(const struct rec *r, struct buf *out, const struct buf *what)
 {
@@ -239,7 +191,7 @@ embed(const struct rec *r, struct item *it, struct buf *out)
 
 	if (it->kind.type != IMGSNIFF_PNG)
 		return 0;
-	if (render_png_add_text((const unsigned char *)it->bytes.data,
+	if (png_add_text((const unsigned char *)it->bytes.data,
 	    it->bytes.len, provenance_text(&p), &png, &len) < 0) {
 		rec_field_error(r, out, "invalid_field", "image.data", "cannot "
 		    "embed the provenance in the PNG: %s", strerror(errno));
@@ -296,8 +248,7 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 		return -1;
 	digest_sha256_hex(it->bytes.data, it->bytes.len, it->sha256);
 	if (s->name_template == NULL) {
-		buf_printf(&it->rel, "%.2s/%s.%s", it->sha256, it->sha256,
-		    it->kind.ext);
+		storelayout_object_name(&it->rel, it->sha256, it->kind.ext);
 	} else if (expand_name(s->name_template, it, &why) < 0) {
 		rec_field_error(r, out, "invalid_field", "session", "--name "
 		    "makes '%s' of this record, which cannot be stored: %s",
@@ -343,27 +294,12 @@ fail:
 	return -1;
 }
 
-/* rename(2) that never replaces: renameat2's flag where the file system
- * has it, else link(2), which fails on an existing name everywhere. */
-static int
-rename_noreplace(int dfd, const char *from, const char *to)
-{
-	if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	if (linkat(dfd, from, dfd, to, 0) < 0)
-		return -1;
-	unlinkat(dfd, from, 0);	/* a leftover is --check's to remove */
-	return 0;
-}
-
 /*
  * The store's directory, opened on the first record (and made, with its
  * sessions/, which is how imgp-store --check knows a store).  Everything
  * in it is then reached from this descriptor without following symbolic
  * links (durable_open_beneath): a link planted in a shared store cannot
- * make imgp-store write outside it (issue 13 item 9).  On failure `what`
+ * make imgp-store write outside it (design.md §2).  On failure `what`
  * names what failed.
  */
 static int
@@ -421,8 +357,8 @@ static int
 put_object(struct store *s, const struct item *it, struct buf *what)
 {
 	const char *base = strrchr(it->rel.data, '/');
-	int content = s->name_template == NULL, dfd, fd, held, status = PUT_IO;
-	struct buf dir = BUF_INIT, tmp = BUF_INIT, rel = BUF_INIT;
+	int content = s->name_template == NULL, dfd, held, status = PUT_IO;
+	struct buf dir = BUF_INIT, rel = BUF_INIT;
 
 	buf_puts(&dir, s->dir);
 	buf_puts(&rel, "");
@@ -436,6 +372,14 @@ put_object(struct store *s, const struct item *it, struct buf *what)
 	if ((dfd = open_dir(s, rel.data, what)) < 0)
 		goto done;
 	held = holds(dfd, base, it, content);
+	/* An object that is already there is touched: --gc spares what
+	 * changed within its grace period, and this object's journal line is
+	 * yet to come.  One that cannot be touched is written again. */
+	if (held == 1 && content &&
+	    utimensat(dfd, base, NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+		held = -1;
+		errno = ENOENT;
+	}
 	if (held == 1 || (held == 0 && !content)) {
 		status = held ? PUT_OK : PUT_EXISTS;
 		goto close_dir;
@@ -446,37 +390,20 @@ put_object(struct store *s, const struct item *it, struct buf *what)
 		buf_printf(what, "read %s/%s", dir.data, base);
 		goto close_dir;
 	}
-	if ((fd = durable_write_temp(dfd, STORE_TEMP_PREFIX, it->bytes.data,
-	    it->bytes.len, !s->no_fsync, &tmp)) < 0) {
-		buf_printf(what, "write %s/%s", dir.data, tmp.data);
-		goto close_dir;
-	}
 	/* A content address may replace a damaged copy (same name, same
 	 * bytes); a readable name may never replace anything. */
-	if ((content ? renameat(dfd, tmp.data, dfd, base) :
-	    rename_noreplace(dfd, tmp.data, base)) == 0) {
+	if (durable_putat(dfd, dir.data, base, STORE_TEMP_PREFIX,
+	    it->bytes.data, it->bytes.len, (content ? 0 : DURABLE_NO_REPLACE) |
+	    (s->no_fsync ? DURABLE_NO_SYNC : 0), what) == 0)
 		status = PUT_OK;
-	} else {
-		int saved = errno;
-
-		unlinkat(dfd, tmp.data, 0);
-		if (saved == EEXIST && (held = holds(dfd, base, it, 0)) >= 0)
-			status = held ? PUT_OK : PUT_EXISTS;
-		else
-			buf_printf(what, "rename %s/%s to %s", dir.data,
-			    tmp.data, base);
-		errno = saved;
-	}
-	close(fd);
-	if (status == PUT_OK && !s->no_fsync && fsync(dfd) < 0) {
-		buf_printf(what, "fsync directory %s", dir.data);
-		status = PUT_IO;
-	}
+	else if (errno == EEXIST && (held = holds(dfd, base, it, 0)) >= 0)
+		status = held ? PUT_OK : PUT_EXISTS;
+	else if (errno == EEXIST)
+		buf_printf(what, "read %s/%s", dir.data, base);
 close_dir:
 	close(dfd);
 done:
 	buf_free(&dir);
-	buf_free(&tmp);
 	buf_free(&rel);
 	return status;
 }
@@ -531,7 +458,7 @@ put_cost(struct buf *b, const struct rec *r, const struct item *it)
 	json_members_free(&usage);
 }
 
-/* The journal line of the stored record (DESIGN §2). */
+/* The journal line of the stored record (design.md §2). */
 static void
 put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 {
@@ -619,16 +546,38 @@ put_output(const struct store *s, const struct rec *r, const struct item *it,
 }
 
 int
+store_lock(const char *dir, int how, struct buf *failed)
+{
+	int fd = durable_open_dir(dir, 1, failed), saved;
+
+	while (fd >= 0 && flock(fd, how) < 0) {
+		if (errno == EINTR)
+			continue;
+		saved = errno;
+		if (failed)
+			buf_printf(failed, "lock %s", dir);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int
 store_record(void *ctx, const struct rec *r, struct buf *out)
 {
 	struct store *s = ctx;
 	struct item it = { .scratch = BUF_INIT, .bytes = BUF_INIT,
 	    .rel = BUF_INIT };
 	struct buf what = BUF_INIT;
-	int status = 1;
+	int status = 1, lock = -1;
 
 	if (read_item(s, r, &it, out) < 0)
 		goto done;
+	if ((lock = store_lock(s->dir, LOCK_SH, &what)) < 0) {
+		io_error(r, out, &what);
+		goto done;
+	}
 	switch (put_object(s, &it, &what)) {
 	case PUT_EXISTS:
 		store_error(r, out, "exists", 0, "%s in %s already holds other "
@@ -645,6 +594,8 @@ store_record(void *ctx, const struct rec *r, struct buf *out)
 	put_output(s, r, &it, out);
 	status = 0;
 done:
+	if (lock >= 0)
+		close(lock);
 	buf_free(&it.scratch);
 	buf_free(&it.bytes);
 	buf_free(&it.rel);

@@ -1,13 +1,14 @@
 /*
  * store — imgp-store: images into the content-addressed store, with a
- * journal line per stored record (DESIGN §2), and checking a store.
+ * journal line per stored record (design.md §2), and checking a store.
  *
  *	<store>/ab/ab12…ef.png             named by the SHA-256 of its bytes
  *	<store>/<expanded --name template>  or a readable name
  *	<store>/sessions/<session>.ndjson   one journal line per stored record
  *
  * An object is written to a temporary file in its directory (named
- * STORE_TEMP_PREFIX…, so that --check recognises what a crash left), fsync'd,
+ * STORE_TEMP_PREFIX…, storelayout.h, so that --check recognises what a
+ * crash left), fsync'd,
  * renamed into place, and its directory fsync'd: a name in the store always
  * holds whole bytes.  A readable name is never replaced (renameat2
  * RENAME_NOREPLACE, or link(2) where the file system lacks it).
@@ -17,8 +18,6 @@
 
 #include "buf.h"
 #include "rec.h"
-
-#define STORE_TEMP_PREFIX ".tmp-"
 
 struct store {
 	const char *dir;
@@ -49,15 +48,14 @@ int store_template_check(const char *template, const char **why);
 int store_record(void *ctx, const struct rec *r, struct buf *out);
 
 /*
- * Why a path relative to the store may not name an object (it is absolute,
- * has an empty, "." or ".." or hidden segment, a control character, or is
- * under sessions/), or NULL when it may.
+ * The store's lock, flock(2) on its directory (made if missing): writers
+ * hold it shared (LOCK_SH) from putting an object to appending its journal
+ * line, --gc and --delete-session exclusive (LOCK_EX) while they remove
+ * what no journal line references, so that nothing a writer is about to
+ * reference goes.  The descriptor to close, or -1 with errno set and
+ * `failed` (if not NULL) saying what failed.
  */
-const char *store_name_problem(const char *rel);
-
-/* Whether `rel` is a content-addressed name, "ab/<64 hex>.<ext>"; its hex
- * digest goes to sha (65 bytes). */
-int store_content_name(const char *rel, char *sha);
+int store_lock(const char *dir, int how, struct buf *failed);
 
 /*
  * imgp-store --check: verify the store at `dir` and print each problem and
@@ -69,7 +67,10 @@ int store_content_name(const char *rel, char *sha);
  * nothing touched.  Returns the exit status: 0 clean, 1 problems (or
  * output failed), 2 the store cannot be read at all.
  */
-int store_check(const char *dir, int repair, unsigned long long grace);
+int store_check(const char *dir, int repair, long long grace);
+
+/* The grace period of --check when none is given: an hour. */
+#define STORE_CHECK_DEFAULT_GRACE 3600
 
 /*
  * imgp-store --export: print the journal of `session` as records that

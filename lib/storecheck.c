@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "json.h"
 #include "out.h"
+#include "storelayout.h"
 #include "xalloc.h"
 
 struct object {
@@ -63,27 +64,6 @@ report(struct check *c, int is_problem, const char *rel, const char *fmt, ...)
 	c->problems += is_problem != 0;
 }
 
-static int
-read_file(int dfd, const char *name, struct buf *b)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), saved;
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	buf_reset(b);
-	do {
-		buf_grow(b, 65536);
-		n = read(fd, b->data + b->len, 65536);
-		if (n > 0)
-			b->len += (size_t)n;
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	saved = errno;
-	close(fd);
-	errno = saved;
-	return n < 0 ? -1 : 0;
-}
-
 static void
 check_object(struct check *c, int dfd, const char *name, const char *rel)
 {
@@ -91,7 +71,8 @@ check_object(struct check *c, int dfd, const char *name, const char *rel)
 	struct imgsniff kind;
 	char named[DIGEST_HEX_LEN + 1];
 
-	if (read_file(dfd, name, &c->bytes) < 0) {
+	buf_reset(&c->bytes);
+	if (buf_read_fileat(&c->bytes, dfd, name, O_NOFOLLOW) < 0) {
 		report(c, 1, rel, "cannot read: %s", strerror(errno));
 		return;
 	}
@@ -105,10 +86,11 @@ check_object(struct check *c, int dfd, const char *name, const char *rel)
 	if (imgsniff((const unsigned char *)c->bytes.data, c->bytes.len,
 	    &kind) < 0)
 		report(c, 1, rel, "not a whole PNG, JPEG, WebP or GIF image");
-	else if (store_content_name(rel, named) && strcmp(named, o->sha256))
+	else if (storelayout_content_name(rel, named) &&
+	    strcmp(named, o->sha256))
 		report(c, 1, rel, "damaged: its bytes have SHA-256 %s",
 		    o->sha256);
-	else if (store_content_name(rel, named) &&
+	else if (storelayout_content_name(rel, named) &&
 	    strcmp(strrchr(rel, '.') + 1, kind.ext))
 		report(c, 1, rel, "holds a %s image", kind.mime);
 }
@@ -117,7 +99,7 @@ check_object(struct check *c, int dfd, const char *name, const char *rel)
  * A temporary file is a leftover when it is older than the grace period
  * and no writer holds its lock.  The lock alone is not enough: a writer
  * creates the file before it can lock it, and a file removed in that
- * moment is a record lost (issue 13 item 4).
+ * moment is a record lost (design.md §2).
  */
 static void
 check_temp(struct check *c, int dfd, const char *name, const char *rel,
@@ -229,16 +211,16 @@ check_entry(struct check *c, const char *rel, long lineno, const char *line,
 	    jqx_parse(line, len);
 	sha = jqx_str(jqx_get(entry, "sha256"), NULL);
 	path = jqx_str(jqx_get(entry, "path"), NULL);
-	if (path && !store_name_problem(path))
+	if (path && !storelayout_name_problem(path))
 		o = find_object(c, path);
 	if (jv_get_kind(entry) != JV_KIND_OBJECT)
 		report(c, 1, rel, "line %ld is not a JSON object", lineno);
-	else if (!jqx_int(jqx_get(entry, "turn"), 0, JOURNAL_TURN_MAX, &turn))
+	else if (!jqx_int(jqx_get(entry, "turn"), 0, JQX_MAX_EXACT, &turn))
 		report(c, 1, rel, "line %ld has no turn", lineno);
 	else if (sha == NULL || strlen(sha) != DIGEST_HEX_LEN ||
 	    strspn(sha, "0123456789abcdef") != DIGEST_HEX_LEN)
 		report(c, 1, rel, "line %ld has no sha256", lineno);
-	else if (path == NULL || store_name_problem(path))
+	else if (path == NULL || storelayout_name_problem(path))
 		report(c, 1, rel, "line %ld has no usable path", lineno);
 	else if (o == NULL)
 		report(c, 1, rel, "line %ld: %s is not in the store", lineno,
@@ -347,15 +329,17 @@ is_store(int root)
 }
 
 int
-store_check(const char *dir, int repair, unsigned long long grace)
+store_check(const char *dir, int repair, long long grace)
 {
 	struct check c = { .dir = dir, .repair = repair,
 	    .cutoff = time(NULL) - (time_t)grace };
 	struct buf summary = BUF_INIT;
 	size_t i;
-	int status, root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int status, root;
 
-	if (root < 0) {
+	if (storelayout_dir_usable(dir))
+		return 2;
+	if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		diag_warn("%s", dir);
 		return 2;
 	}

@@ -1,5 +1,6 @@
 /*
- * text — the text functions of prompt assembly (DESIGN §3), on characters.
+ * text — the text functions of prompt assembly (design.md §3), on
+ * characters.
  *
  * "Characters" are Unicode code points of UTF-8 text: a cut never splits
  * a multi-byte sequence, and lengths are counted in code points.  White

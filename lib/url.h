@@ -1,5 +1,5 @@
 /*
- * url — imgp-url: the public URL of a stored asset (DESIGN §5), signed
+ * url — imgp-url: the public URL of a stored asset (design.md §5), signed
  * when asked, and the checking of signed URLs (--verify).
  *
  * The URL is a template expanded with the record's values; the default
@@ -12,7 +12,7 @@
  *	{base}     the base URL, without its trailing slashes
  *	{path}     asset.path, each segment encoded
  *	{sha256}   asset.sha256 (64 lower-case hex digits)
- *	{session}  the record's session (DESIGN §1 syntax, URL-safe as is)
+ *	{session}  the record's session (design.md §1 syntax, URL-safe as is)
  *	{turn}     the record's turn
  *	{ext}      the extension of asset.path's last segment, encoded
  */

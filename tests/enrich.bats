@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# imgp-enrich: prompt assembly (DESIGN §3), seeds, references, options,
+# imgp-enrich: prompt assembly (design.md §3), seeds, references, options,
 # field errors.  Expected prompts are written out from the spec, by hand.
 
 load helper

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The fault matrix of imgp-gen against the mock provider (DESIGN §1, §4,
+# The fault matrix of imgp-gen against the mock provider (design.md §1, §4,
 # §7): every fault, with -j 1 and with -j 8.  For each, every input record
 # comes out exactly once and in order, the faulted ones with the expected
 # image.fallback or error.code (the others untouched by it), the key is in
@@ -72,9 +72,11 @@ outcome() {
 	jq -r '"\(.turn) \(if .error then "error:\(.error.code)" else .image.fallback end)"'
 }
 
-# run_matrix J: every fault with -j J.
+# run_matrix J: every fault with -j J; each case that fails is reported,
+# then the matrix fails.
 run_matrix() {
 	local jobs=$1 name directive options result exit tag expect want i
+	local cases=0 failed=0 bad
 	while IFS='|' read -r name directive options result exit; do
 		name=$(trim "$name")
 		[ -n "$name" ] || continue
@@ -85,6 +87,8 @@ run_matrix() {
 		result=$(trim "$result")
 		exit=$(trim "$exit")
 		tag="$name -j $jobs"
+		cases=$((cases + 1))
+		bad=0
 		records "$directive" "$tag" >"$BATS_TEST_TMPDIR/in"
 		# shellcheck disable=SC2086 # the options are words
 		run --separate-stderr imgp-gen --base-url "$MOCK_URL" \
@@ -101,11 +105,11 @@ run_matrix() {
 		if [ "$(outcome <<<"$output")"$'\n' != "$want" ]; then
 			printf '%s: expected\n%sgot\n%s\n%s\n' "$tag" "$want" \
 				"$(outcome <<<"$output")" "$stderr"
-			return 1
+			bad=1
 		fi
 		if [ "$status" -ne "$exit" ]; then
 			printf '%s: exit %s, expected %s\n%s\n' "$tag" "$status" "$exit" "$stderr"
-			return 1
+			bad=1
 		fi
 		# the user's members as written, the request kept (a failed
 		# record can be re-run)
@@ -113,13 +117,16 @@ run_matrix() {
 		    "$(grep -o '"judge":{[^}]*}' "$BATS_TEST_TMPDIR/in")" ] ||
 		    [ "$(jq -r 'select(.request.prompt | length > 0) | .turn' <<<"$output" | wc -l)" -ne 4 ]; then
 			echo "$tag: members lost"
-			return 1
+			bad=1
 		fi
 		if grep -qF -e "$KEY" -e "$WRONG_KEY" <<<"$output$stderr"; then
 			echo "$tag: the key leaked"
-			return 1
+			bad=1
 		fi
+		failed=$((failed + bad))
 	done <<<"$FAULTS"
+	[ "$cases" -gt 0 ] || { echo "no fault cases"; return 1; }
+	[ "$failed" -eq 0 ] || { echo "$failed of $cases faults failed"; return 1; }
 }
 
 @test "fault matrix, -j 1: every record once, in order, the expected outcome, no key, the exit status" {

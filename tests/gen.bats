@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # imgp-gen: providers, the failure ladder, ordered concurrency, secrets
-# (DESIGN §1, §4, §7).  HTTP goes to tests/mock-provider.py; every test
+# (design.md §1, §4, §7).  HTTP goes to tests/mock-provider.py; every test
 # gives its records their own prompts, since the mock counts per prompt.
 
 load helper
@@ -507,6 +507,46 @@ text_chunks() {
 	[ "$most" -ge 2 ] && [ "$most" -le 8 ] || fail "at most $most in flight"
 }
 
+@test "--unordered: a later fast session's record comes out before an earlier slow one" {
+	# The slow answer is held until the fast record has come out of
+	# imgp-gen (the reader below releases it), so an ordered imgp-gen
+	# would write the slow one first (after the mock's 60 s hold).
+	release="$BATS_TEST_TMPDIR/fast-seen"
+	in=$(jq -cn --arg p "[mock hold=$release] slow turn" '{session:"slow",turn:0,request:{prompt:$p}}')
+	in+=$'\n'$(jq -cn '{session:"fast",turn:0,request:{prompt:"fast turn"}}')
+	run bash -c 'imgp-gen --base-url "$1" --unordered -j 2 <<<"$2" |
+		while IFS= read -r line; do
+			printf "%s\n" "$line"
+			case $line in *\"session\":\"fast\"*) : >"$3" ;; esac
+		done' _ "$MOCK_URL" "$in" "$release"
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(line_jq 1 .session)" fast
+	assert_equal "$(line_jq 1 .image.mime)" image/png
+	assert_equal "$(line_jq 2 .session)" slow
+	assert_equal "$(line_jq 2 .image.mime)" image/png
+}
+
+@test "--unordered -j 8: every record once, each session's turns in input order" {
+	in=$(for i in $(seq 0 23); do
+		jq -cn --arg p "[mock delay=$(( (23 - i) % 7 * 60 ))] unordered $i" --argjson i "$i" \
+			'{session:"s\($i % 3)",turn:($i / 3 | floor),request:{prompt:$p}}'
+	done)
+	in+=$'\nnot json\n{"turn":9,"request":{"prompt":"no session"}}'
+	gen "$in" -j 8 --unordered
+	assert_failure 1
+	assert_equal "${#lines[@]}" 26
+	for s in s0 s1 s2; do
+		assert_equal "$(jq -c "select(.session == \"$s\") | .turn" <<<"$output" | paste -sd ' ')" "0 1 2 3 4 5 6 7"
+		assert_equal "$(jq -c "select(.session == \"$s\") | .image.mime" <<<"$output" | sort -u)" '"image/png"'
+	done
+	assert_equal "$(jq -c 'select(.error.code == "bad_json")' <<<"$output" | wc -l)" 1
+	assert_equal "$(jq -r 'select(.turn == 9) | .image.mime' <<<"$output")" image/png
+	run mock_jq '.in_flight'
+	most=$(sort -n <<<"$output" | tail -n 1)
+	[ "$most" -ge 2 ] && [ "$most" -le 8 ] || fail "at most $most in flight"
+}
+
 @test "pass-through records wait only for the records before them" {
 	in=$(req '[mock delay=300] slow one')$'\n{"error":{"code":"x"}}\n'$(req 'fast two')
 	gen "$in" -j 1
@@ -519,7 +559,7 @@ text_chunks() {
 	in=$(for i in $(seq 1 30); do req "[mock delay=100] gone $i"; done)
 	run bash -c 'imgp-gen --base-url "$1" -j 2 <<<"$2" | head -n 1' _ "$MOCK_URL" "$in"
 	assert_success
-	sleep 0.3
+	mock_wait_idle
 	[ "$(wc -l <"$MOCK_LOG")" -lt 12 ]
 }
 

@@ -11,6 +11,18 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 PATH="$ROOT/bin:$PATH"
 export ROOT PATH
 
+# Every tool of tools/ must be built: a missing one fails the suite (its
+# tests would otherwise pass over an empty list, or run another copy
+# found in PATH).
+for tool in "$ROOT"/tools/*.c; do
+	tool=${tool##*/}
+	if [ ! -x "$ROOT/bin/${tool%.c}" ]; then
+		echo "tests: $ROOT/bin/${tool%.c} is missing: run make" >&2
+		return 1
+	fi
+done
+unset tool
+
 # Nothing from the developer's environment may leak into a test.
 unset IMGP_STORE IMGP_API IMGP_API_KEY OPENROUTER_API_KEY IMGP_BASE_URL \
 	OPENROUTER_BASE_URL IMGP_MODEL IMAGE_MODEL IMGP_PUBLIC_BASE_URL \
@@ -19,6 +31,14 @@ unset IMGP_STORE IMGP_API IMGP_API_KEY OPENROUTER_API_KEY IMGP_BASE_URL \
 # ASan/UBSan: fail the test on any report.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+
+# make in the tree as CI runs it (warnings are errors), for the build that
+# bin/ points at: `run make_imgp demo`.
+make_imgp() {
+	local sanitize=
+	[[ $(readlink "$ROOT/bin") != build/sanitize/* ]] || sanitize=SANITIZE=1
+	make -s -C "$ROOT" DEVELOPER=1 $sanitize "$@"
+}
 
 # Run a command with stdin from a string: `run_with "$input" cmd args…`.
 run_with() {
@@ -68,6 +88,12 @@ mock_stop() {
 		MOCK_PID=
 	fi
 	return 0
+}
+
+# Wait until the mock has answered and closed every other connection
+# (after the client exited, its log is complete).
+mock_wait_idle() {
+	curl -sf --max-time 90 "http://127.0.0.1:$MOCK_PORT/mock/idle" >/dev/null
 }
 
 # The mock's log through jq, one result per request: `mock_jq FILTER`.

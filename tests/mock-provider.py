@@ -97,6 +97,9 @@ Failures (tried in this order; the first that matches answers):
 Other directives:
 
     delay=MS              this request waits MS milliseconds more (on top of --latency).
+    hold=PATH             this request waits until the file PATH exists (at most
+                          60 s), then is answered: a test releases it once it has
+                          seen what must happen first (an event, not a sleep).
     reply=KIND            the shape of a successful answer:
       text        200, message content only, no images (OpenAI: "data":[])
       filter      200, finish_reason "content_filter", content null, no images
@@ -124,6 +127,12 @@ Other directives:
 A group with an unknown directive, a bad value or unbalanced quotes gets 400
 {"error":{"code":400,"message":"mock: unknown directive X"}} (or "mock: bad value …"),
 so that typos in tests are loud.
+
+IDLE
+
+GET /mock/idle answers 200 (and is not logged) once every other connection the
+mock has accepted is closed and answered, at most 60 s: after the client has
+exited, the log is then complete (an event, not a sleep).
 
 LOG
 
@@ -164,7 +173,7 @@ DIRECTIVE_GROUP = re.compile(r"\[mock(?:\s[^\]]*)?\]")
 IMG_PATH = re.compile(r"/(img|redirect)/([A-Za-z0-9._-]+)\.png")
 
 INT_DIRECTIVES = {"status", "fail-status", "strict", "times", "delay", "code", "size"}
-TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply"}
+TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold"}
 FLAG_DIRECTIVES = {"only-image"}
 REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "url", "redirect",
            "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset"}
@@ -427,7 +436,12 @@ class Handler(BaseHTTPRequestHandler):
     def route(self, body, parts):
         path = urllib.parse.urlsplit(self.path).path
         image = IMG_PATH.fullmatch(path)
-        if self.command == "POST" and path.endswith("/chat/completions"):
+        if self.command == "GET" and path == "/mock/idle":
+            self.server.wait_idle()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif self.command == "POST" and path.endswith("/chat/completions"):
             self.api("chat", body, parts)
         elif self.command == "POST" and path.endswith("/images/generations"):
             self.api("generations", body, parts)
@@ -483,6 +497,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(400, error_body(400, str(e)))
         group = pick_group(groups, self.server.count(call.prompt)) if groups else {}
         time.sleep(group.get("delay", 0) / 1000)
+        if "hold" in group:
+            held_until = time.monotonic() + 60
+            while not os.path.exists(group["hold"]) and time.monotonic() < held_until:
+                time.sleep(0.01)
         failure = self.failure(group, call)
         if failure:
             status, message = failure
@@ -596,6 +614,8 @@ class MockServer(ThreadingHTTPServer):
         self.seq = 0
         self.counters = {}
         self.in_flight = 0
+        self.connections = 0
+        self.idle = threading.Condition(self.lock)
         self.log_file = open(args.log, "a", encoding="utf-8")
         super().__init__(("127.0.0.1", 0), Handler)
 
@@ -615,6 +635,24 @@ class MockServer(ThreadingHTTPServer):
     def leave(self):
         with self.lock:
             self.in_flight -= 1
+
+    # Connections are counted as they are accepted, in order, by the main
+    # thread, and uncounted when their thread is done with them.
+    def process_request(self, request, client_address):
+        with self.lock:
+            self.connections += 1
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        with self.lock:
+            self.connections -= 1
+            self.idle.notify_all()
+
+    def wait_idle(self):
+        """Wait until the connection asking is the only one left."""
+        with self.lock:
+            self.idle.wait_for(lambda: self.connections <= 1, timeout=60)
 
     def count(self, prompt):
         """How many requests for prompt so far, this one included."""

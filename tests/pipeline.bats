@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The four stages together, as a user meets them: the example stream end
 # to end, a stage failing in the middle, recovery by re-running the error
-# lines, the demo, the Node.js example, and imgp(7)'s EXAMPLES.
+# lines, the demo, the Node.js game-server example, and imgp(7)'s EXAMPLES.
 
 load helper
 
@@ -12,6 +12,7 @@ setup() {
 
 teardown() {
 	mock_stop
+	[ -z "${SERVER_PID:-}" ] || kill "$SERVER_PID" 2>/dev/null || true
 }
 
 # The turns of an output stream, in order, as one line.
@@ -94,7 +95,7 @@ turns() {
 }
 
 @test "make demo: ten distinct frames, a contact sheet, and the same images and URLs when run again" {
-	run make -s demo
+	run make_imgp demo
 	assert_success
 	assert_line --partial "contact sheet: file://$ROOT/demo/index.html"
 	assert_equal "$(jq -r .url demo/turns.ndjson | wc -l)" 10
@@ -102,20 +103,44 @@ turns() {
 	assert_equal "$(grep -c '<img ' demo/index.html)" 10
 	jq -r .url demo/turns.ndjson | sed 's|^file://||' | xargs -d '\n' file -b | grep -c 'PNG image data, 672 x 288' | grep -qx 10
 	cp demo/turns.ndjson "$BATS_TEST_TMPDIR/first"
-	run make -s demo
+	run make_imgp demo
 	assert_success
 	assert_equal "$(jq -c '[.url, .asset.sha256]' demo/turns.ndjson)" "$(jq -c '[.url, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
 }
 
-@test "the Node.js example renders one turn and throws error records" {
-	command -v node >/dev/null || skip "node is not installed"
-	IMGP_STORE="$STORE" run node examples/node/turn.js node-s 0 "A harbor at dawn" --api local
-	assert_success
-	assert_output --regexp '^/assets/[0-9a-f]{2}/[0-9a-f]{64}\.png$'
-	assert_file_exists "$STORE/${output#/assets/}"
-	IMGP_STORE="$STORE" run node examples/node/turn.js ../bad 0 "x" --api local
-	assert_failure 1
-	assert_output --partial "imgp-enrich: invalid_field"
+@test "the Node.js game-server example: POST /turn answers the URL; refused and bad turns are 4xx" {
+	command -v node >/dev/null || fail "node is not installed (scripts/install-deps)"
+	mkdir "$BATS_TEST_TMPDIR/modules"
+	ln -s "$ROOT/bindings/node" "$BATS_TEST_TMPDIR/modules/imgp"
+	NODE_PATH="$BATS_TEST_TMPDIR/modules" PORT=0 IMGP_BIN="$ROOT/bin" IMGP_STORE="$STORE" \
+		IMGP_API=local IMGP_PROFILE="$ROOT/examples/lighthouse.json" \
+		node examples/node/server.js >"$BATS_TEST_TMPDIR/server.out" 2>"$BATS_TEST_TMPDIR/server.err" &
+	SERVER_PID=$!
+	for _ in $(seq 1 1500); do
+		grep -q '^listening' "$BATS_TEST_TMPDIR/server.out" || ! kill -0 "$SERVER_PID" 2>/dev/null && break
+		sleep 0.02
+	done
+	url=$(sed -n 's/^listening on //p' "$BATS_TEST_TMPDIR/server.out")
+	[ -n "$url" ] || fail "the server did not start: $(cat "$BATS_TEST_TMPDIR/server.err")"
+	post() {
+		run curl -s -w '\n%{http_code}' --data-binary "$1" "$url/turn"
+	}
+	post '{"session":"node-s","turn":0,"image_prompt":"A harbor at dawn","judge":{"score":1}}'
+	assert_equal "${lines[1]}" 200
+	assert_regex "$(jq -r .url <<<"${lines[0]}")" '^/assets/[0-9a-f]{2}/[0-9a-f]{64}\.png$'
+	assert_file_exists "$STORE/$(jq -r .url <<<"${lines[0]}" | sed 's|^/assets/||')"
+	post '{"session":"node-s","turn":1,"image_prompt":"The harbor at dusk"}'
+	assert_equal "${lines[1]}" 200
+	assert_equal "$(jq -r .turn <<<"${lines[0]}")" 1
+	post '{"session":"../bad","turn":0,"image_prompt":"x"}'
+	assert_equal "${lines[1]}" 422
+	assert_equal "$(jq -r '.error | "\(.stage) \(.code)"' <<<"${lines[0]}")" "enrich invalid_field"
+	post 'not json'
+	assert_equal "${lines[1]}" 400
+	assert_equal "$(wc -l <"$STORE/sessions/node-s.ndjson")" 2
+	kill -TERM "$SERVER_PID"
+	wait "$SERVER_PID"
+	SERVER_PID=
 }
 
 @test "the EXAMPLES of imgp(7) run as printed" {

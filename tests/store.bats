@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# imgp-store: the content-addressed store and its journal (DESIGN §2),
+# imgp-store: the content-addressed store and its journal (design.md §2),
 # readable names, failures that keep the image, concurrency, crashes and
 # --check.  Images are tiny headers built by tests/images.py.
 
@@ -473,11 +473,13 @@ EOF2
 @test "-h prints the synopsis, -V the version; bad usage is exit 2" {
 	run imgp-store -h
 	assert_success
-	assert_output "usage: imgp-store [-hV] [--check [--repair] [--grace time] | --export session] [-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]"
+	assert_output "usage: imgp-store [-hV] [--check [--repair] [--grace duration] | --export session | --report [session] | --delete-session session | --prune --older-than duration | --gc [--grace duration]] [--dry-run] [-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]"
 	run imgp-store -V
 	assert_output "imgp-store 0.1.0"
-	for args in "--repair" "--grace 1h" "--check --grace 0" "--check x" "--check --keep-data" "--bogus" \
-	    "--export s x" "--export s --embed" "--export s --check" "--export ../x"; do
+	for args in "--repair" "--check --grace 0" "--export s --grace 1h" "--check x" "--check --keep-data" "--bogus" \
+	    "--export s x" "--export s --embed" "--export s --check" "--export ../x" \
+	    "--gc --check" "--gc x" "--dry-run" "--grace 1h" "--report --gc" \
+	    "--prune" "--older-than 1d" "--gc --no-fsync"; do
 		run --separate-stderr imgp-store $args
 		assert_failure 2
 	done

@@ -1,13 +1,16 @@
 #!/usr/bin/env bats
-# The filter contract of DESIGN §1 and §7, for every stage: one line out
+# The filter contract of design.md §1 and §7, for every stage: one line out
 # per line in, in order; bad_json; error pass-through; blank lines; lines
 # of any length; cat-style operands; stdout failures; closed descriptors.
 # Each stage is run in the mode where it needs no network or store set-up.
+# imgp-sheet, which ends a pipeline with one HTML page instead of a line
+# per record, is held to the same contract where it applies (imgp-sheet:
+# tests at the end).
 
 load helper
 
 # stage NAME — the command line under which a stage handles a minimal
-# record with no network: every stage that exists in bin/.
+# record with no network.
 stage_cmd() {
 	case $1 in
 	imgp-enrich) echo "imgp-enrich -s $BATS_TEST_TMPDIR/store" ;;
@@ -17,11 +20,9 @@ stage_cmd() {
 	esac
 }
 
+# The four stages (helper.bash has checked that bin/ has them).
 stages() {
-	local t
-	for t in imgp-enrich imgp-gen imgp-store imgp-url; do
-		[ -x "$ROOT/bin/$t" ] && echo "$t"
-	done
+	echo imgp-enrich imgp-gen imgp-store imgp-url
 }
 
 @test "bad_json: a line that is not an object becomes an error record with raw and line" {
@@ -191,8 +192,8 @@ EOF
 		assert_success
 		run bash -c "echo '{\"error\":{}}' | $(stage_cmd "$t") 2>&-"
 		assert_success
-		# fd 1 is reopened on /dev/null (DESIGN §7), so nothing can land
-		# in a file the stage opens later
+		# fd 1 is reopened on /dev/null (design.md §7), so nothing can
+		# land in a file the stage opens later
 		run bash -c "echo '{\"error\":{}}' | $(stage_cmd "$t") >&-; echo \$?"
 		assert_output 0
 	done
@@ -217,7 +218,7 @@ EOF
 
 @test "-V prints the version, -h the usage on stdout, a bad flag exit 2" {
 	local t
-	for t in $(stages); do
+	for t in $(stages) imgp-sheet; do
 		run "$t" -V
 		assert_success
 		assert_output --regexp "^$t [0-9]+\.[0-9]+\.[0-9]+$"
@@ -228,4 +229,59 @@ EOF
 		assert_failure 2
 		assert_regex "$stderr" "usage: $t "
 	done
+}
+
+# The records of imgp-sheet's tests: one per session, so each shows.
+sheet_record() {
+	printf '{"session":"s%s","turn":0,"image_prompt":"p%s","asset":{"path":"a.png"}}\n' "$1" "$1"
+}
+
+@test "imgp-sheet: operands read in order like cat, - is stdin; an unreadable one reported, the others shown, exit 1" {
+	sheet_record 1 >"$BATS_TEST_TMPDIR/a"
+	sheet_record 3 >"$BATS_TEST_TMPDIR/b"
+	run --separate-stderr bash -c "sheet_record() { printf '{\"session\":\"s2\",\"turn\":0}\n'; }; sheet_record | imgp-sheet -r $BATS_TEST_TMPDIR/a - $BATS_TEST_TMPDIR/b"
+	assert_success
+	assert_equal "$(grep -o '<h2>s[0-9]' <<<"$output" | tr '\n' ' ')" "<h2>s1 <h2>s2 <h2>s3 "
+	run --separate-stderr imgp-sheet -r "$BATS_TEST_TMPDIR/missing" "$BATS_TEST_TMPDIR/a"
+	assert_failure 1
+	assert_output --partial '<h2>s1</h2>'
+	assert_regex "$stderr" "^imgp-sheet: .*missing: No such file or directory"
+}
+
+@test "imgp-sheet: bad lines (not an object, invalid UTF-8, NUL, deep nesting) are reported with file and line, the rest shown" {
+	{
+		sheet_record 1
+		echo '[1,2]'
+		printf '{"a":"\xff"}\n{"a":"x\\u0000y"}\n'
+		printf '{"a":%s}\n' "$(printf '[%.0s' $(seq 100000))"
+		sheet_record 2
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr imgp-sheet -r "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(grep -c '<figure' <<<"$output")" 3
+	assert_regex "$stderr" "imgp-sheet: $BATS_TEST_TMPDIR/in:2: not a JSON object"
+	assert_regex "$stderr" "in:3: not a JSON object"
+	assert_regex "$stderr" "in:5: not a JSON object"
+}
+
+@test "stress: imgp-sheet: a multi-megabyte prompt is shown whole, escaped" {
+	python3 -c 'import sys; sys.stdout.write("{\"session\":\"s\",\"turn\":0,\"image_prompt\":\"" + "<"*(int(sys.argv[1]) * 1000000) + "\"}\n")' \
+		"${IMGP_BIG_LINE_MB:-8}" >"$BATS_TEST_TMPDIR/big"
+	imgp-sheet -r "$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/out"
+	assert_equal "$(grep -o '&lt;' "$BATS_TEST_TMPDIR/out" | wc -l)" "$((${IMGP_BIG_LINE_MB:-8} * 1000000))"
+}
+
+@test "imgp-sheet: a full disk on stdout is exit 1 with a message; downstream gone is quiet; closed descriptors do not crash it" {
+	sheet_record 1 >"$BATS_TEST_TMPDIR/a"
+	run bash -c "imgp-sheet -r $BATS_TEST_TMPDIR/a >/dev/full"
+	assert_failure 1
+	assert_output --regexp "^imgp-sheet: write error on standard output: No space left on device"
+	run bash -c "yes '{\"session\":\"s\",\"turn\":1}' | head -n 100000 | imgp-sheet -r | head -c 10 >/dev/null; echo \"\${PIPESTATUS[2]}\""
+	assert_output 0
+	run bash -c "imgp-sheet -r <&-"
+	assert_success
+	run bash -c "imgp-sheet -r $BATS_TEST_TMPDIR/a 2>&-"
+	assert_success
+	run bash -c "imgp-sheet -r $BATS_TEST_TMPDIR/a >&-; echo \$?"
+	assert_output 0
 }

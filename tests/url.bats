@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# imgp-url: joining and encoding (DESIGN §5), templates, both signing
+# imgp-url: joining and encoding (design.md §5), templates, both signing
 # schemes checked against independent computations, --verify, key files,
 # field errors.  nginx itself is tests/nginx.bats.
 
@@ -99,6 +99,26 @@ b64url() {
 	assert_equal "$(line_jq 1 .error.field)" asset.path
 	run_with '{"asset":"ab/x.png"}' imgp-url
 	assert_equal "$(line_jq 1 .error.field)" asset
+}
+
+@test "13.10: imgp-url signs no journal, request file, dot segment or hidden file" {
+	local p sign
+	for p in sessions/s.ndjson requests/ab/abcd.json sessions requests \
+	    ab/../sessions/s.ndjson ./ab/x.png ab/.tmp-1-0 .hidden.png ab/.. ..; do
+		for sign in "" "--sign nginx --key-file $KEY --expires 1h" \
+		    "--sign hmac --key-file $KEY --expires 1h"; do
+			run_with "$(jq -cn --arg p "$p" '{asset:{path:$p}}')" imgp-url $sign
+			assert_failure 1
+			assert_equal "$(line_jq 1 .error.code)" invalid_field
+			assert_equal "$(line_jq 1 .error.field)" asset.path
+			assert_equal "$(line_jq 1 .url)" null
+		done
+	done
+	run_with '{"asset":{"path":"sessions/s.ndjson"}}' imgp-url
+	assert_regex "$(line_jq 1 .error.message)" "sessions/ holds the journals"
+	# names that only start like them are fine
+	run_with '{"asset":{"path":"sessions-2/x.png"}}' imgp-url --sign nginx --key-file "$KEY" --expires 1h
+	assert_success
 }
 
 @test "other members pass through byte for byte; an old url is replaced in place" {
@@ -276,7 +296,7 @@ key_file() {
 
 @test "rotation: the first key signs with kid; the old key listed second still verifies" {
 	local old both url
-	old=$(key_file old $'old-1:test-key-0123\n')
+	old=$(key_file old $'old-1:test-key-0123\nolder:retired-key\n')
 	both=$(key_file both $'new_2:fresh-secret\nold-1:test-key-0123\n')
 	url=$(url_of ab/x.png -s hmac -k "$old" --expires-at 2000000000)
 	want=$(printf 'imgp-url/1\n2000000000\n/assets/ab/x.png' |

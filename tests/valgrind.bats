@@ -2,7 +2,7 @@
 # Every tool under valgrind over a representative stream: the example
 # stream through all four stages, imgp-gen offline and against the mock
 # provider's failures, the store's --check and imgp-url's signing and
-# --verify.  No invalid access, no uninitialised value, and no leak of any
+# --verify, looking after a store, imgp-sheet.  No invalid access, no uninitialised value, and no leak of any
 # kind (still reachable included) beyond tests/valgrind.supp.  Skipped when
 # valgrind is missing or bin/ is the SANITIZE=1 build (ASan and valgrind
 # do not mix).
@@ -106,4 +106,37 @@ example_stream() {
 	echo '/assets/x.png?md5=AAAAAAAAAAAAAAAAAAAAAA&expires=1' >>"$t/urls"
 	vg "$t/urls" "$t/words" imgp-url --verify --key-file "$t/key"
 	assert_equal "$(tr '\n' ' ' <"$t/words")" "ok bad_signature "
+}
+
+@test "valgrind: imgp-store --report, --delete-session, --prune and --gc" {
+	local t=$BATS_TEST_TMPDIR
+	imgp-enrich -p examples/lighthouse.json examples/judge.ndjson |
+		imgp-gen --api local --cache -s "$STORE" >"$t/gen"
+	sed 's/lantern-coast-1/other/' "$t/gen" |
+		imgp-store -s "$STORE" --name '{session}/{turn}.{ext}' >/dev/null
+	imgp-store -s "$STORE" <"$t/gen" >/dev/null
+	vg /dev/null "$t/report" imgp-store -s "$STORE" --report
+	assert_equal "$(jq -r .frames "$t/report" | tr '\n' ' ')" "10 10 "
+	vg /dev/null "$t/deleted" imgp-store -s "$STORE" --delete-session other
+	assert_equal "$(wc -l <"$t/deleted")" 12
+	vg /dev/null "$t/pruned" imgp-store -s "$STORE" --prune --older-than 1d --dry-run
+	imgp-store -s "$STORE" --delete-session lantern-coast-1 >/dev/null
+	find "$STORE" -type f -exec touch -d '2 days ago' {} +
+	vg /dev/null "$t/gc" imgp-store -s "$STORE" --gc
+	# ten images and their ten request files
+	assert_equal "$(wc -l <"$t/gc")" 21
+	imgp-store -s "$STORE" --check
+}
+
+@test "valgrind: imgp-sheet from journals and from records" {
+	local t=$BATS_TEST_TMPDIR
+	imgp-enrich -p examples/lighthouse.json examples/judge.ndjson |
+		imgp-gen --api local | imgp-store -s "$STORE" |
+		imgp-url -b https://img.example/ >"$t/records"
+	echo 'not json' >>"$t/records"
+	vg /dev/null "$t/journals.html" imgp-sheet -s "$STORE" -t '{base}/{session}/{turn}.{ext}'
+	assert_equal "$(grep -o '<figure' "$t/journals.html" | wc -l)" 10
+	vg "$t/records" "$t/records.html" imgp-sheet -r -T 'a <title>'
+	assert_failure 1
+	assert_equal "$(grep -o '<figure' "$t/records.html" | wc -l)" 10
 }

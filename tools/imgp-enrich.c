@@ -10,6 +10,7 @@
 #include "diag.h"
 #include "enrich.h"
 #include "filter.h"
+#include "jqx.h"
 #include "out.h"
 
 static const char synopsis[] =
@@ -57,7 +58,8 @@ main(int argc, char *argv[])
 			break;
 		case OPT_SEED:
 			e.has_seed = 1;
-			e.seed = cli_uint("--seed", optarg, 0, (1ULL << 53) - 1);
+			e.seed = cli_uint("--seed", optarg, 0,
+			    (unsigned long long)JQX_MAX_EXACT);
 			break;
 		case OPT_ASPECT: e.aspect_ratio = cli_ratio("--aspect-ratio", optarg); break;
 		case OPT_SIZE: e.size = cli_size("--size", optarg); break;

@@ -18,7 +18,8 @@ static const char synopsis[] =
     "[--referer url] [--title title] [--retries n] [--retry-delay seconds] "
     "[--timeout seconds] [--stall-timeout seconds] [--fallback-model model] "
     "[--on-failure action] [--max-bytes n] [--cache] [--budget amount] "
-    "[--session-budget amount] [--progress | --no-progress] [file ...]";
+    "[--session-budget amount] [--unordered] [--progress | --no-progress] "
+    "[file ...]";
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
@@ -43,6 +44,7 @@ static const struct option options[] = {
 	{ "cache", no_argument, NULL, GENOPT_CACHE },
 	{ "budget", required_argument, NULL, GENOPT_BUDGET },
 	{ "session-budget", required_argument, NULL, GENOPT_SESSION_BUDGET },
+	{ "unordered", no_argument, NULL, GENOPT_UNORDERED },
 	{ "progress", no_argument, NULL, GENOPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, GENOPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 }

@@ -1,7 +1,8 @@
 /*
  * imgp-store — store generated images, content-addressed and crash-safe,
- * with a journal per session.  See imgp-store(1); the work is done in
- * lib/store.c and lib/storecheck.c.
+ * with a journal per session; and look after a store.  See imgp-store(1);
+ * the work is done in lib/store.c, storecheck.c, storeexport.c,
+ * storegc.c and storereport.c.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,13 +13,19 @@
 #include "journal.h"
 #include "out.h"
 #include "store.h"
+#include "storegc.h"
+#include "storereport.h"
 
 static const char synopsis[] =
-    "imgp-store [-hV] [--check [--repair] [--grace time] | --export session] "
-    "[-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]";
+    "imgp-store [-hV] [--check [--repair] [--grace duration] | "
+    "--export session | "
+    "--report [session] | --delete-session session | --prune --older-than "
+    "duration | --gc [--grace duration]] [--dry-run] [-s store] "
+    "[-n template] [--embed] [--keep-data] [--no-fsync] [file ...]";
 
-enum { OPT_CHECK = 256, OPT_REPAIR, OPT_GRACE, OPT_EXPORT, OPT_EMBED, OPT_KEEP_DATA,
-	OPT_NO_FSYNC };
+enum { OPT_CHECK = 256, OPT_EXPORT, OPT_REPORT, OPT_DELETE, OPT_PRUNE, OPT_GC,
+	OPT_REPAIR, OPT_OLDER_THAN, OPT_GRACE, OPT_DRY_RUN, OPT_EMBED,
+	OPT_KEEP_DATA, OPT_NO_FSYNC };
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
@@ -26,21 +33,41 @@ static const struct option options[] = {
 	{ "name", required_argument, NULL, 'n' },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "repair", no_argument, NULL, OPT_REPAIR },
-	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "export", required_argument, NULL, OPT_EXPORT },
+	{ "report", no_argument, NULL, OPT_REPORT },
+	{ "delete-session", required_argument, NULL, OPT_DELETE },
+	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
+	{ "gc", no_argument, NULL, OPT_GC },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "embed", no_argument, NULL, OPT_EMBED },
 	{ "keep-data", no_argument, NULL, OPT_KEEP_DATA },
 	{ "no-fsync", no_argument, NULL, OPT_NO_FSYNC },
 	{ NULL, 0, NULL, 0 }
 };
 
+/* What looking after a store (any mode but storing) runs. */
+static int
+look_after(int mode, const char *session, int repair, struct storegc *g)
+{
+	switch (mode) {
+	case OPT_CHECK: return store_check(g->dir, repair, g->grace);
+	case OPT_EXPORT: return store_export(g->dir, session);
+	case OPT_REPORT: return store_report(g->dir, session);
+	case OPT_DELETE: return storegc_delete(g, session);
+	case OPT_PRUNE: return storegc_prune(g);
+	default: return storegc_collect(g);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct store s = { .dir = NULL, .root = -1 };
-	int c, check = 0, repair = 0;
-	unsigned long long grace = 0;	/* 0: not given; 1 hour */
-	const char *why, *export = NULL;
+	struct storegc g = { .grace = STOREGC_DEFAULT_GRACE };
+	int c, mode = 0, repair = 0, grace = 0;
+	const char *why, *session = NULL;
 
 	diag_init("imgp-store");
 	out_init();	/* before any store file is opened */
@@ -50,31 +77,51 @@ main(int argc, char *argv[])
 		case 'V': cli_version();
 		case 's': s.dir = optarg; break;
 		case 'n': s.name_template = optarg; break;
-		case OPT_CHECK: check = 1; break;
+		case OPT_EXPORT: case OPT_DELETE: session = optarg; /* FALLTHROUGH */
+		case OPT_CHECK: case OPT_REPORT: case OPT_PRUNE: case OPT_GC:
+			if (mode && mode != c)
+				diag_errx(2, "--check, --export, --report, "
+				    "--delete-session, --prune, --gc: one of them");
+			mode = c;
+			break;
 		case OPT_REPAIR: repair = 1; break;
-		case OPT_GRACE: grace = cli_duration("--grace", optarg); break;
-		case OPT_EXPORT: export = optarg; break;
+		case OPT_OLDER_THAN:
+			g.older_than = (long long)cli_duration("--older-than",
+			    optarg);
+			break;
+		case OPT_GRACE:
+			g.grace = (long long)cli_duration("--grace", optarg);
+			grace = 1;
+			break;
+		case OPT_DRY_RUN: g.dry_run = 1; break;
 		case OPT_EMBED: s.embed = 1; break;
 		case OPT_KEEP_DATA: s.keep_data = 1; break;
 		case OPT_NO_FSYNC: s.no_fsync = 1; break;
 		default: cli_usage(synopsis, 2);
 		}
 	}
-	if (s.dir == NULL)
-		s.dir = cli_env((const char *const[]){ "IMGP_STORE", NULL },
-		    "imgp-store");
-	if ((repair || grace) && !check)
-		diag_errx(2, "--repair and --grace go with --check");
-	if ((check || export) && (s.name_template || s.embed || s.keep_data ||
-	    s.no_fsync || optind < argc || (check && export)))
-		diag_errx(2, "--check and --export: one of them, and no "
-		    "records, --name, --embed, --keep-data or --no-fsync");
-	if (export && !journal_session_valid(export))
-		diag_errx(2, "--export: '%s' is not a session name", export);
-	if (check)
-		return store_check(s.dir, repair, grace ? grace : 3600);
-	if (export)
-		return store_export(s.dir, export);
+	g.dir = s.dir = s.dir ? s.dir : cli_env((const char *const[]){
+	    "IMGP_STORE", NULL }, "imgp-store");
+	if (mode == OPT_REPORT && optind < argc)
+		session = argv[optind++];
+	if ((repair && mode != OPT_CHECK) ||
+	    (grace && mode != OPT_GC && mode != OPT_CHECK) ||
+	    (g.dry_run && mode != OPT_DELETE && mode != OPT_PRUNE &&
+	    mode != OPT_GC) || (!g.older_than != (mode != OPT_PRUNE)))
+		diag_errx(2, "--repair goes with --check, --grace with --check "
+		    "or --gc, "
+		    "--dry-run with --delete-session, --prune or --gc, "
+		    "--older-than with --prune (which needs it)");
+	if (mode && (s.name_template || s.embed || s.keep_data || s.no_fsync ||
+	    optind < argc))
+		diag_errx(2, "looking after a store takes no records, --name, "
+		    "--embed, --keep-data or --no-fsync");
+	if (session && !journal_session_valid(session))
+		diag_errx(2, "'%s' is not a session name", session);
+	if (mode == OPT_CHECK && !grace)
+		g.grace = STORE_CHECK_DEFAULT_GRACE;
+	if (mode)
+		return look_after(mode, session, repair, &g);
 	if (s.name_template &&
 	    store_template_check(s.name_template, &why) < 0)
 		diag_errx(2, "--name: '%s': %s", s.name_template, why);

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# Trust boundaries of imgp-gen and imgp-url (issue 13): what records,
+# provider answers and key files can make a tool read, fetch, reveal or
+# spend.  HTTP goes only to mock providers on loopback.
+
+load helper
+
+KEY=sk-trust-0123456789abcdef
+
+setup() {
+	export IMGP_API_KEY=$KEY
+}
+
+teardown() {
+	mock_stop
+}
+
+# --- 13: no O_NONBLOCK on a shared descriptor ---------------------------------
+
+@test "trust: on a terminal a large record is written whole (no O_NONBLOCK on shared stdin)" {
+	# Under script(1) standard input and output are one open file, the
+	# terminal: a record of ~300 kB is more than the terminal takes at once.
+	printf '%s\n' '{"session":"s","turn":1,"request":{"prompt":"a lighthouse","seed":3,"size":"1536x1536"}}' >"$BATS_TEST_TMPDIR/in"
+	run script -qec "imgp-gen --api local --no-progress; echo EXIT=\$?" /dev/null <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output --partial "EXIT=0"
+	refute_output --partial "write error"
+	record=$(tr -d '\r' <<<"$output" | grep '"image"')
+	assert_equal "$(jq -r .image.data <<<"$record" | base64 -d | wc -c)" "$(jq -r .image.bytes <<<"$record")"
+}
+
+# --- 2: signing keys --------------------------------------------------------
+
+# key_file NAME CONTENT — a key file (mode 600) in the test's directory,
+# CONTENT as printf(1) reads its format.
+key_file() {
+	printf "$2" >"$BATS_TEST_TMPDIR/$1"
+	chmod 600 "$BATS_TEST_TMPDIR/$1"
+	echo "$BATS_TEST_TMPDIR/$1"
+}
+
+b64url() {
+	base64 -w0 | tr '+/' '-_' | tr -d =
+}
+
+# url_of PATH ARGS… — the URL imgp-url makes for the asset PATH.
+url_of() {
+	jq -cn --arg p "$1" '{asset:{path:$p}}' | imgp-url "${@:2}" | jq -r .url
+}
+
+@test "trust: a key file holding a NUL byte is exit 2 naming its line, for imgp-url and imgp-gen" {
+	local content f line
+	for content in '\0abc' 'abc\0def' 'k1:secret-a\nk2:secret\0-b\n' '\0'; do
+		f=$(key_file nul "$content")
+		line=1
+		[[ $content == k1* ]] && line=2
+		run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$f" -e 1d
+		assert_failure 2
+		assert_equal "$stderr" "imgp-url: --key-file $f: line $line holds a NUL byte"
+		assert_output ""
+		run_with '{"request":{"prompt":"p"}}' imgp-gen --api-key-file "$f" --dry-run
+		assert_failure 2
+		assert_equal "$stderr" "imgp-gen: --api-key-file $f: line $line holds a NUL byte"
+	done
+}
+
+@test "trust: keys are their full length: keys that differ after a NUL-free prefix do not verify each other" {
+	local a b url
+	a=$(key_file a 'shared-prefix-A')
+	b=$(key_file b 'shared-prefix-AB')
+	url=$(url_of ab/x.png -s hmac -k "$a" --expires-at 2000000000)
+	run_with "$url" imgp-url --verify -k "$b"
+	assert_failure 1
+	assert_output bad_signature
+	want=$(printf 'imgp-url/1\n2000000000\n/assets/ab/x.png' |
+	    openssl dgst -sha256 -hmac shared-prefix-A -binary | b64url)
+	assert_equal "$url" "/assets/ab/x.png?expires=2000000000&sig=$want"
+}
+
+@test "trust: a one-line key file containing ':' is one bare key, never ID:SECRET" {
+	local f url want
+	f=$(key_file colon 'team:blue\n')
+	url=$(url_of ab/x.png -s hmac -k "$f" --expires-at 2000000000)
+	want=$(printf 'imgp-url/1\n2000000000\n/assets/ab/x.png' |
+	    openssl dgst -sha256 -hmac team:blue -binary | b64url)
+	assert_equal "$url" "/assets/ab/x.png?expires=2000000000&sig=$want"
+	# nginx's secure_link_md5 gets the whole line too, as imgp.conf says.
+	url=$(url_of ab/x.png -s nginx -k "$f" --expires-at 2000000000)
+	want=$(printf '2000000000/assets/ab/x.png team:blue' | openssl md5 -binary | b64url)
+	assert_equal "$url" "/assets/ab/x.png?md5=$want&expires=2000000000"
+	grep -q "whole line (colons included)" "$ROOT/contrib/nginx/imgp.conf"
+	# Listed second with an id, written as it was, it still verifies.
+	run_with "$(url_of ab/x.png -s hmac -k "$f" --expires-at 2000000000)" \
+	    imgp-url --verify -k "$(key_file both 'new:fresh\nold:team:blue\n')"
+	assert_success
+	assert_output ok
+}
+
+@test "trust: a key of only white space counts as missing" {
+	local f
+	for content in ' \n' '\t  \r\n' '\n'; do
+		f=$(key_file blank "$content")
+		run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$f" -e 1d
+		assert_failure 2
+		assert_equal "$stderr" "imgp-url: --key-file $f: the file holds no key"
+		run_with '{"request":{"prompt":"p"}}' imgp-gen --api-key-file "$f"
+		assert_failure 2
+		assert_equal "$stderr" "imgp-gen: --api-key-file $f: the file holds no key"
+	done
+	f=$(key_file lines 'k1:secret-one\nk2: \t\n')
+	run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$f" -e 1d
+	assert_failure 2
+	assert_equal "$stderr" "imgp-url: --key-file $f: line 2 has an empty secret"
+	IMGP_API_KEY='   ' run_with '{"request":{"prompt":"p"}}' imgp-gen
+	assert_failure 2
+	assert_regex "$stderr" "^imgp-gen: no API key"
+}
