@@ -312,18 +312,31 @@ durable_putat(int dfd, const char *dir, const char *name,
 }
 
 int
-durable_put(const char *dir, const char *name, const char *tmp_prefix,
-    const void *data, size_t len, int flags, struct buf *failed)
+durable_put(const char *root, const char *dir, const char *name,
+    const char *tmp_prefix, const void *data, size_t len, int flags,
+    struct buf *failed)
 {
-	int dfd, status, saved;
+	struct buf where = BUF_INIT, missing = BUF_INIT;
+	int sync = !(flags & DURABLE_NO_SYNC), rootfd, dfd, status = -1,
+	    saved;
 
-	if ((dfd = durable_open_dir(dir, !(flags & DURABLE_NO_SYNC),
-	    failed)) < 0)
+	if ((rootfd = durable_open_dir(root, sync, failed)) < 0)
 		return -1;
-	status = durable_putat(dfd, dir, name, tmp_prefix, data, len, flags,
-	    failed);
+	buf_printf(&where, "%s/%s", root, dir);
+	if ((dfd = durable_open_dir_beneath(rootfd, dir, sync,
+	    &missing)) < 0) {
+		buf_printf(failed, "%s/%s", root, missing.data);
+	} else {
+		status = durable_putat(dfd, where.data, name, tmp_prefix, data,
+		    len, flags, failed);
+		saved = errno;
+		close(dfd);
+		errno = saved;
+	}
 	saved = errno;
-	close(dfd);
+	close(rootfd);
+	buf_free(&where);
+	buf_free(&missing);
 	errno = saved;
 	return status;
 }

@@ -54,18 +54,21 @@ int durable_open_dir_beneath(int rootfd, const char *rel, int sync,
 #define DURABLE_NO_SYNC		2	/* unsafe: no fsync (--no-fsync) */
 
 /*
- * Put data[0..len) under `name` in the directory `dir` (made if missing),
- * so that the name only ever holds whole bytes: a temporary file named
- * `tmp_prefix`… in that directory, locked while it is written (imgp-store
- * --check --repair leaves a locked one alone), fsync'd, renamed to
- * `name`, then the directory fsync'd.  The rename replaces what `name`
- * held, unless `flags` has DURABLE_NO_REPLACE: then it never does
- * (renameat2 RENAME_NOREPLACE, or link(2) where the file system lacks it)
- * and fails with EEXIST.  0, or -1 with errno set and `failed` saying what
- * failed.
+ * Put data[0..len) under `name` in the directory `dir` (a relative path,
+ * made if missing) of the directory `root` (made if missing, opened as
+ * given), so that the name only ever holds whole bytes: a temporary file
+ * named `tmp_prefix`… in that directory, locked while it is written
+ * (imgp-store --check --repair leaves a locked one alone), fsync'd,
+ * renamed to `name`, then the directory fsync'd.  `dir` is reached from
+ * `root` as durable_open_dir_beneath does, never through a symbolic link.
+ * The rename replaces what `name` held, unless `flags` has
+ * DURABLE_NO_REPLACE: then it never does (renameat2 RENAME_NOREPLACE, or
+ * link(2) where the file system lacks it) and fails with EEXIST.  0, or -1
+ * with errno set and `failed` saying what failed.
  */
-int durable_put(const char *dir, const char *name, const char *tmp_prefix,
-    const void *data, size_t len, int flags, struct buf *failed);
+int durable_put(const char *root, const char *dir, const char *name,
+    const char *tmp_prefix, const void *data, size_t len, int flags,
+    struct buf *failed);
 
 /* durable_put() into the open directory dfd, which `dir` names (for
  * `failed`). */

@@ -759,3 +759,12 @@ sent() {
 	assert_regex "$(err .message)" "no usable path for turn 0"
 	refute_output --partial "$(base64 -w0 "$BATS_TEST_TMPDIR/private.png" | cut -c1-40)"
 }
+
+@test "13.9: --cache writes nothing through a link planted in the store" {
+	mkdir -p "$STORE" "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$STORE/requests"
+	gen "$(req 'cache link')" --cache -s "$STORE"
+	assert_success
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ""
+	assert_regex "$stderr" "requests.*(Too many levels of symbolic links|Not a directory)"
+}

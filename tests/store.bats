@@ -748,3 +748,46 @@ PY
 	assert_success
 	assert_file_exists "$STORE/7cx/0.png"
 }
+
+# issue 19: journals are read from the end; the answers stay those of a
+# whole read.
+@test "journal read backwards: out-of-order and repeated turns keep their meaning" {
+	local t
+	for t in 0 1 5 2 3 4; do
+		store "$(images png 2 2 -t "$t" --salt "o$t")"
+		assert_success
+	done
+	# turn 3 again, a re-generated turn: its last line wins
+	store "$(images png 2 2 -t 3 --salt again | jq -c '.image_prompt = "prompt 3 again"')"
+	assert_equal "$(jq -c '[.turn, .totals.max_turn]' "$STORE/sessions/s.ndjson" | paste -sd' ')" \
+		"[0,0] [1,1] [5,5] [2,5] [3,5] [4,5] [3,5]"
+	jq -n '{limits:{history_turns:2}}' >"$T/p.json"
+	run_with '{"session":"s","turn":6,"image_prompt":"p"}' imgp-enrich -s "$STORE" -p "$T/p.json"
+	assert_regex "$(line_jq 1 .request.prompt)" "T4:prompt 4 \| T5:prompt 5"
+	run_with '{"session":"s","turn":5,"image_prompt":"p"}' imgp-enrich -s "$STORE" -p "$T/p.json"
+	assert_regex "$(line_jq 1 .request.prompt)" "T3:prompt 3 again \| T4:prompt 4"
+	run_with '{"session":"s","turn":2,"image_prompt":"p"}' imgp-enrich -s "$STORE" -p "$T/p.json"
+	assert_regex "$(line_jq 1 .request.prompt)" "T0:prompt 0 \| T1:prompt 1"
+	run imgp-store --export s -s "$STORE"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r '"\(.turn):\(.image_prompt)"' | paste -sd,)" \
+		"0:prompt 0,1:prompt 1,2:prompt 2,3:prompt 3 again,4:prompt 4,5:prompt 5"
+}
+
+@test "journal read backwards: a session's cost is its last line's totals; lines without totals are summed" {
+	store "$(images png 2 2 -t 0 | jq -c '.image.usage = {cost: 0.25}')"
+	store "$(images png 2 2 -t 1 --salt b | jq -c '.image.usage = {cost: 0.5}')"
+	store "$(images png 2 2 -t 2 --salt c)"
+	assert_equal "$(tail -n 1 "$STORE/sessions/s.ndjson" | jq -c .totals)" '{"max_turn":2,"spent":0.75,"unknown":1}'
+	mock_start
+	IMGP_API_KEY=sk-test run_with "$(jq -cn '{session:"s",turn:3,request:{prompt:"p"}}')" \
+		imgp-gen --base-url "$MOCK_URL" -s "$STORE" --session-budget 0.75
+	mock_stop
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 1 .error.message)" "has spent 0.7500"
+	# a journal from before totals: summed from its first line, once
+	jq -c 'del(.totals)' "$STORE/sessions/s.ndjson" >"$T/old" && cp "$T/old" "$STORE/sessions/s.ndjson"
+	store "$(images png 2 2 -t 3 --salt d | jq -c '.image.usage = {cost: 1}')"
+	assert_equal "$(tail -n 1 "$STORE/sessions/s.ndjson" | jq -c .totals)" '{"max_turn":3,"spent":1.75,"unknown":1}'
+}
