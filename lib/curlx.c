@@ -131,3 +131,59 @@ done:
 	curl.url_cleanup(h);
 	return rc;
 }
+
+int
+curlx_origin(const char *url, struct buf *origin)
+{
+	CURLU *h;
+	size_t start = origin->len, i;
+	int rc = -1;
+
+	curlx_init();
+	h = xcheck(curl.url());
+	if (curl.url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    get_part(h, CURLUPART_SCHEME, 0, origin) == 0) {
+		buf_puts(origin, "://");
+		if (get_part(h, CURLUPART_HOST, 0, origin) == 0) {
+			buf_putc(origin, ':');
+			rc = get_part(h, CURLUPART_PORT, CURLU_DEFAULT_PORT,
+			    origin);
+		}
+	}
+	for (i = start; i < origin->len; i++)
+		if (origin->data[i] >= 'A' && origin->data[i] <= 'Z')
+			origin->data[i] += 'a' - 'A';
+	if (rc < 0)
+		buf_truncate(origin, start);
+	curl.url_cleanup(h);
+	return rc;
+}
+
+void
+curlx_hide_password(const char *url, struct buf *out)
+{
+	CURLU *h;
+	char *user = NULL, *password = NULL, *bare = NULL;
+	const char *host;
+
+	curlx_init();
+	h = xcheck(curl.url());
+	if (curl.url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    (curl.url_get(h, CURLUPART_USER, &user, 0) != CURLUE_OK &&
+	    curl.url_get(h, CURLUPART_PASSWORD, &password, 0) !=
+	    CURLUE_OK) ||
+	    curl.url_set(h, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curl.url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curl.url_get(h, CURLUPART_URL, &bare, 0) != CURLUE_OK ||
+	    (host = strstr(bare, "://")) == NULL) {
+		buf_puts(out, url);
+	} else {
+		buf_add(out, bare, (size_t)(host - bare) + 3);
+		buf_puts(out, "[redacted]@");
+		buf_puts(out, host + 3);
+	}
+	curl.free(user);
+	curl.free(password);
+	curl.free(bare);
+	curl.url_cleanup(h);
+}

@@ -39,4 +39,16 @@ void curlx_escape(struct buf *out, const char *s, size_t len);
  */
 int curlx_path(const char *url, struct buf *path, struct buf *query);
 
+/*
+ * Append the origin of the absolute URL `url` to `origin`, in one form
+ * for every way of writing it: "scheme://host:port", scheme and host in
+ * lower case, the port always there (the scheme's default when the URL
+ * has none).  -1 when libcurl does not take `url` as an absolute URL.
+ */
+int curlx_origin(const char *url, struct buf *origin);
+
+/* Append `url` with the user name and password it may carry replaced by
+ * "[redacted]", for showing it; as it is when libcurl cannot read it. */
+void curlx_hide_password(const char *url, struct buf *out);
+
 #endif

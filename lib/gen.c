@@ -77,6 +77,8 @@ emit(struct gen *g, struct window *w)
 			continue;
 		}
 		out_line(j->out.data, j->out.len);
+		if (j->failed && !g->cfg->quiet)
+			genjob_report(j);
 		failed |= j->failed;
 		genjob_free(g, j);
 		window_remove(w, i);
@@ -96,6 +98,8 @@ start_ready(struct gen *g, struct window *w)
 	for (i = 0; i < w->count && !out_gone(); i++) {
 		struct genjob *j = at(w, i);
 
+		if (j->state == JOB_BLOCKED && genjob_unblock(g, j))
+			w->waiting += j->state == JOB_WAITING;
 		if (j->state == JOB_WAITING && g->active < g->cfg->jobs) {
 			w->waiting--;
 			genjob_start(g, j);
@@ -153,14 +157,15 @@ progress(const struct gen *g, int last)
 	    last ? "\n" : "");
 }
 
-/* The run's totals, for -v: the reported spend, and how many answers
- * reported none (their cost is not guessed). */
+/* The run's totals, for -v and after any failure (unless -q): the
+ * reported spend, and how many answers reported none (their cost is not
+ * guessed). */
 static void
 summary(const struct gen *g)
 {
 	struct buf line = BUF_INIT;
 
-	if (!g->cfg->verbose)
+	if (!g->cfg->verbose && (g->failed == 0 || g->cfg->quiet))
 		return;
 	buf_printf(&line, "%s: %lu image%s, %lu cached, %lu failed, cost %.4f",
 	    diag_progname(), g->images, g->images == 1 ? "" : "s", g->cached,
@@ -212,7 +217,9 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 		w.count--;
 	}
 	free(w.jobs);
+	genframes_free(&g.frames);
 	budget_free(&g.budget);
+	buf_free(&g.stop_why);
 	http_multi_free(g.multi);
 	status |= input_failed(in);
 	input_close(in);

@@ -46,6 +46,8 @@
 #define GEN_WINDOW_PER_JOB 4
 #define GEN_DEFAULT_MODEL "google/gemini-2.5-flash-image"
 #define GEN_DEFAULT_BASE_URL "https://openrouter.ai/api/v1"
+#define GEN_OPENAI_MODEL "gpt-image-1"
+#define GEN_OPENAI_BASE_URL "https://api.openai.com/v1"
 #define GEN_DEFAULT_SIZE "672x288"	/* --api local */
 
 enum gen_on_failure { GEN_FAIL_ERROR, GEN_FAIL_PREVIOUS, GEN_FAIL_PLACEHOLDER };
@@ -54,6 +56,12 @@ struct gen_config {
 	enum provider_api api;
 	const char *base_url;
 	const char *model;		/* the default; request.model wins */
+	/* Defaults of the request's members (IMAGE_*); the request wins. */
+	const char *aspect_ratio, *image_size, *size, *quality;
+	const char *reasoning;		/* --reasoning-effort, or NULL */
+	long long max_tokens;		/* --max-tokens, or 0 */
+	struct provider_param *params;	/* --param */
+	size_t nparams;
 	const char *modalities;		/* "image,text" or "image" */
 	const char *referer, *title;	/* OpenRouter attribution */
 	char *key;			/* the API key (wiped at the end) */
@@ -68,7 +76,9 @@ struct gen_config {
 	int unordered;			/* output order only per session */
 	int progress;			/* 1 on, 0 off */
 	int verbose;			/* the run's summary at the end */
+	int quiet;			/* no line on stderr per failure */
 	int dry_run;
+	int list_models;		/* --list-models instead of records */
 	int cache;			/* answer known requests from the store */
 	double budget, session_budget;	/* BUDGET_NONE or an amount */
 };

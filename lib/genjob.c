@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "curlx.h"
 #include "diag.h"
 #include "digest.h"
 #include "imgsniff.h"
@@ -14,13 +15,12 @@
 #include "json.h"
 #include "provenance.h"
 #include "render.h"
+#include "text.h"
 #include "reqcache.h"
 #include "xalloc.h"
 
 #define BACKOFF_MAX_MS 60000.0
 #define SWAP_BUF(a, b) do { struct buf t_ = (a); (a) = (b); (b) = t_; } while (0)
-
-static const char *const api_names[] = { "openrouter", "openai", "local" };
 
 double
 genjob_now(void)
@@ -37,6 +37,9 @@ finish(struct gen *g, struct genjob *j, int failed)
 {
 	j->state = JOB_DONE;
 	j->failed = failed;
+	if (j->frame)
+		genframe_settle(&g->frames, j->frame, NULL);
+	j->frame = NULL;
 	if (j->slot)
 		g->active--;
 	j->slot = 0;
@@ -73,8 +76,10 @@ current_model(const struct gen *g, const struct genjob *j)
 static struct provider_call
 current_call(const struct gen *g, const struct genjob *j)
 {
-	const char *m = g->cfg->modalities;
-	struct provider_call call = { current_model(g, j), m, j->relaxed };
+	/* A relaxed call asks for text and image, as the original does. */
+	const char *m = j->relaxed ? "image,text" : g->cfg->modalities;
+	struct provider_call call = { current_model(g, j), m, j->relaxed,
+	    j->softened };
 
 	if (j->switched)
 		call.modalities = strcmp(m, "image") == 0 ? "image,text" :
@@ -93,6 +98,28 @@ parse_size(const char *size, unsigned *w, unsigned *h)
 	    *h <= RENDER_MAX_SIDE;
 }
 
+/* image.references: each reference as sent, its role and the SHA-256 of
+ * its bytes, and a pending one's turn. */
+static void
+put_references(const struct genjob *j, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < j->req.nrefs; i++) {
+		const struct provider_ref *r = &j->req.refs[i];
+
+		buf_puts(b, i ? ",{\"role\":" : "{\"role\":");
+		if (r->role)
+			json_put_cstring(b, r->role);
+		else
+			buf_puts(b, "null");
+		buf_printf(b, ",\"sha256\":\"%s\"", r->sha256);
+		if (r->turn >= 0)
+			buf_printf(b, ",\"turn\":%lld", r->turn);
+		buf_putc(b, '}');
+	}
+}
+
 /*
  * Append the `image` member's value.  Data and its type come from the
  * bytes; usage is the provider's text as written.
@@ -103,6 +130,9 @@ put_image(struct gen *g, struct genjob *j, const char *provider,
 {
 	struct imgsniff sniff;
 	struct buf *out = &j->out, image = BUF_INIT;
+
+	if (fallback == NULL)
+		fallback = j->fallback;	/* "reference", or NULL */
 
 	imgsniff((const unsigned char *)bytes->data, bytes->len, &sniff);
 	buf_puts(&image, "{\"data\":\"");
@@ -123,13 +153,18 @@ put_image(struct gen *g, struct genjob *j, const char *provider,
 	else
 		buf_puts(&image, "null");
 	buf_printf(&image, ",\"latency_ms\":%.0f,\"usage\":%s,\"text\":%s,"
-	    "\"request_key\":\"%s\",\"cached\":%s}",
+	    "\"request_key\":\"%s\",\"cached\":%s,\"references\":[",
 	    j->started ? genjob_now() - j->started : 0.0,
 	    j->usage.len ? j->usage.data : "null",
 	    j->text.len ? j->text.data : "null", j->key,
 	    j->cached ? "true" : "false");
+	put_references(j, &image);
+	buf_puts(&image, "]}");
 	rec_with(&j->rec, "image", image.data, image.len, out);
 	buf_free(&image);
+	if (j->frame)
+		genframe_settle(&g->frames, j->frame, bytes);
+	j->frame = NULL;
 	g->images++;
 	g->cached += j->cached;
 	finish(g, j, 0);
@@ -223,7 +258,7 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 {
 	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
 	const struct journal_entry *e;
-	struct journal_view view = { NULL, 0 };
+	struct journal_view view = { .entries = NULL };
 	struct buf path = BUF_INIT, bytes = BUF_INIT;
 	struct imgsniff sniff;
 	long long turn;
@@ -266,7 +301,7 @@ put_error(struct gen *g, struct genjob *j, const char *extra)
 	struct buf message = BUF_INIT, error = BUF_INIT;
 
 	buf_printf(&message, "%s model %s: %s (%u attempt%s)",
-	    api_names[g->cfg->api], current_model(g, j),
+	    provider_api_names[g->cfg->api], current_model(g, j),
 	    r->message.len ? r->message.data : r->code, j->nattempts,
 	    j->nattempts == 1 ? "" : "s");
 	if (extra)
@@ -276,7 +311,7 @@ put_error(struct gen *g, struct genjob *j, const char *extra)
 	if (r->status)
 		buf_printf(&error, ",\"status\":%ld", r->status);
 	buf_printf(&error, ",\"retryable\":%s,\"model\":",
-	    r->next == NEXT_RETRY ? "true" : "false");
+	    r->next == NEXT_RETRY || r->next == NEXT_STOP ? "true" : "false");
 	json_put_cstring(&error, current_model(g, j));
 	buf_printf(&error, ",\"attempts\":[%s]", j->attempts.data);
 	rec_error_end(&error);
@@ -302,15 +337,20 @@ stop_error(struct gen *g, struct genjob *j, const char *code,
 	finish(g, j, 1);
 }
 
-/* Whether the budgets let the job send another paid request; if not, it
- * becomes a retryable error record that keeps its request. */
+/* Whether the job may send another paid request: not once the account
+ * was refused (401, 402), nor past a budget; if not, it becomes a
+ * retryable error record that keeps its request. */
 static int
 may_spend(struct gen *g, struct genjob *j)
 {
 	struct buf why = BUF_INIT, details = BUF_INIT;
-	const char *code;
-	int ok = budget_check(&g->budget, j->session, &code, &why) == 0;
+	const char *code = g->stopped;
+	int ok;
 
+	if (code)
+		buf_add(&why, g->stop_why.data, g->stop_why.len);
+	ok = code == NULL && budget_check(&g->budget, j->session, &code,
+	    &why) == 0;
 	if (!ok) {
 		buf_printf(&details, ",\"retryable\":true,\"attempts\":[%s]",
 		    j->attempts.data ? j->attempts.data : "");
@@ -352,10 +392,16 @@ note_attempt(struct gen *g, struct genjob *j, double wait_ms)
 	buf_printf(a, ",\"ms\":%.0f", genjob_now() - j->attempt_started);
 	if (j->relaxed)
 		buf_puts(a, ",\"relaxed\":true");
-	if (j->switched)
+	if (j->softened)
+		buf_puts(a, ",\"softened\":true");
+	if (j->switched || j->relaxed)
 		buf_puts(a, ",\"modalities\":");
-	if (j->switched)
+	if (j->switched || j->relaxed)
 		json_put_cstring(a, current_call(g, j).modalities);
+	if (r->note.len)
+		buf_puts(a, ",\"note\":");
+	if (r->note.len)
+		json_put_string(a, r->note.data, r->note.len);
 	if (j->download.len)
 		buf_puts(a, ",\"download\":true");
 	if (wait_ms > 0)
@@ -374,6 +420,22 @@ backoff_ms(const struct gen *g, const struct genjob *j)
 	if (j->retry_after >= 0 && j->retry_after * 1000.0 > wait)
 		wait = j->retry_after * 1000.0;
 	return wait;
+}
+
+/* The account was refused (401, 402): no request of the run is sent any
+ * more; the records that wanted one become retryable error records. */
+static void
+stop_run(struct gen *g, struct genjob *j)
+{
+	if (g->stopped)
+		return;
+	g->stopped = j->reply.code;
+	buf_printf(&g->stop_why, "not sent: %s refused the account earlier "
+	    "in this run (HTTP %ld: %s); fix the key or the credit and feed "
+	    "the error records back", provider_api_names[g->cfg->api],
+	    j->reply.status, j->reply.message.data ? j->reply.message.data :
+	    j->reply.code);
+	redact(&g->stop_why, g->cfg->key);
 }
 
 /* The failure ladder of gen.h, after a failed attempt. */
@@ -398,16 +460,23 @@ ladder(struct gen *g, struct genjob *j)
 	note_attempt(g, j, 0);
 	buf_reset(&j->download);
 	j->retries = 0;
+	if (next == NEXT_STOP) {
+		stop_run(g, j);
+		put_error(g, j, NULL);
+		return;
+	}
 	if (next == NEXT_MODALITIES && !j->switched) {
 		j->switched = 1;
+	} else if (next == NEXT_SOFTEN && !j->softened) {
+		j->softened = 1;
+		j->fallback = "softened";
 	} else if (next == NEXT_RELAX && !j->relaxed) {
 		j->relaxed = 1;
 		if (j->fallback == NULL)
 			j->fallback = "relaxed";
-	} else if (next != NEXT_STOP &&
-	    j->model_index < g->cfg->nfallback) {
+	} else if (j->model_index < g->cfg->nfallback) {
 		j->model_index++;
-		j->relaxed = j->switched = 0;
+		j->relaxed = j->switched = j->softened = 0;
 		j->fallback = "model";
 	} else {
 		give_up(g, j);
@@ -490,10 +559,10 @@ genjob_start(struct gen *g, struct genjob *j)
 	j->attempt_started = genjob_now();
 	j->state = JOB_RUNNING;
 	if (j->download.len) {
-		j->xfer = http_new(j->download.data, &g->cfg->limits, 1, j);
+		j->xfer = http_new(j->download.data, &g->cfg->limits, j);
 	} else {
 		put_url(g, j, &call, &url);
-		x = j->xfer = http_new(url.data, &g->cfg->limits, 0, j);
+		x = j->xfer = http_new(url.data, &g->cfg->limits, j);
 		if (form)
 			provider_form(&j->req, &call, x, NULL);
 		else
@@ -508,19 +577,61 @@ genjob_start(struct gen *g, struct genjob *j)
 	buf_free(&body);
 }
 
+/* Fetch the image at `url` (an answer's, or where its download was
+ * redirected): only where http_may_download() lets, else this model has
+ * failed. */
+static void
+fetch(struct gen *g, struct genjob *j, const char *url, size_t len)
+{
+	struct provider_reply *r = &j->reply;
+	struct buf origin = BUF_INIT;
+
+	buf_reset(&j->download);
+	buf_add(&j->download, url, len);
+	if (http_may_download(j->download.data, g->cfg->base_url)) {
+		genjob_start(g, j);
+		return;
+	}
+	provider_reply_free(r);
+	r->next = NEXT_MODEL;
+	r->code = "download_refused";
+	if (curlx_origin(j->download.data, &origin) < 0)
+		buf_puts(&origin, "a URL that is not absolute");
+	buf_printf(&r->message, "the image is at %s, which is neither https "
+	    "nor the origin of the base URL", origin.data);
+	buf_free(&origin);
+	ladder(g, j);
+}
+
 void
 genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 {
 	struct genjob *j = x->owner;
 	enum http_outcome outcome = http_outcome(x, res);
 	struct provider_reply *r = &j->reply;
+	struct buf location = BUF_INIT;
 
+	if (j->download.len && x->location.len &&
+	    j->redirects < HTTP_MAX_REDIRS) {
+		j->redirects++;
+		SWAP_BUF(location, x->location);
+		http_multi_remove(g->multi, x);
+		http_free(x);
+		j->xfer = NULL;
+		fetch(g, j, location.data, location.len);
+		buf_free(&location);
+		return;
+	}
 	provider_read(outcome, x, j->download.len > 0, r);
 	j->retry_after = x->retry_after;
 	http_multi_remove(g->multi, x);
 	http_free(x);
 	j->xfer = NULL;
 	if (r->next != NEXT_DONE) {
+		/* An answer without a usable image may still have been
+		 * billed: what it reports counts. */
+		if (!j->download.len && r->cost >= 0)
+			budget_spend(&g->budget, j->session, r->cost);
 		ladder(g, j);
 		return;
 	}
@@ -534,15 +645,14 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 	if (r->url.len) {
 		/* The API answered with a URL: fetch it (no key, see http.h). */
 		note_attempt(g, j, 0);
-		buf_reset(&j->download);
-		buf_add(&j->download, r->url.data, r->url.len);
-		genjob_start(g, j);
+		j->redirects = 0;
+		fetch(g, j, r->url.data, r->url.len);
 	} else {
 		if (!j->download.len)
 			note_attempt(g, j, 0);
-		remember(g, j, api_names[g->cfg->api], current_model(g, j),
+		remember(g, j, provider_api_names[g->cfg->api], current_model(g, j),
 		    &r->image, j->fallback);
-		put_image(g, j, api_names[g->cfg->api], current_model(g, j),
+		put_image(g, j, provider_api_names[g->cfg->api], current_model(g, j),
 		    &r->image, j->fallback);
 	}
 }
@@ -590,24 +700,182 @@ put_dry_run(struct gen *g, struct genjob *j)
 	finish(g, j, 0);
 }
 
+/* A reference's bytes as sent: a previous frame without its imgp: chunks
+ * (provenance.h), so that a frame is the same reference whether imgp-store
+ * embedded its provenance or not. */
+static void
+as_sent(struct provider_ref *r)
+{
+	struct buf stripped = BUF_INIT;
+
+	if (r->role == NULL || strcmp(r->role, "previous") != 0)
+		return;
+	provenance_strip(&r->bytes, &stripped);
+	SWAP_BUF(r->bytes, stripped);
+	buf_free(&stripped);
+	digest_sha256_hex(r->bytes.data, r->bytes.len, r->sha256);
+}
+
+/*
+ * A pending reference, as imgp-enrich writes it: exactly {"role":
+ * "previous", "turn": N}, N below the record's turn, in a record with a
+ * valid session.  Anything else was not written by imgp-enrich: -1 with
+ * the reason in `why`.
+ */
+static int
+read_pending(struct genjob *j, jv ref, struct provider_ref *r,
+    struct buf *why)
+{
+	const char *role = jqx_str(jqx_get(ref, "role"), NULL);
+	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	long long turn;
+
+	if (jv_get_kind(ref) != JV_KIND_OBJECT || jqx_len(ref) != 2 ||
+	    role == NULL || strcmp(role, "previous") != 0 ||
+	    !jqx_int(jqx_get(ref, "turn"), 0, JQX_MAX_EXACT, &r->turn) ||
+	    !jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn) ||
+	    r->turn >= turn || session == NULL ||
+	    !journal_session_valid(session) || j->pending) {
+		buf_puts(why, "a reference without a path must be one "
+		    "pending reference {\"role\":\"previous\",\"turn\":N} to "
+		    "a lower turn of the record's session, as imgp-enrich "
+		    "writes it");
+		return -1;
+	}
+	r->role = role;
+	r->previous = 1;
+	j->pending = r;
+	return 0;
+}
+
+/* Read request.references: each one loaded and checked, but for the local
+ * renderer, which sends none and needs only the previous frame's bytes
+ * (its identity in the request key); a pending one is resolved later.  0,
+ * or -1 with the reason in `why`. */
+static int
+read_references(struct gen *g, struct genjob *j, jv refs, struct buf *why)
+{
+	size_t i, n = jqx_len(refs);
+
+	j->req.refs = xcheck(calloc(n + 1, sizeof(*j->req.refs)));
+	for (i = 0; i < n; i++) {
+		jv ref = jqx_at(refs, i);
+		const char *path = jqx_str(jqx_get(ref, "path"), NULL);
+		const char *sha = jqx_str(jqx_get(ref, "sha256"), NULL);
+		const char *role = jqx_str(jqx_get(ref, "role"), NULL);
+		struct provider_ref *r = &j->req.refs[j->req.nrefs++];
+
+		r->turn = -1;
+		if (!jqx_present(jqx_get(ref, "path"))) {
+			if (read_pending(j, ref, r, why) < 0)
+				return -1;
+		} else if (g->cfg->api == PROVIDER_LOCAL &&
+		    (role == NULL || strcmp(role, "previous") != 0)) {
+			r->path = xstrdup(path ? path : "");
+			snprintf(r->sha256, sizeof(r->sha256), "%s",
+			    sha ? sha : "");
+		} else if (provider_ref_load(r, path ? path : "", sha,
+		    why) < 0) {
+			return -1;
+		} else {
+			r->role = role;
+			r->previous = role && strcmp(role, "previous") == 0;
+			as_sent(r);
+		}
+	}
+	return 0;
+}
+
+/* The params of the job: --param, then the record's request.params (an
+ * object), whose members replace those of the same name.  0, or -1 with
+ * the reason in `why`. */
+static int
+read_params(struct gen *g, struct genjob *j, struct buf *why)
+{
+	const struct json_member *request = json_find(&j->rec.members,
+	    "request"), *params;
+	struct json_members in_request = JSON_MEMBERS_INIT;
+	struct json_members mine = JSON_MEMBERS_INIT;
+	jv value = jqx_get(rec_get(&j->rec, "request"), "params");
+	size_t i, k, *offsets = NULL;
+	int status = 0;
+
+	j->req.params = xcheck(calloc(g->cfg->nparams + 1,
+	    sizeof(*j->req.params)));
+	if (g->cfg->nparams > 0)	/* memcpy from NULL is undefined */
+		memcpy(j->req.params, g->cfg->params,
+		    g->cfg->nparams * sizeof(*j->req.params));
+	j->req.nparams = g->cfg->nparams;
+	if (!jqx_present(value))
+		return 0;
+	if (jv_get_kind(value) != JV_KIND_OBJECT) {
+		buf_puts(why, "request.params is not an object");
+		return -1;
+	}
+	json_members_of(request->value, request->value_len, &in_request);
+	params = json_find(&in_request, "params");
+	json_members_of(params->value, params->value_len, &mine);
+	offsets = xcheck(calloc(mine.n + 1, sizeof(*offsets)));
+	for (i = 0; i < mine.n; i++) {
+		offsets[i] = j->param_names.len;
+		json_key_decode(&mine.v[i], &j->param_names);
+		buf_putc(&j->param_names, '\0');
+	}
+	j->req.params = xcheck(realloc(j->req.params, (g->cfg->nparams +
+	    mine.n + 1) * sizeof(*j->req.params)));
+	for (i = 0; i < mine.n && status == 0; i++) {
+		const char *name = j->param_names.data + offsets[i];
+
+		if (provider_protected(name) || *name == '\0') {
+			buf_printf(why, "request.params may not hold '%s': "
+			    "imgp-gen sends it itself (see imgp-gen(1))", name);
+			status = -1;
+		}
+		for (k = 0; k < j->req.nparams; k++)
+			if (strcmp(j->req.params[k].name, name) == 0)
+				break;
+		j->req.params[k] = (struct provider_param){ name,
+		    mine.v[i].value, mine.v[i].value_len };
+		if (k == j->req.nparams)
+			j->req.nparams++;
+	}
+	free(offsets);
+	json_members_free(&in_request);
+	json_members_free(&mine);
+	return status;
+}
+
+/* A string member of the request, else the run's default. */
+static const char *
+option(jv req, const char *name, const char *fallback)
+{
+	const char *value = jqx_str(jqx_get(req, name), NULL);
+
+	return value ? value : fallback;
+}
+
 /* Read `request`; 0, or -1 after making the job an error record. */
 static int
 read_request(struct gen *g, struct genjob *j)
 {
-	jv req = rec_get(&j->rec, "request"), refs, ref;
-	const char *field = NULL, *path;
+	jv req = rec_get(&j->rec, "request"), refs;
+	const struct gen_config *c = g->cfg;
+	const char *field = NULL;
 	struct buf why = BUF_INIT;
 	int missing = 0;
-	size_t i;
 
 	j->req.prompt = jqx_str(jqx_get(req, "prompt"), NULL);
-	j->model = jqx_str(jqx_get(req, "model"), NULL);
-	if (j->model == NULL)
-		j->model = g->cfg->model;
-	j->req.aspect_ratio = jqx_str(jqx_get(req, "aspect_ratio"), NULL);
-	j->req.image_size = jqx_str(jqx_get(req, "image_size"), NULL);
-	j->req.size = jqx_str(jqx_get(req, "size"), NULL);
-	j->req.quality = jqx_str(jqx_get(req, "quality"), NULL);
+	j->model = option(req, "model", c->model);
+	j->req.aspect_ratio = option(req, "aspect_ratio", c->aspect_ratio);
+	j->req.image_size = option(req, "image_size", c->image_size);
+	j->req.size = option(req, "size", c->size);
+	j->req.quality = option(req, "quality", c->quality);
+	j->req.output_format = option(req, "output_format", NULL);
+	j->req.reasoning = c->reasoning;
+	j->req.max_tokens = c->api == PROVIDER_OPENROUTER ? c->max_tokens : 0;
+	/* The judge's own prompt holds none of the profile's directives,
+	 * continuity or references: what a softened retry sends. */
+	j->req.softened = jqx_str(rec_get(&j->rec, "image_prompt"), NULL);
 	j->req.has_seed = jqx_present(jqx_get(req, "seed"));
 	refs = jqx_get(req, "references");
 	if (jv_get_kind(req) != JV_KIND_OBJECT) {
@@ -621,6 +889,15 @@ read_request(struct gen *g, struct genjob *j)
 		field = "request.seed";
 	} else if (jqx_present(refs) && jv_get_kind(refs) != JV_KIND_ARRAY) {
 		field = "request.references";
+	} else if (read_params(g, j, &why) < 0) {
+		field = "request.params";
+	}
+	if (why.len) {
+		rec_field_error(&j->rec, &j->out, "invalid_field", field, "%s",
+		    why.data);
+		finish(g, j, 1);
+		buf_free(&why);
+		return -1;
 	}
 	if (field) {
 		rec_field_error(&j->rec, &j->out, missing ? "missing_field" :
@@ -629,23 +906,150 @@ read_request(struct gen *g, struct genjob *j)
 		finish(g, j, 1);
 		return -1;
 	}
-	reqcache_key(api_names[g->cfg->api], j->model, &j->req, refs, j->key);
-	if (g->cfg->api == PROVIDER_LOCAL)
-		return 0;
-	j->req.nrefs = jqx_len(refs);
-	j->req.refs = xcheck(calloc(j->req.nrefs + 1, sizeof(*j->req.refs)));
-	for (i = 0; i < j->req.nrefs && why.len == 0; i++) {
-		ref = jqx_at(refs, i);
-		path = jqx_str(jqx_get(ref, "path"), NULL);
-		if (provider_ref_load(&j->req.refs[i], path ? path : "",
-		    jqx_str(jqx_get(ref, "sha256"), NULL), &why) < 0)
-			j->req.nrefs = i + 1;
-	}
-	if (why.len)
+	if (read_references(g, j, refs, &why) < 0)
 		stop_error(g, j, "reference", ",\"retryable\":false,"
 		    "\"field\":\"request.references\"", &why);
 	buf_free(&why);
 	return j->state == JOB_DONE ? -1 : 0;
+}
+
+/* Note in image.attempts how a pending reference was resolved when it was
+ * not from its record's frame of this run; a frame other than the one of
+ * the turn referred to is the fallback "reference". */
+static void
+note_reference(struct genjob *j, long long turn,
+    const struct journal_entry *stored, const char *why)
+{
+	struct buf *a = &j->attempts;
+
+	if (a->len)
+		buf_putc(a, ',');
+	buf_printf(a, "{\"reference\":\"previous\",\"turn\":%lld,\"from\":",
+	    turn);
+	if (stored)
+		buf_printf(a, "\"store\",\"stored_turn\":%lld", stored->turn);
+	else
+		buf_puts(a, "null");
+	buf_puts(a, ",\"why\":");
+	json_put_cstring(a, why);
+	buf_putc(a, '}');
+	if (stored == NULL || stored->turn != turn)
+		j->fallback = "reference";
+}
+
+/*
+ * The documented rule for a pending reference whose record made no frame
+ * in this run (it failed, never came, or was forgotten): the session's
+ * latest stored frame before the record's turn, else none.
+ */
+static void
+resolve_from_store(struct gen *g, struct genjob *j, const char *why)
+{
+	struct provider_ref *r = j->pending;
+	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	const struct journal_entry *e = NULL;
+	struct journal_view view = { .entries = NULL };
+	struct buf path = BUF_INIT, failed = BUF_INIT;
+	long long turn, wanted = r->turn;
+	size_t after;
+
+	jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn);
+	if (journal_scan(g->cfg->store, session, turn, 1, &view) == 0 &&
+	    (e = journal_previous(&view)) != NULL) {
+		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
+		if (provider_ref_load(r, path.data, e->sha256, &failed) < 0)
+			e = NULL;
+	}
+	r->role = "previous";
+	r->previous = 1;
+	r->turn = wanted;
+	if (e) {
+		as_sent(r);
+		note_reference(j, wanted, e, why);
+	} else {
+		note_reference(j, wanted, NULL, failed.len ? failed.data :
+		    "no stored frame of the session before this turn");
+		/* None: the reference is left out. */
+		provider_ref_free(r);
+		after = (size_t)(&j->req.refs[j->req.nrefs - 1] - r);
+		memmove(r, r + 1, after * sizeof(*r));
+		j->req.nrefs--;
+	}
+	journal_view_free(&view);
+	buf_free(&path);
+	buf_free(&failed);
+}
+
+/* Resolve the job's pending reference: 0, or -1 while the frame it refers
+ * to is still being made. */
+static int
+resolve_pending(struct gen *g, struct genjob *j)
+{
+	struct provider_ref *r = j->pending;
+	const struct genframe *f = genframe_find(&g->frames,
+	    jqx_str(rec_get(&j->rec, "session"), NULL), r->turn, j->seq);
+	struct buf name = BUF_INIT;
+	struct imgsniff sniff;
+
+	j->seen = g->frames.settled;
+	if (f && f->state == GENFRAME_PENDING)
+		return -1;
+	if (f && f->state == GENFRAME_MADE) {
+		buf_add(&r->bytes, f->bytes.data, f->bytes.len);
+		memcpy(r->sha256, f->sha256, sizeof(r->sha256));
+		imgsniff((const unsigned char *)r->bytes.data, r->bytes.len,
+		    &sniff);
+		r->mime = sniff.mime;
+		buf_printf(&name, "%s.%s", f->sha256, sniff.ext);
+		r->path = buf_detach(&name, NULL);
+	} else {
+		resolve_from_store(g, j, f ? "its record failed in this run" :
+		    "its record was not made in this run");
+	}
+	j->pending = NULL;
+	return 0;
+}
+/* Enter the record's own frame (genframe.h) when it has a session and a
+ * turn: later records of its session may refer to it. */
+static void
+expect_frame(struct gen *g, struct genjob *j)
+{
+	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	long long turn;
+
+	if (session && journal_session_valid(session) &&
+	    jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
+		j->frame = genframe_expect(&g->frames, session, turn, j->seq);
+}
+
+/* The request is read and its references resolved: its key, then the dry
+ * run, the cache, the renderer, or a request slot to wait for. */
+static void
+go_on(struct gen *g, struct genjob *j)
+{
+	const char *session;
+
+	reqcache_key(g->cfg->api, j->model, &j->req, j->key);
+	j->state = JOB_WAITING;
+	if (g->cfg->dry_run) {
+		put_dry_run(g, j);
+	} else if (answer_cached(g, j)) {
+		/* no call */
+	} else if (g->cfg->api == PROVIDER_LOCAL) {
+		render_local(g, j, NULL);
+	} else if ((session = jqx_str(rec_get(&j->rec, "session"), NULL)) &&
+	    journal_session_valid(session)) {
+		j->session = budget_session(&g->budget, session);
+	}
+}
+
+int
+genjob_unblock(struct gen *g, struct genjob *j)
+{
+	if (j->seen == g->frames.settled || resolve_pending(g, j) < 0)
+		return 0;
+	go_on(g, j);
+	return 1;
 }
 
 struct genjob *
@@ -653,7 +1057,6 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
     const char *source)
 {
 	struct genjob *j;
-	const char *session;
 
 	if (rec_blank(line, len))
 		return NULL;
@@ -666,6 +1069,7 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 	j->rec.source = source;
 	j->retry_after = -1;
 	j->state = JOB_WAITING;
+	j->seq = g->nread++;
 	if (rec_parse(&j->rec, j->line, len) < 0) {
 		rec_bad_json(&j->rec, &j->out);
 		finish(g, j, 1);
@@ -675,17 +1079,54 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 		finish(g, j, 0);
 	} else if (read_request(g, j) < 0) {
 		/* already an error record */
-	} else if (g->cfg->dry_run) {
-		put_dry_run(g, j);
-	} else if (answer_cached(g, j)) {
-		/* no call */
-	} else if (g->cfg->api == PROVIDER_LOCAL) {
-		render_local(g, j, NULL);
-	} else if ((session = jqx_str(rec_get(&j->rec, "session"), NULL)) &&
-	    journal_session_valid(session)) {
-		j->session = budget_session(&g->budget, session);
+	} else {
+		expect_frame(g, j);
+		if (j->pending && resolve_pending(g, j) < 0)
+			j->state = JOB_BLOCKED;
+		else
+			go_on(g, j);
 	}
 	return j;
+}
+
+void
+genjob_report(const struct genjob *j)
+{
+	struct json_members m = JSON_MEMBERS_INIT;
+	const struct json_member *member;
+	const char *why, *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	struct buf line = BUF_INIT;
+	long long turn;
+	size_t where;
+	jv error;
+
+	if (json_scan_object(j->out.data, j->out.len, &m, &why, &where) < 0 ||
+	    (member = json_find(&m, "error")) == NULL) {
+		json_members_free(&m);
+		return;
+	}
+	error = jqx_parse(member->value, member->value_len);
+	if (session)
+		buf_printf(&line, "session %s, ", session);
+	if (jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
+		buf_printf(&line, "turn %lld, ", turn);
+	buf_printf(&line, "line %ld: %s (%zu attempt%s%s): ", j->rec.lineno,
+	    jqx_str(jqx_get(error, "code"), NULL), jqx_len(jqx_get(error,
+	    "attempts")), jqx_len(jqx_get(error, "attempts")) == 1 ? "" : "s",
+	    jv_get_kind(jqx_get(error, "retryable")) == JV_KIND_TRUE ?
+	    ", retryable" : "");
+	why = jqx_str(jqx_get(error, "message"), &where);
+	text_compact(&line, why ? why : "", why ? where : 0, 300);
+	/* The message may quote a provider or a record: no terminal
+	 * control sequence gets through to stderr. */
+	for (where = 0; where < line.len; where++)
+		if ((unsigned char)line.data[where] < 0x20 ||
+		    line.data[where] == 0x7f)
+			line.data[where] = '?';
+	diag_warnx("%s", line.data);
+	jqx_free(error);
+	json_members_free(&m);
+	buf_free(&line);
 }
 
 void
@@ -693,6 +1134,8 @@ genjob_free(struct gen *g, struct genjob *j)
 {
 	size_t i;
 
+	if (j->frame)
+		genframe_settle(&g->frames, j->frame, NULL);
 	if (j->xfer) {
 		http_multi_remove(g->multi, j->xfer);
 		http_free(j->xfer);
@@ -700,6 +1143,8 @@ genjob_free(struct gen *g, struct genjob *j)
 	for (i = 0; i < j->req.nrefs; i++)
 		provider_ref_free(&j->req.refs[i]);
 	free(j->req.refs);
+	free(j->req.params);
+	buf_free(&j->param_names);
 	provider_reply_free(&j->reply);
 	buf_free(&j->download);
 	buf_free(&j->attempts);

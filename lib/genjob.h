@@ -12,6 +12,7 @@
 #include "budget.h"
 #include "digest.h"
 #include "gen.h"
+#include "genframe.h"
 #include "rec.h"
 
 struct gen {
@@ -19,6 +20,10 @@ struct gen {
 	CURLM *multi;
 	unsigned active;	/* jobs holding a request slot */
 	struct budget budget;	/* and the run's spend */
+	const char *stopped;	/* "auth" or "payment": no more requests */
+	struct buf stop_why;	/* the message of the records not sent */
+	struct genframes frames;	/* the frames made in this run */
+	unsigned long nread;	/* records read */
 	/* For the progress line and the summary. */
 	unsigned long done, retried, failed, images, cached;
 };
@@ -27,7 +32,9 @@ enum genjob_state {
 	JOB_DONE,		/* `out` is its output line */
 	JOB_WAITING,		/* needs a request slot */
 	JOB_RUNNING,		/* a transfer is in flight */
-	JOB_SLEEPING		/* backing off until `wake` */
+	JOB_SLEEPING,		/* backing off until `wake` */
+	JOB_BLOCKED		/* its pending reference waits for the frame
+				 * of an earlier record (genframe.h) */
 };
 
 struct genjob {
@@ -44,9 +51,12 @@ struct genjob {
 	const char *model;	/* the request's or the configured model */
 	size_t model_index;	/* 0: `model`, i: fallback_models[i-1] */
 	int relaxed, switched;	/* relaxed request, other modalities */
+	int softened;		/* the softened retry after a refusal */
+	struct buf param_names;	/* request.params' names, NUL-separated */
 	unsigned retries;	/* transient retries at this step */
-	const char *fallback;	/* NULL, "relaxed", "model" */
+	const char *fallback;	/* NULL, "relaxed", "softened", "model" */
 	struct buf download;	/* the image URL being fetched, or empty */
+	unsigned redirects;	/* followed for this download */
 	struct http_xfer *xfer;
 	long retry_after;	/* of the last answer, seconds or -1 */
 	double started, attempt_started;
@@ -57,22 +67,36 @@ struct genjob {
 	char key[DIGEST_HEX_LEN + 1];	/* the request key (reqcache.h) */
 	int cached;		/* answered from the request cache */
 	struct budget_session *session;	/* its spend, for --session-budget */
+	unsigned long seq;	/* its place in the input */
+	struct genframe *frame;	/* its own frame, until it is settled */
+	struct provider_ref *pending;	/* its unresolved pending reference */
+	unsigned long seen;	/* frames settled when it last looked */
 };
 
 /* Milliseconds on the monotonic clock. */
 double genjob_now(void);
 
 /* A job for an input line (copied): done at once when it needs no request
- * (pass-through, bad_json, field error, --dry-run, --api local), else
+ * (pass-through, bad_json, field error, --dry-run, --api local), blocked
+ * while its pending reference waits for an earlier record's frame, else
  * waiting for a slot.  NULL for a blank line. */
 struct genjob *genjob_new(struct gen *g, const char *line, size_t len,
     long lineno, const char *source);
+
+/* A blocked job looks whether the frame it waits for is settled, and goes
+ * on if so: 1 when it is no longer blocked. */
+int genjob_unblock(struct gen *g, struct genjob *j);
 
 /* Send the job's next attempt (it takes a slot if it had none). */
 void genjob_start(struct gen *g, struct genjob *j);
 
 /* A transfer of the job ended with `res`: read the answer, go on. */
 void genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res);
+
+/* One line on standard error for a job that ended in a new error record:
+ * its session, turn, code, attempts, whether it is retryable, and the
+ * message. */
+void genjob_report(const struct genjob *j);
 
 void genjob_free(struct gen *g, struct genjob *j);
 

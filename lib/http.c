@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "curlx.h"
 #include "diag.h"
 #include "xalloc.h"
 
@@ -82,8 +83,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 }
 
 struct http_xfer *
-http_new(const char *url, const struct http_limits *limits, int download,
-    void *owner)
+http_new(const char *url, const struct http_limits *limits, void *owner)
 {
 	struct http_xfer *x = xcheck(calloc(1, sizeof(*x)));
 	CURL *e = xcheck(curl_easy_init());
@@ -110,13 +110,8 @@ http_new(const char *url, const struct http_limits *limits, int download,
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "imgp/" IMGP_VERSION);
-	if (download) {
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)HTTP_MAX_REDIRS);
-		curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "https,http");
-	} else {
-		curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	}
+	/* Each redirect target is checked by the caller (http.h). */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	return x;
 }
 
@@ -166,10 +161,31 @@ http_form_file(struct http_xfer *x, const char *name, const char *filename,
 	curl_mime_type(part, type);
 }
 
+int
+http_may_download(const char *url, const char *base_url)
+{
+	struct buf origin = BUF_INIT, base = BUF_INIT;
+	int ok = curlx_origin(url, &origin) == 0 &&
+	    (strncmp(origin.data, "https://", 8) == 0 ||
+	    (curlx_origin(base_url, &base) == 0 &&
+	    strcmp(origin.data, base.data) == 0));
+
+	buf_free(&origin);
+	buf_free(&base);
+	return ok;
+}
+
 enum http_outcome
 http_outcome(struct http_xfer *x, CURLcode res)
 {
+	char *location = NULL;
+
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	buf_reset(&x->location);
+	if (x->status >= 300 && x->status <= 399 &&
+	    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location) ==
+	    CURLE_OK && location)
+		buf_puts(&x->location, location);
 	if (x->too_large)
 		return HTTP_TOO_LARGE;
 	if (res == CURLE_OPERATION_TIMEDOUT)
@@ -196,6 +212,7 @@ http_free(struct http_xfer *x)
 		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(x->headers);
 	buf_free(&x->body);
+	buf_free(&x->location);
 	free(x);
 }
 

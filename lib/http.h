@@ -9,9 +9,11 @@
  * not stop a chunked body in 7.88.
  *
  * API calls never follow redirects (a POST with a key must not wander).
- * Image downloads follow at most HTTP_MAX_REDIRS redirects, over http and
- * https only, and carry no key: they are made with no Authorization header
- * at all, so no redirect can forward one.
+ * Image downloads carry no key (they are made with no Authorization header
+ * at all) and go only where http_may_download() lets them: a provider's
+ * answer must not make imgp probe internal services.  libcurl does not
+ * follow their redirects either; the caller checks each target the same
+ * way (x->location) and follows at most HTTP_MAX_REDIRS.
  *
  * libcurl is initialised by curlx_init() (curlx.h), first thing in main.
  * Transfers run in a multi handle (http_multi_*) so that many requests are
@@ -54,14 +56,15 @@ struct http_xfer {
 	int too_large;
 	long status;		/* HTTP status, 0 when none */
 	long retry_after;	/* seconds from Retry-After, -1 when none */
+	struct buf location;	/* a download's redirect target, or empty */
 	char error[CURL_ERROR_SIZE];
 	void *owner;		/* the caller's */
 };
 
-/* A transfer to `url` under `limits`; API calls (download = 0) never follow
- * redirects, downloads (download = 1) follow a few over http(s) only. */
+/* A transfer to `url` under `limits`, an API call or an image download:
+ * neither follows redirects. */
 struct http_xfer *http_new(const char *url, const struct http_limits *limits,
-    int download, void *owner);
+    void *owner);
 
 /* Add a request header line "Name: value".  Header memory is wiped when the
  * transfer is freed, since one of them carries the key. */
@@ -75,7 +78,18 @@ void http_form_text(struct http_xfer *x, const char *name, const char *value);
 void http_form_file(struct http_xfer *x, const char *name,
     const char *filename, const char *type, const void *data, size_t len);
 
-/* Classify the end of a transfer that finished with `res`. */
+/*
+ * Whether an image may be downloaded from `url` for an API at `base_url`:
+ * over https, or from the base URL's own origin (scheme, host and port, as
+ * curlx_origin() writes them), so that a local or plain-http provider
+ * still works.  Anything else (plain http elsewhere, loopback or link-local
+ * addresses of another origin, other schemes) is refused before any
+ * connection.
+ */
+int http_may_download(const char *url, const char *base_url);
+
+/* Classify the end of a transfer that finished with `res` (and fill in
+ * x->location for a redirect). */
 enum http_outcome http_outcome(struct http_xfer *x, CURLcode res);
 
 void http_free(struct http_xfer *x);

@@ -563,6 +563,23 @@ entry_free(struct journal_entry *e)
 	free(e->path);
 	free(e->image_prompt);
 	free(e->prompt);
+	free(e->judge);
+	free(e->options);
+}
+
+/* A member's object value as written, or NULL. */
+static char *
+dup_object(const struct json_members *raw, const char *key)
+{
+	const struct json_member *m = json_find(raw, key);
+	char *copy;
+
+	if (m == NULL || m->value_len == 0 || m->value[0] != '{')
+		return NULL;
+	copy = xcheck(malloc(m->value_len + 1));
+	memcpy(copy, m->value, m->value_len);
+	copy[m->value_len] = '\0';
+	return copy;
 }
 
 static char *
@@ -573,7 +590,8 @@ dup_field(jv line, const char *key)
 }
 
 static void
-entry_fill(struct journal_entry *e, long long turn, jv line)
+entry_fill(struct journal_entry *e, long long turn, jv line,
+    const struct json_members *raw, int with_judge)
 {
 	const char *sha = jqx_str(jqx_get(line, "sha256"), NULL);
 
@@ -591,6 +609,8 @@ entry_fill(struct journal_entry *e, long long turn, jv line)
 	    dup_field(line, "prompt") : NULL;
 	if (!jqx_int(jqx_get(line, "seed"), 0, JQX_MAX_EXACT, &e->seed))
 		e->seed = -1;
+	e->judge = with_judge ? dup_object(raw, "judge") : NULL;
+	e->options = with_judge ? dup_object(raw, "options") : NULL;
 }
 
 /* Open the journal of `session` for reading, beneath the store and never
@@ -678,7 +698,8 @@ struct scan {
 /* Take the line of `turn` if it is among the `keep` latest turns seen and
  * no later line (seen before) had that turn. */
 static void
-scan_take(struct scan *s, long long turn, const char *line, size_t len)
+scan_take(struct scan *s, long long turn, const char *line, size_t len,
+    const struct json_members *raw)
 {
 	struct journal_view *v = s->view;
 	size_t i = v->n;
@@ -702,7 +723,7 @@ scan_take(struct scan *s, long long turn, const char *line, size_t len)
 	    (v->n - i) * sizeof(*v->entries));
 	v->n++;
 	parsed = jqx_parse(line, len);
-	entry_fill(&v->entries[i], turn, parsed);
+	entry_fill(&v->entries[i], turn, parsed, raw, v->with_judge);
 	jqx_free(parsed);
 }
 
@@ -740,7 +761,7 @@ journal_scan(const char *store, const char *session, long long before_turn,
 		    t.max_turn < view->entries[view->n - 1].turn)
 			break;
 		if ((turn = line_turn(&members)) >= 0 && turn < before_turn)
-			scan_take(&s, turn, line, len);
+			scan_take(&s, turn, line, len, &members);
 	}
 	saved = errno;
 	backwards_free(&b);

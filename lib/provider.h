@@ -4,19 +4,32 @@
  * the bytes, gen.h decides what to do next from the verdict here.
  *
  * OpenRouter: POST <base>/chat/completions, one user message (the prompt,
- * then each reference as an image_url data URL), `modalities`,
- * `image_config` (aspect_ratio, image_size) and `seed`.  The image is
- * choices[0].message.images[0].image_url.url (a data URL, or an http(s)
- * URL to fetch); bodies of the form data[0].b64_json and images[0].b64_json
- * are accepted too.
+ * then each reference as an image_url data URL), `modalities`, `size`,
+ * `image_config` (aspect_ratio, image_size, quality), `seed`, `reasoning`
+ * and `max_tokens`.
  *
- * OpenAI: POST <base>/images/generations (model, prompt, n, size, quality;
- * base64 output), or /images/edits as a multipart form carrying the
- * reference images.
+ * OpenRouter images: POST <base>/images (model, prompt, n, aspect_ratio,
+ * resolution, size, quality, output_format, seed, input_references as
+ * data URLs with the previous frame first).
+ *
+ * OpenAI: POST <base>/images/generations (model, prompt, n, size, quality,
+ * output_format; base64 output), or /images/edits as a multipart form
+ * carrying the reference images.
+ *
+ * Every body ends with the request's `params` (--param, then the record's
+ * request.params): a param replaces the member of the same name, except
+ * the members provider_protected() names.
+ *
+ * The image of an answer is looked for where each API puts it, then
+ * anywhere in the answer (provider_read): base64 as providers really write
+ * it (line breaks, URL-safe alphabet, no padding) and data URLs in any
+ * case.  A lone surrogate escape in an answer's text is replaced by U+FFFD
+ * (with a note) rather than costing the image.
  *
  * A "relaxed" call is the same request stripped to what every model takes:
- * the prompt text alone, no references, no image_config, no seed, no
- * size or quality.
+ * the prompt text alone, modalities image and text, no references, no
+ * image_config, seed, size, quality or params.  A "softened" call (after a
+ * moderation refusal) sends the softened prompt and no references.
  */
 #ifndef IMGP_PROVIDER_H
 #define IMGP_PROVIDER_H
@@ -24,15 +37,31 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "http.h"
 
-enum provider_api { PROVIDER_OPENROUTER, PROVIDER_OPENAI, PROVIDER_LOCAL };
+enum provider_api { PROVIDER_OPENROUTER, PROVIDER_OPENAI, PROVIDER_LOCAL,
+	PROVIDER_OPENROUTER_IMAGES };
+
+/* Their names, as --api and image.provider spell them; NULL-ended. */
+extern const char *const provider_api_names[];
+
+/* A member merged into the body: its name and its JSON value as written. */
+struct provider_param {
+	const char *name;
+	const char *value;
+	size_t value_len;
+};
 
 /* A reference image, read from its path and checked against its SHA-256. */
 struct provider_ref {
 	char *path;
 	const char *mime;	/* what the bytes are */
 	struct buf bytes;
+	int previous;		/* role "previous": the frame to continue */
+	const char *role;	/* the request's, NULL when it had none */
+	long long turn;		/* a pending reference's turn, else -1 */
+	char sha256[DIGEST_HEX_LEN + 1];	/* of the bytes sent */
 };
 
 /* The record's `request`; strings are borrowed from the parsed record. */
@@ -40,7 +69,12 @@ struct provider_request {
 	const char *prompt;
 	int has_seed;
 	long long seed;
-	const char *aspect_ratio, *image_size, *size, *quality;
+	const char *aspect_ratio, *image_size, *size, *quality, *output_format;
+	const char *reasoning;	/* --reasoning-effort, or NULL: the model's */
+	long long max_tokens;	/* 0: none */
+	const char *softened;	/* the prompt of a softened call */
+	struct provider_param *params;
+	size_t nparams;
 	struct provider_ref *refs;
 	size_t nrefs;
 };
@@ -49,7 +83,7 @@ struct provider_request {
 struct provider_call {
 	const char *model;
 	const char *modalities;	/* "image,text" or "image" */
-	int relaxed;
+	int relaxed, softened;
 };
 
 /* What the retry ladder does after an answer (gen.h). */
@@ -58,8 +92,9 @@ enum provider_next {
 	NEXT_RETRY,		/* transient: back off and try again */
 	NEXT_RELAX,		/* the request was refused as asked: relax it */
 	NEXT_MODALITIES,	/* an image-only model: switch modalities */
+	NEXT_SOFTEN,		/* refused by moderation: soften, then models */
 	NEXT_MODEL,		/* this model will not do: the next one */
-	NEXT_STOP		/* no model will do (401, 402) */
+	NEXT_STOP		/* no request will do (401, 402): stop the run */
 };
 
 /* The cost of an answer whose usage reports none: never guessed as 0. */
@@ -75,7 +110,17 @@ struct provider_reply {
 	struct buf text;	/* JSON string of the model's text, or empty */
 	struct buf usage;	/* the usage object as written, or empty */
 	double cost;		/* usage.cost, or PROVIDER_COST_UNKNOWN */
+	struct buf note;	/* what was repaired in the answer, or empty */
 };
+
+/* Whether a param may not replace body member `name` (model, messages,
+ * prompt, n, modalities, input_references, stream: imgp owns them). */
+int provider_protected(const char *name);
+
+/* The reasoning effort sent with `model` through `api`: --reasoning-effort,
+ * or "low" for the gpt-5-image models on chat completions; NULL: none. */
+const char *provider_reasoning(enum provider_api api,
+    const struct provider_request *req, const char *model);
 
 /* The path under the base URL: "/chat/completions", "/images/…". */
 const char *provider_endpoint(enum provider_api api,

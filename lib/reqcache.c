@@ -20,15 +20,15 @@ field(struct buf *form, const char *name, const char *value)
 }
 
 void
-reqcache_key(const char *api, const char *model,
-    const struct provider_request *req, jv refs, char key[DIGEST_HEX_LEN + 1])
+reqcache_key(enum provider_api api, const char *model,
+    const struct provider_request *req, char key[DIGEST_HEX_LEN + 1])
 {
 	struct buf form = BUF_INIT;
-	char seed[32];
+	char seed[32], max_tokens[32];
 	size_t i;
 
 	buf_puts(&form, REQCACHE_FORM_VERSION "\n");
-	field(&form, "api", api);
+	field(&form, "api", provider_api_names[api]);
 	field(&form, "model", model);
 	field(&form, "prompt", req->prompt);
 	snprintf(seed, sizeof(seed), "%lld", req->seed);
@@ -37,12 +37,20 @@ reqcache_key(const char *api, const char *model,
 	field(&form, "image_size", req->image_size);
 	field(&form, "size", req->size);
 	field(&form, "quality", req->quality);
-	for (i = 0; i < jqx_len(refs); i++) {
-		const char *sha = jqx_str(jqx_get(jqx_at(refs, i), "sha256"),
-		    NULL);
-
-		field(&form, "reference", sha ? sha : "");
+	/* Members added after imgp-request/1 come only when present, so
+	 * the keys of requests without them stay as they were. */
+	field(&form, "output_format", req->output_format);
+	field(&form, "reasoning", provider_reasoning(api, req, model));
+	snprintf(max_tokens, sizeof(max_tokens), "%lld", req->max_tokens);
+	field(&form, "max_tokens", req->max_tokens ? max_tokens : NULL);
+	for (i = 0; i < req->nparams; i++) {
+		buf_printf(&form, "param:%zu:%s=", strlen(req->params[i].name) +
+		    1 + req->params[i].value_len, req->params[i].name);
+		buf_add(&form, req->params[i].value, req->params[i].value_len);
+		buf_putc(&form, '\n');
 	}
+	for (i = 0; i < req->nrefs; i++)
+		field(&form, "reference", req->refs[i].sha256);
 	digest_sha256_hex(form.data, form.len, key);
 	buf_free(&form);
 }

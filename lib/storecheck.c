@@ -78,7 +78,8 @@ check_object(struct check *c, int dfd, const char *name, const char *rel)
 	}
 	if (c->nobjects == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 64;
-		c->objects = xcheck(realloc(c->objects, c->cap * sizeof(*c->objects)));
+		c->objects = xcheck(realloc(c->objects,
+		    c->cap * sizeof(*c->objects)));
 	}
 	o = &c->objects[c->nobjects++];
 	o->rel = xstrdup(rel);
@@ -193,6 +194,8 @@ find_object(const struct check *c, const char *rel)
 {
 	struct object key = { .rel = (char *)rel };
 
+	if (c->nobjects == 0)	/* bsearch's array may not be NULL */
+		return NULL;
 	return bsearch(&key, c->objects, c->nobjects, sizeof(key), by_rel);
 }
 
@@ -350,7 +353,8 @@ store_check(const char *dir, int repair, long long grace)
 		return 2;
 	}
 	walk(&c, dup(root), "");
-	qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
+	if (c.nobjects)		/* qsort's array may not be NULL */
+		qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
 	check_journals(&c, root);
 	close(root);
 	buf_printf(&summary, "%s: %zu objects, %zu journal lines in %zu "

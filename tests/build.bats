@@ -6,6 +6,9 @@
 load helper
 
 setup() {
+	# make as a user runs it, not as the make that runs these tests
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES DEVELOPER SANITIZE \
+		CC CFLAGS CPPFLAGS LDFLAGS LDLIBS
 	SRC="$BATS_TEST_TMPDIR/src"
 	mkdir -p "$SRC"
 	cp -r "$ROOT"/Makefile "$ROOT"/lib "$ROOT"/tools "$ROOT"/scripts \

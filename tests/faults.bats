@@ -15,7 +15,7 @@ WRONG_KEY=sk-wrong-0123456789
 # directive the options fault every record.  The result is what
 # `outcome` prints for a faulted record: the image's fallback (null when
 # the image came at once or after retries) or "error:<code>".
-# @DEAD@ is a port with nothing listening, @WRONG@ a file with a key the
+# @HERE@ is the mock's own origin, @DEAD@ a port with nothing listening, @WRONG@ a file with a key the
 # mock refuses.  The mock drips one byte a second, which is not "less than
 # one byte a second": --stall-timeout may or may not cut it, --timeout
 # bounds it.
@@ -36,9 +36,11 @@ text, no image              | reply=text                          |             
 not an image                | reply=notimage                      |                         | error:not_an_image | 1
 oversize body               | reply=huge size=300000              | --max-bytes 100000      | error:too_large   | 1
 API redirect not followed   | status=302                          |                         | error:http_status | 1
-image URL redirect followed | reply=redirect                      |                         | null              | 0
-refused, fallback model     | reply=refused403 times=1            | --fallback-model b/two  | model             | 0
-wrong key                   |                                     | --api-key-file @WRONG@  | error:http_status | 1
+image URL redirect followed | reply=redirect redirect-to=@HERE@   |                         | null              | 0
+image URL elsewhere refused | reply=redirect                      |                         | error:download_refused | 1
+refused, softened           | reply=refused403 times=1            |                         | softened          | 0
+refused, fallback model     | reply=refused403 times=2            | --fallback-model b/two  | model             | 0
+wrong key                   |                                     | --api-key-file @WRONG@  | error:auth        | 1
 '
 
 setup() {
@@ -81,6 +83,7 @@ run_matrix() {
 		name=$(trim "$name")
 		[ -n "$name" ] || continue
 		directive=$(trim "$directive")
+		directive=${directive//@HERE@/http://127.0.0.1:$MOCK_PORT}
 		options=$(trim "$options")
 		options=${options//@DEAD@/$DEAD}
 		options=${options//@WRONG@/$BATS_TEST_TMPDIR/wrong}

@@ -4,47 +4,7 @@
 # gives its records their own prompts, since the mock counts per prompt.
 
 load helper
-
-KEY=sk-test-0123456789abcdef
-
-setup() {
-	export IMGP_API_KEY=$KEY
-	mock_start
-	STORE="$BATS_TEST_TMPDIR/store"
-	REF="$BATS_TEST_TMPDIR/ref.png"
-}
-
-teardown() {
-	mock_stop
-}
-
-# gen INPUT ARGS… — imgp-gen against the mock, fast retries.
-gen() {
-	run_with "$1" imgp-gen --base-url "$MOCK_URL" --retry-delay 0.01 "${@:2}"
-}
-
-req() {
-	jq -cn --arg p "$1" '{session:"s",turn:1,request:{prompt:$p}}'
-}
-
-img() {
-	line_jq "${2:-1}" ".image$1"
-}
-
-err() {
-	line_jq "${2:-1}" ".error$1"
-}
-
-# with_ref FILTER — draw the reference image $REF (an 8x8 PNG) and print
-# the records of the jq FILTER, which sees $p (its path) and $s (its SHA-256).
-with_ref() {
-	imgp-gen --api local <<<'{"request":{"prompt":"r","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$REF"
-	jq -cn --arg p "$REF" --arg s "$(sha256sum "$REF" | cut -c1-64)" "$1"
-}
-
-no_key_anywhere() {
-	! grep -qF "$KEY" <<<"$output$stderr"
-}
+load gen-helper
 
 # --- the local renderer -----------------------------------------------------
 
@@ -186,7 +146,7 @@ text_chunks() {
 }
 
 @test "image URL: downloaded without the Authorization header, redirect followed" {
-	gen "$(req '[mock reply=url] u1')"$'\n'"$(req '[mock reply=redirect] u2')"
+	gen "$(req '[mock reply=url] u1')"$'\n'"$(req "[mock reply=redirect redirect-to=http://127.0.0.1:$MOCK_PORT] u2")"
 	assert_success
 	assert_equal "$(img .mime 1)" image/png
 	assert_equal "$(img .mime 2)" image/png
@@ -330,32 +290,34 @@ text_chunks() {
 	assert_output $'"a/one"\n"a/one"\n"b/two"\n"b/two"\n"c/three"'
 }
 
-@test "401 and 402 are not retried and skip the fallback models" {
-	for s in 401 402; do
+@test "401 and 402 are not retried, skip the fallback models and --on-failure" {
+	for s in 401:auth 402:payment; do
 		: >"$MOCK_LOG"
-		gen "$(req "[mock status=$s] f$s")" --fallback-model b/two
+		gen "$(req "[mock status=${s%:*}] f$s")" --fallback-model b/two --on-failure placeholder
 		assert_failure 1
-		assert_equal "$(err .status)" $s
-		assert_equal "$(err .retryable)" false
+		assert_equal "$(err .status)" "${s%:*}"
+		assert_equal "$(err .code)" "${s#*:}"
+		assert_equal "$(err .retryable)" true
 		assert_equal "$(wc -l <"$MOCK_LOG")" 1
 	done
 }
 
-@test "refused: a 403 moderation flag goes to the next model" {
-	gen "$(req '[mock reply=refused403 times=1] mod')" --fallback-model b/two
+@test "refused: a 403 moderation flag, once softened, goes to the next model" {
+	gen "$(req '[mock reply=refused403 times=2] mod')" --fallback-model b/two
 	assert_success
 	assert_equal "$(img .fallback)" model
-	assert_equal "$(img '.attempts[0].code')" refused
+	assert_equal "$(img '.attempts|map(.code)|join(",")')" refused,refused,ok
+	assert_equal "$(img '.attempts[1].softened')" true
 	gen "$(req '[mock reply=refused403] mod2')"
 	assert_failure 1
 	assert_equal "$(err .code)" refused
 }
 
-@test "refused: a content_filter finish is refused" {
+@test "refused: a content_filter finish is refused, softened once" {
 	gen "$(req '[mock reply=filter] cf')"
 	assert_failure 1
 	assert_equal "$(err .code)" refused
-	assert_equal "$(err '.attempts|length')" 1
+	assert_equal "$(err '.attempts|length')" 2
 }
 
 @test "not_an_image and too_large are refused" {
@@ -477,7 +439,7 @@ text_chunks() {
 @test "usage: -h prints the synopsis, a bad value is exit 2" {
 	run imgp-gen -h
 	assert_success
-	assert_output --regexp '^usage: imgp-gen \[-hnVv\]'
+	assert_output --regexp '^usage: imgp-gen \[-hnqVv\]'
 	run imgp-gen --on-failure maybe
 	assert_failure 2
 	run imgp-gen --api nope
@@ -574,10 +536,6 @@ text_chunks() {
 # --- the request cache (--cache) -------------------------------------------
 
 # sent — how many requests the mock has seen.
-sent() {
-	wc -l <"$MOCK_LOG"
-}
-
 @test "request_key on every image; without --cache nothing is written" {
 	gen "$(req rk)" -s "$STORE"
 	assert_success
@@ -655,7 +613,7 @@ sent() {
 }
 
 @test "cache: a re-run pays only for what is missing; fallbacks are never recorded" {
-	in=$(req 'rerun 1')$'\n'$(req '[mock status=401 times=1] rerun 2')$'\n'$(req 'rerun 3')
+	in=$(req 'rerun 1')$'\n'$(req '[mock status=404 times=1] rerun 2')$'\n'$(req 'rerun 3')
 	gen "$in" --cache -s "$STORE" --on-failure placeholder -j 1
 	assert_success
 	assert_equal "$(img .fallback 2)" placeholder
@@ -683,7 +641,7 @@ sent() {
 
 @test "-v: the run's totals on stderr; a cost not reported is unknown, not 0" {
 	gen "$(req 'sum 1')" --cache -s "$STORE"
-	gen "$(req 'sum 1')"$'\n'"$(req '[mock reply=nocost] sum 2')"$'\n'"$(req '[mock status=401] sum 3')"$'\n'"$(req 'sum 4')" --cache -s "$STORE" -v
+	gen "$(req 'sum 1')"$'\n'"$(req '[mock reply=nocost] sum 2')"$'\n'"$(req '[mock status=404] sum 3')"$'\n'"$(req 'sum 4')" --cache -s "$STORE" -v -q
 	assert_failure 1
 	assert_equal "$stderr" "imgp-gen: 3 images, 1 cached, 1 failed, cost 0.0390 (1 unknown)"
 	assert_equal "$(img '.usage|has("cost")' 2)" false

@@ -35,6 +35,14 @@ ENDPOINTS
              "images":[{"type":"image_url","image_url":{"url":"data:image/png;base64,…"}}]}}],
            "usage":{"prompt_tokens":10,"completion_tokens":1290,"total_tokens":1300,"cost":0.039}}
     POST <any prefix>/images/generations   OpenAI style, JSON body; the prompt is "prompt".
+    POST <any prefix>/images               OpenRouter's image endpoint, JSON body; the prompt
+        is "prompt", reference images are "input_references".  Success:
+          {"created":<unix time>,"data":[{"b64_json":"…"}],
+           "usage":{"prompt_tokens":0,"completion_tokens":4175,"total_tokens":4175,"cost":0.04}}
+    GET <any prefix>/models                the model list: {"data":[…]}, OpenRouter models with
+        "architecture":{"input_modalities","output_modalities"} and OpenAI ones with only
+        "id" and "object"; "?output_modalities=image" keeps the OpenRouter models whose
+        output_modalities hold "image", as OpenRouter does.  Needs the key like the API.
     POST <any prefix>/images/edits         OpenAI style, multipart/form-data with fields
         "model", "prompt" and one or more "image[]" (or "image") file parts.
         Both OpenAI endpoints answer
@@ -42,7 +50,8 @@ ENDPOINTS
            "usage":{"input_tokens":10,"output_tokens":1290,"total_tokens":1300}}
     GET /img/<name>.png        the PNG for <name> (what reply=url points at).
     GET /redirect/<name>.png   302 to http://localhost:<port>/img/<name>.png: the same
-                               server under another host name.
+                               server under another host name; with ?to=ORIGIN, 302
+                               to ORIGIN/img/<name>.png.
     anything else              404 {"error":{"code":404,"message":"mock: no route for …"}}
 
 The image is a valid 16x16 RGB PNG of one colour.  The colour comes from a hash of
@@ -79,7 +88,8 @@ Failures (tried in this order; the first that matches answers):
                           when the request carries an optional parameter: on
                           chat/completions "image_config", "seed" or an "image_url"
                           content part; on images/generations any member besides
-                          model, prompt, n and response_format; images/edits always.
+                          model, prompt, n and response_format; on images any member
+                          besides model, prompt and n; images/edits always.
                           A relaxed request (text only) succeeds.
     only-image            chat/completions whose "modalities" is not exactly ["image"]
                           (absent counts as ["image","text"]) get 404 "No endpoints
@@ -111,10 +121,22 @@ Other directives:
       notimage    image declared image/png whose bytes are "hello, not an image"
       jpeg        a real 8x8 baseline JPEG declared image/png
       url         image as http://127.0.0.1:<port>/img/<name>.png (OpenAI: "url")
-      redirect    image as http://127.0.0.1:<port>/redirect/<name>.png
+      redirect    image as http://127.0.0.1:<port>/redirect/<name>.png (with
+                  ?to=ORIGIN under redirect-to=ORIGIN)
       b64         chat/completions answers {"data":[{"b64_json":…}]}
       images-b64  chat/completions answers {"images":[{"b64_json":…}]}
       nocost      "usage" without "cost"
+      wrapped     the base64 in lines of 76 characters ending in CR LF, with spaces
+      urlsafe     the base64 in the URL-safe alphabet (- and _), without padding
+      content-part  chat: the image as an image_url part of "content" (a list, after
+                  a text part), no "images"
+      image-string  chat: images[0].image_url is the data URL itself
+      images-url  chat: images[0].url is the data URL
+      upper-data  chat: the data URL written "DATA:IMAGE/PNG;BASE64,…"
+      nested      the image only as {"result":{"output":[{"b64_json":…}]}} (with usage)
+      surrogate   chat: the image as usual, and text content holding a lone UTF-16
+                  surrogate escape (\ud800)
+      badb64      the image as base64 that is not ("%%% not base64 %%%"), usage with cost
       truncated   the first half of the JSON answer, with a Content-Length of that half
       huge        a 200 JSON answer padded (member "padding") to about size=BYTES
                   (default 8388608), sent with Transfer-Encoding: chunked and no
@@ -122,6 +144,9 @@ Other directives:
       drip        headers at once, then the body one byte a second
       reset       headers and half the body, then the connection is reset (RST)
     code=N                the error code of reply=error200.
+    image-origin=ORIGIN   reply=url points at ORIGIN/img/<name>.png (e.g. another
+                          server) instead of http://127.0.0.1:<port>.
+    redirect-to=ORIGIN    reply=redirect's download is redirected to ORIGIN/img/….
     size=BYTES            the size of reply=huge.
 
 A group with an unknown directive, a bad value or unbalanced quotes gets 400
@@ -173,10 +198,13 @@ DIRECTIVE_GROUP = re.compile(r"\[mock(?:\s[^\]]*)?\]")
 IMG_PATH = re.compile(r"/(img|redirect)/([A-Za-z0-9._-]+)\.png")
 
 INT_DIRECTIVES = {"status", "fail-status", "strict", "times", "delay", "code", "size"}
-TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold"}
+TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold",
+                   "image-origin", "redirect-to"}
 FLAG_DIRECTIVES = {"only-image"}
 REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "url", "redirect",
-           "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset"}
+           "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset", "wrapped",
+           "urlsafe", "content-part", "image-string", "images-url", "upper-data",
+           "nested", "surrogate", "badb64"}
 
 MESSAGES = {
     400: "Bad request",
@@ -194,6 +222,21 @@ MESSAGES = {
 OPENAI_PLAIN_FIELDS = {"model", "prompt", "n", "response_format"}
 CHAT_USAGE = {"prompt_tokens": 10, "completion_tokens": 1290, "total_tokens": 1300, "cost": 0.039}
 OPENAI_USAGE = {"input_tokens": 10, "output_tokens": 1290, "total_tokens": 1300}
+IMAGES_USAGE = {"prompt_tokens": 0, "completion_tokens": 4175, "total_tokens": 4175, "cost": 0.04}
+IMAGES_PLAIN_FIELDS = {"model", "prompt", "n"}
+MODELS = [
+    {"id": "google/gemini-2.5-flash-image", "name": "Google: Gemini 2.5 Flash Image",
+     "architecture": {"input_modalities": ["image", "text"], "output_modalities": ["image", "text"]}},
+    {"id": "anthropic/claude-sonnet-4", "name": "Anthropic: Claude Sonnet 4",
+     "architecture": {"input_modalities": ["image", "text"], "output_modalities": ["text"]}},
+    {"id": "black-forest-labs/flux.2-pro", "name": "Black Forest Labs: FLUX.2 Pro",
+     "architecture": {"input_modalities": ["image", "text"], "output_modalities": ["image"]}},
+    {"id": "openai/gpt-5-image", "name": "OpenAI: GPT-5 Image",
+     "architecture": {"input_modalities": ["image", "text"], "output_modalities": ["image", "text"]}},
+    {"id": "gpt-image-1", "object": "model", "owned_by": "system"},
+    {"id": "gpt-4o", "object": "model", "owned_by": "system"},
+    {"id": "dall-e-3", "object": "model", "owned_by": "system"},
+]
 NOT_AN_IMAGE = b"hello, not an image"
 HUGE_DEFAULT = 8 * 1024 * 1024
 
@@ -357,6 +400,11 @@ class Call:
         if not isinstance(body, dict):
             raise MockError("mock: the request body is not a JSON object")
         self.model = str(body.get("model", ""))
+        if endpoint == "images":
+            self.prompt = str(body.get("prompt", ""))
+            self.modalities = None
+            self.optional = sorted(set(body) - IMAGES_PLAIN_FIELDS)
+            return
         if endpoint == "generations":
             self.prompt = str(body.get("prompt", ""))
             self.modalities = None
@@ -447,10 +495,16 @@ class Handler(BaseHTTPRequestHandler):
             self.api("generations", body, parts)
         elif self.command == "POST" and path.endswith("/images/edits"):
             self.api("edits", body, parts)
+        elif self.command == "POST" and path.endswith("/images"):
+            self.api("images", body, parts)
+        elif self.command == "GET" and path.endswith("/models"):
+            self.models()
         elif self.command == "GET" and image and image.group(1) == "img":
             self.send(200, make_png(image.group(2)), "image/png")
         elif self.command == "GET" and image:
-            location = f"http://localhost:{self.server.server_port}/img/{image.group(2)}.png"
+            to = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("to")
+            origin = to[0] if to else f"http://localhost:{self.server.server_port}"
+            location = f"{origin}/img/{image.group(2)}.png"
             self.send(302, b"", "text/plain", {"Location": location})
         else:
             self.send_json(404, error_body(404, f"mock: no route for {self.command} {path}"))
@@ -513,6 +567,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(status, error_body(status, message), headers)
         self.answer(group, call)
 
+    def models(self):
+        args = self.server.args
+        if args.key is not None and self.headers.get("Authorization") != f"Bearer {args.key}":
+            return self.send_json(401, error_body(401, MESSAGES[401]))
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        wanted = query.get("output_modalities", [""])[0]
+        models = [m for m in MODELS if not wanted or
+                  wanted in m.get("architecture", {}).get("output_modalities", [])]
+        self.send_json(200, {"data": models})
+
     def failure(self, group, call):
         """(status, message) when the group makes this request fail, else None."""
         if call.model in group.get("fail-model", ()):
@@ -539,7 +603,7 @@ class Handler(BaseHTTPRequestHandler):
             code = group.get("code", 429)
             message = "rate limited upstream" if code == 429 else f"upstream: {default_message(code)}"
             return self.send_json(200, error_body(code, group.get("message", message)))
-        obj = self.success(reply, call)
+        obj = self.success(group, call)
         if reply == "huge":
             size = group.get("size", HUGE_DEFAULT)
             obj["padding"] = ""
@@ -567,17 +631,31 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.send(200, data, "application/json")
 
-    def success(self, reply, call):
-        """The JSON object of a successful answer shaped by reply."""
-        port, name = self.server.server_port, call.image_name
-        url = {"url": f"http://127.0.0.1:{port}/img/{name}.png",
-               "redirect": f"http://127.0.0.1:{port}/redirect/{name}.png"}.get(reply)
+    def success(self, group, call):
+        """The JSON object of a successful answer shaped by the group's reply."""
+        reply, port, name = group.get("reply"), self.server.server_port, call.image_name
+        here = f"http://127.0.0.1:{port}"
+        to = "?to=" + urllib.parse.quote(group["redirect-to"], safe="") if "redirect-to" in group else ""
+        url = {"url": f"{group.get('image-origin', here)}/img/{name}.png",
+               "redirect": f"{here}/redirect/{name}.png{to}"}.get(reply)
         image = {"notimage": NOT_AN_IMAGE, "jpeg": TINY_JPEG}.get(reply) or make_png(name)
         b64 = base64.b64encode(image).decode()
+        if reply == "wrapped":
+            b64 = "\r\n ".join(b64[i:i + 76] for i in range(0, len(b64), 76))
+        elif reply == "urlsafe":
+            b64 = base64.urlsafe_b64encode(image).decode().rstrip("=")
+        elif reply == "badb64":
+            b64 = "%%% not base64 %%%"
+        data_url = f"data:image/png;base64,{b64}"
         if reply == "b64":
             return {"data": [{"b64_json": b64}]}
         if reply == "images-b64":
             return {"images": [{"b64_json": b64}]}
+        if reply == "nested":
+            return {"result": {"output": [{"b64_json": b64}]}, "usage": CHAT_USAGE}
+        if call.endpoint == "images":
+            items = [] if reply in ("text", "filter") else [{"b64_json": b64}]
+            return {"created": int(time.time()), "data": items, "usage": IMAGES_USAGE}
         if call.endpoint != "chat":
             item = {"url": url} if url else {"b64_json": b64}
             items = [] if reply in ("text", "filter") else [item]
@@ -589,9 +667,21 @@ class Handler(BaseHTTPRequestHandler):
         elif reply == "filter":
             message["content"] = None
             finish = "content_filter"
+        elif reply == "content-part":
+            message["content"] = [{"type": "text", "text": "Here it is."},
+                                  {"type": "image_url", "image_url": {"url": data_url}}]
+        elif reply == "image-string":
+            message["images"] = [{"type": "image_url", "image_url": data_url}]
+        elif reply == "images-url":
+            message["images"] = [{"url": data_url}]
+        elif reply == "upper-data":
+            message["images"] = [{"type": "image_url", "image_url": {
+                "url": f"DATA:IMAGE/PNG;BASE64,{b64}"}}]
         else:
+            if reply == "surrogate":
+                message["content"] = "a broken emoji: \ud83d and on"
             message["images"] = [{"type": "image_url",
-                                  "image_url": {"url": url or f"data:image/png;base64,{b64}"}}]
+                                  "image_url": {"url": url or data_url}}]
         usage = {k: v for k, v in CHAT_USAGE.items() if not (reply == "nocost" and k == "cost")}
         return {"id": f"gen-{int(self.arrived)}-{self.seq}", "provider": "mock",
                 "model": call.model,

@@ -108,6 +108,16 @@ turns() {
 	assert_equal "$(jq -c '[.url, .asset.sha256]' demo/turns.ndjson)" "$(jq -c '[.url, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
 }
 
+@test "make demo-live without a key: the reason once, exit non-zero, the earlier demo kept" {
+	[ -s demo/turns.ndjson ] || make -s demo >/dev/null
+	cp demo/turns.ndjson "$BATS_TEST_TMPDIR/before"
+	run --separate-stderr make -s demo-live
+	assert_failure
+	assert_equal "$(grep -c 'no API key' <<<"$stderr")" 1
+	cmp demo/turns.ndjson "$BATS_TEST_TMPDIR/before"
+	assert_dir_exists demo/store
+}
+
 @test "the Node.js game-server example: POST /turn answers the URL; refused and bad turns are 4xx" {
 	command -v node >/dev/null || fail "node is not installed (scripts/install-deps)"
 	mkdir "$BATS_TEST_TMPDIR/modules"
@@ -171,4 +181,21 @@ turns() {
 	    "$(seq 0 9 | tr '\n' ' ')$(seq 0 9 | tr '\n' ' ')"
 	assert_equal "$(python3 "$ROOT/tests/images.py" text "new-store/$(jq -r .asset.path again.ndjson | head -n1)" | head -n2)" \
 	    $'iTXt imgp:session=lantern-coast-1\niTXt imgp:turn=0'
+}
+
+@test "the demo stream exported and rendered again: the same prompts (directives on new_state) and the same images" {
+	local how
+	imgp-enrich -p examples/lighthouse.json -s "$STORE" --reference previous examples/judge.ndjson |
+		imgp-gen --api local -j 4 -s "$STORE" | imgp-store -s "$STORE" >"$BATS_TEST_TMPDIR/first"
+	# as exported (the journal's prompts), and enriched anew from the
+	# judge's own members
+	for how in . 'del(.request)'; do
+		rm -rf "$BATS_TEST_TMPDIR/new"
+		imgp-store -s "$STORE" --export lantern-coast-1 | jq -c "$how" |
+			imgp-enrich -p examples/lighthouse.json -s "$BATS_TEST_TMPDIR/new" --reference previous |
+			imgp-gen --api local -j 4 -s "$BATS_TEST_TMPDIR/new" | imgp-store -s "$BATS_TEST_TMPDIR/new" >"$BATS_TEST_TMPDIR/again"
+		assert_equal "$(jq -c '[.turn, .request.prompt, .image.request_key, .asset.sha256]' "$BATS_TEST_TMPDIR/again")" \
+			"$(jq -c '[.turn, .request.prompt, .image.request_key, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
+	done
+	assert_equal "$(jq -r 'select(.request.prompt | test("Axis: carnival")) | .turn' "$BATS_TEST_TMPDIR/again" | wc -l)" 2
 }

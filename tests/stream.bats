@@ -159,7 +159,7 @@ EOF
 	local t
 	printf '{"error":{}}\nnope\n' >"$BATS_TEST_TMPDIR/in"
 	for t in $(stages); do
-		run $(stage_cmd "$t") "$BATS_TEST_TMPDIR/in"
+		run --separate-stderr $(stage_cmd "$t") "$BATS_TEST_TMPDIR/in"
 		assert_failure 1
 		assert_equal "$(line_jq 2 .error.file)" "$BATS_TEST_TMPDIR/in"
 		assert_equal "$(line_jq 2 .error.line)" 2

@@ -115,3 +115,63 @@ url_of() {
 	assert_failure 2
 	assert_regex "$stderr" "^imgp-gen: no API key"
 }
+
+# --- 8: image downloads only over https or from the base URL's origin --------
+
+# other_start — a second mock on another port: OTHER_ORIGIN, OTHER_LOG.
+other_start() {
+	local dir=$BATS_TEST_TMPDIR/other i
+	mkdir -p "$dir"
+	OTHER_LOG=$dir/mock.log
+	: >"$OTHER_LOG"
+	python3 "$ROOT/tests/mock-provider.py" --port-file "$dir/port" \
+		--log "$OTHER_LOG" --max-seconds 120 3>&- &
+	OTHER_PID=$!
+	for i in $(seq 100); do
+		[ -s "$dir/port" ] && break
+		sleep 0.05
+	done
+	OTHER_ORIGIN=http://127.0.0.1:$(cat "$dir/port")
+}
+
+other_stop() {
+	[ -z "${OTHER_PID:-}" ] || { kill "$OTHER_PID"; wait "$OTHER_PID"; } 2>/dev/null
+	return 0
+}
+
+@test "trust: an image URL on another http origin is refused before connecting" {
+	mock_start
+	other_start
+	in=$(jq -cn --arg o "$OTHER_ORIGIN" '
+	    {request:{prompt:"[mock reply=url image-origin=\($o)] elsewhere"}},
+	    {request:{prompt:"[mock reply=redirect redirect-to=\($o)] redirected"}},
+	    {request:{prompt:"[mock reply=redirect] another host name"}},
+	    {request:{prompt:"[mock reply=url image-origin=http://127.0.0.1:1] refused port"}},
+	    {request:{prompt:"[mock reply=url] same origin"}}')
+	run_with "$in" imgp-gen --base-url "$MOCK_URL" --retry-delay 0.01
+	other_stop
+	assert_failure 1
+	assert_equal "${#lines[@]}" 5
+	for i in 1 2 3 4; do
+		assert_equal "$(line_jq $i .error.code)" download_refused
+		assert_equal "$(line_jq $i .error.retryable)" false
+		assert_equal "$(line_jq $i '.error.attempts[-1].download')" true
+	done
+	assert_regex "$(line_jq 1 .error.message)" "image is at $OTHER_ORIGIN, which is neither https nor the origin of the base URL"
+	assert_regex "$(line_jq 3 .error.message)" "image is at http://localhost:"
+	assert_equal "$(line_jq 5 .image.mime)" image/png
+	# The second server saw nothing; the first served one image and one
+	# redirect, and no request went to localhost's name.
+	assert_equal "$(wc -c <"$OTHER_LOG")" 0
+	assert_equal "$(mock_jq 'select(.method=="GET") | .path[0:5]' | sort | tr '\n' ' ')" '"/img/" "/redi" "/redi" '
+	refute_output --partial "Bearer"
+}
+
+@test "trust: an image URL over https may be on any origin" {
+	mock_start
+	# Nothing listens on port 1: the download is tried, and fails.
+	run_with '{"request":{"prompt":"[mock reply=url image-origin=https://127.0.0.1:1] tls"}}' \
+	    imgp-gen --base-url "$MOCK_URL" --retry-delay 0.01 --retries 0
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" network
+}

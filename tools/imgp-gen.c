@@ -1,7 +1,8 @@
 /*
  * imgp-gen — generate the image of each request, with retries, fallbacks
  * and many requests in flight.  See imgp-gen(1); the work is done in
- * lib/gen.c, lib/genjob.c, lib/provider.c and lib/http.c.
+ * lib/gen.c, lib/genjob.c, lib/provider.c and lib/http.c (--list-models:
+ * lib/models.c).
  */
 #include <getopt.h>
 
@@ -10,16 +11,18 @@
 #include "diag.h"
 #include "gen.h"
 #include "genopt.h"
+#include "models.h"
 #include "out.h"
 
 static const char synopsis[] =
-    "imgp-gen [-hnVv] [-j jobs] [-m model] [-s store] [--api api] "
+    "imgp-gen [-hnqVv] [-j jobs] [-m model] [-s store] [--api api] "
     "[--base-url url] [--api-key-file file] [--modalities list] "
     "[--referer url] [--title title] [--retries n] [--retry-delay seconds] "
     "[--timeout seconds] [--stall-timeout seconds] [--fallback-model model] "
     "[--on-failure action] [--max-bytes n] [--cache] [--budget amount] "
-    "[--session-budget amount] [--unordered] [--progress | --no-progress] "
-    "[file ...]";
+    "[--session-budget amount] [--reasoning-effort effort] "
+    "[--max-tokens n] [--param name=json] [--list-models] [--unordered] "
+    "[--progress | --no-progress] [file ...]";
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
@@ -44,6 +47,11 @@ static const struct option options[] = {
 	{ "cache", no_argument, NULL, GENOPT_CACHE },
 	{ "budget", required_argument, NULL, GENOPT_BUDGET },
 	{ "session-budget", required_argument, NULL, GENOPT_SESSION_BUDGET },
+	{ "reasoning-effort", required_argument, NULL, GENOPT_REASONING },
+	{ "max-tokens", required_argument, NULL, GENOPT_MAX_TOKENS },
+	{ "param", required_argument, NULL, GENOPT_PARAM },
+	{ "list-models", no_argument, NULL, GENOPT_LIST_MODELS },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "unordered", no_argument, NULL, GENOPT_UNORDERED },
 	{ "progress", no_argument, NULL, GENOPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, GENOPT_NO_PROGRESS },
@@ -60,7 +68,7 @@ main(int argc, char *argv[])
 	diag_init("imgp-gen");
 	out_init();
 	genopt_init(&cfg);
-	while ((c = getopt_long(argc, argv, "hnVvj:m:s:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hnqVvj:m:s:", options, NULL)) != -1) {
 		if (c == 'h')
 			cli_usage(synopsis, 0);
 		if (c == 'V')
@@ -69,7 +77,8 @@ main(int argc, char *argv[])
 			cli_usage(synopsis, 2);
 	}
 	genopt_finish(&cfg);
-	status = gen_run(&cfg, argv + optind, argc - optind);
+	status = cfg.list_models ? models_list(&cfg) :
+	    gen_run(&cfg, argv + optind, argc - optind);
 	genopt_free(&cfg);
 	return status;
 }

@@ -4,15 +4,15 @@ import { EventEmitter } from 'node:events';
 export interface PipelineOptions {
   /** Directory of the imgp-* tools; else they are looked up in PATH. */
   bin?: string;
-  /** imgp-enrich -p: the world profile. */
+  /** imgp-enrich --profile: the world profile. */
   profile?: string;
-  /** -s of imgp-enrich, imgp-gen and imgp-store: the store directory. */
+  /** --store of imgp-enrich, imgp-gen and imgp-store: the store directory. */
   store?: string;
   /** imgp-gen --api. */
   api?: 'openrouter' | 'openai' | 'local' | string;
   /** imgp-gen --base-url. */
   baseUrl?: string;
-  /** imgp-gen -m. */
+  /** imgp-gen --model. */
   model?: string;
   /** imgp-gen --api-key-file (else IMGP_API_KEY in env). */
   apiKeyFile?: string;
@@ -22,15 +22,15 @@ export interface PipelineOptions {
   onFailure?: 'error' | 'previous' | 'placeholder';
   /** imgp-gen --cache: a render sent again after a crash is not paid twice. */
   cache?: boolean;
-  /** imgp-gen -j: requests in flight. */
+  /** imgp-gen --jobs: requests in flight. */
   jobs?: number;
-  /** imgp-url -b. */
+  /** imgp-url --base. */
   base?: string;
-  /** imgp-url -s. */
+  /** imgp-url --sign. */
   sign?: 'hmac' | 'nginx';
-  /** imgp-url -k. */
+  /** imgp-url --key-file. */
   keyFile?: string;
-  /** imgp-url -e (e.g. "1h"). */
+  /** imgp-url --expires (e.g. "1h"). */
   expires?: string;
   /** More arguments for a stage's command line. */
   args?: { enrich?: string[]; gen?: string[]; store?: string[]; url?: string[] };

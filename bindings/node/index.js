@@ -21,23 +21,24 @@ const ID_MEMBER = '__imgp_render_id';
 const ID_PREFIX = `{"${ID_MEMBER}":`;
 const STAGES = ['enrich', 'gen', 'store', 'url'];
 const STDERR_TAIL = 4096;
+const BARREN_LIMIT = 5;      // restarts in a row without one answer, then give up
 
 const DEFAULTS = {
   bin: undefined,            // directory of the imgp-* tools, else PATH
-  profile: undefined,        // imgp-enrich -p
-  store: undefined,          // -s of imgp-enrich, imgp-gen, imgp-store
+  profile: undefined,        // imgp-enrich --profile
+  store: undefined,          // --store of imgp-enrich, imgp-gen, imgp-store
   api: undefined,            // imgp-gen --api
   baseUrl: undefined,        // imgp-gen --base-url
-  model: undefined,          // imgp-gen -m
+  model: undefined,          // imgp-gen --model
   apiKeyFile: undefined,     // imgp-gen --api-key-file
   referencePrevious: false,  // imgp-enrich --reference previous
   onFailure: undefined,      // imgp-gen --on-failure
   cache: false,              // imgp-gen --cache (a resent render is not paid twice)
-  jobs: undefined,           // imgp-gen -j
-  base: undefined,           // imgp-url -b
-  sign: undefined,           // imgp-url -s hmac|nginx
-  keyFile: undefined,        // imgp-url -k
-  expires: undefined,        // imgp-url -e
+  jobs: undefined,           // imgp-gen --jobs
+  base: undefined,           // imgp-url --base
+  sign: undefined,           // imgp-url --sign hmac|nginx
+  keyFile: undefined,        // imgp-url --key-file
+  expires: undefined,        // imgp-url --expires
   args: undefined,           // { enrich: [...], gen: [...], store: [...], url: [...] }
   env: undefined,            // added to process.env
   maxInFlight: 64,           // renders inside the pipeline at once; more wait
@@ -126,32 +127,36 @@ class Pipeline extends EventEmitter {
     this._spawn();
   }
 
-  // The command line of `stage`.
+  // The command line of `stage`, in long options (`--name=value`, one
+  // argument each, whatever the value starts with).
   _command(stage) {
     const o = this.options;
     const a = [];
-    const opt = (flag, value) => { if (value !== undefined && value !== null) a.push(flag, String(value)); };
+    const opt = (name, value) => {
+      if (value !== undefined && value !== null && value !== false)
+        a.push(value === true ? `--${name}` : `--${name}=${value}`);
+    };
     if (stage === 'enrich') {
-      opt('-p', o.profile);
-      opt('-s', o.store);
-      if (o.referencePrevious) a.push('--reference', 'previous');
+      opt('profile', o.profile);
+      opt('store', o.store);
+      opt('reference', o.referencePrevious ? 'previous' : undefined);
     } else if (stage === 'gen') {
-      a.push('--unordered');
-      opt('-j', o.jobs);
-      opt('-s', o.store);
-      opt('--api', o.api);
-      opt('--base-url', o.baseUrl);
-      opt('-m', o.model);
-      opt('--api-key-file', o.apiKeyFile);
-      opt('--on-failure', o.onFailure);
-      if (o.cache) a.push('--cache');
+      opt('unordered', true);
+      opt('jobs', o.jobs);
+      opt('store', o.store);
+      opt('api', o.api);
+      opt('base-url', o.baseUrl);
+      opt('model', o.model);
+      opt('api-key-file', o.apiKeyFile);
+      opt('on-failure', o.onFailure);
+      opt('cache', Boolean(o.cache));
     } else if (stage === 'store') {
-      opt('-s', o.store);
+      opt('store', o.store);
     } else {
-      opt('-b', o.base);
-      opt('-s', o.sign);
-      opt('-k', o.keyFile);
-      opt('-e', o.expires);
+      opt('base', o.base);
+      opt('sign', o.sign);
+      opt('key-file', o.keyFile);
+      opt('expires', o.expires);
     }
     const extra = (o.args && o.args[stage]) || [];
     const tool = `imgp-${stage}`;
@@ -218,12 +223,23 @@ class Pipeline extends EventEmitter {
       let pending = '';
       last.stdout.setEncoding('utf8');
       last.stdout.on('data', (chunk) => {
-        pending += chunk;
-        let nl;
-        while ((nl = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, nl);
-          pending = pending.slice(nl + 1);
+        // Only the new chunk is searched: a line of megabytes (an image
+        // kept with --keep-data) costs its length, not its square.
+        let nl = chunk.indexOf('\n');
+        if (nl < 0) {
+          pending += chunk;
+          return;
+        }
+        let line = pending + chunk.slice(0, nl);
+        for (;;) {
           if (line.trim() !== '') this._onLine(gen, line);
+          const start = nl + 1;
+          nl = chunk.indexOf('\n', start);
+          if (nl < 0) {
+            pending = chunk.slice(start);
+            return;
+          }
+          line = chunk.slice(start, nl);
         }
       });
       last.stdout.on('close', () => {
@@ -348,10 +364,7 @@ class Pipeline extends EventEmitter {
       : fault || { stage: 'url', kind: 'exited', reason: 'the pipeline ended early' };
     f.timedOut = fault && fault.timedOut;
     if (f.kind === 'setup') {
-      this._failed = stageError(f.stage, 'setup', f.reason, false);
-      for (const job of [...left, ...this._queue.splice(0)])
-        job.reject(stageError(f.stage, 'setup', f.reason, false, job.record));
-      this._closed();
+      this._fail(f.stage, f.reason, left);
       return;
     }
     const resend = [];
@@ -371,7 +384,23 @@ class Pipeline extends EventEmitter {
       this._closed();
       return;
     }
-    this._spawn();
+    // Stages that fail again and again before answering anything are not
+    // started in a tight loop: each time later, and in the end given up.
+    this._barren = gen.answered ? 0 : (this._barren || 0) + 1;
+    if (this._barren >= BARREN_LIMIT) {
+      this._fail(f.stage, `${f.reason}, ${this._barren} times in a row`, []);
+      return;
+    }
+    if (this._barren > 1) setTimeout(() => this._spawn(), 50 * 2 ** this._barren);
+    else this._spawn();
+  }
+
+  // The stages cannot run: every render, now and later, rejects.
+  _fail(stage, why, left) {
+    this._failed = stageError(stage, 'setup', why, false);
+    for (const job of [...left, ...this._queue.splice(0)])
+      job.reject(stageError(stage, 'setup', why, false, job.record));
+    this._closed();
   }
 
   _closed() {

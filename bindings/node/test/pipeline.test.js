@@ -2,6 +2,7 @@
 // The imgp package against the real tools (bin/), with --api local and
 // with the mock provider.  No timed assertions: every wait is for an event.
 const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const test = require('node:test');
@@ -47,6 +48,20 @@ test('renderLine: the id member comes off byte for byte, the rest as the stages 
   assert.ok(empty instanceof ImgpError);
   assert.equal(empty.record.error.code, 'missing_field');
   assert.equal(ID_MEMBER in empty.record, false);
+});
+
+test('the options reach the tools: a signed, expiring URL that imgp-url --verify accepts', async (t) => {
+  const dir = tmpdir(t);
+  const keyFile = path.join(dir, 'url.key');
+  fs.writeFileSync(keyFile, 'node-test-signing-key-0123456789abcdef\n', { mode: 0o600 });
+  const p = local(t, { base: 'https://cdn.example/assets/', sign: 'hmac', keyFile, expires: '1h',
+    args: { enrich: ['--size', '16x8'] } });
+  const out = await p.render(turn('signed', 0, 'a lighthouse'));
+  assert.match(out.url, /^https:\/\/cdn\.example\/assets\/[0-9a-f]{2}\/[0-9a-f]{64}\.png\?expires=\d+&sig=/);
+  assert.equal(out.asset.width, 16);
+  const verify = spawnSync(path.join(BIN, 'imgp-url'), ['--verify', `--key-file=${keyFile}`],
+    { input: out.url + '\n', encoding: 'utf8' });
+  assert.equal(verify.stdout.trim(), 'ok');
 });
 
 test('an error record rejects with ImgpError: code, stage, retryable, record', async (t) => {
@@ -199,4 +214,26 @@ test('a stage that cannot start rejects every render with a setup error', async 
   assert.equal(e.stage, 'enrich');
   assert.match(e.message, /missing\.json/);
   await assert.rejects(p.render(turn('s', 1, 'y')), ImgpError);
+});
+
+test('a stage that crashes on every start is not restarted forever: its render rejects, then the pipeline gives up', async (t) => {
+  const bin = tmpdir(t);
+  for (const tool of ['imgp-enrich', 'imgp-store', 'imgp-url'])
+    fs.symlinkSync(path.join(BIN, tool), path.join(bin, tool));
+  fs.writeFileSync(path.join(bin, 'imgp-gen'), '#!/bin/sh\nkill -9 $$\n', { mode: 0o755 });
+  const p = local(t, { bin });
+  const restarts = [];
+  p.on('restart', (info) => restarts.push(info));
+  // the render goes in three times (maxResends 2), then gives up
+  const e = await p.render(turn('crash', 0, 'x')).then(() => null, (err) => err);
+  assert.ok(e instanceof ImgpError);
+  assert.deepEqual([e.code, e.stage, e.retryable], ['stage_crashed', 'gen', true]);
+  assert.match(e.message, /imgp-gen was killed by SIGKILL; this render was in flight/);
+  assert.equal(restarts.length, 3);
+  // and after five generations in a row that answered nothing, the pipeline
+  const late = await p.render(turn('crash', 1, 'y')).then(() => null, (err) => err);
+  assert.deepEqual([late.code, late.stage, late.retryable], ['setup', 'gen', false]);
+  assert.match(late.message, /imgp-gen was killed by SIGKILL, 5 times in a row/);
+  assert.equal(restarts.length, 5);
+  await assert.rejects(p.render(turn('crash', 2, 'z')), /5 times in a row/);
 });
