@@ -9,7 +9,7 @@
 #include "curlx.h"
 #include "diag.h"
 #include "digest.h"
-#include "imgsniff.h"
+#include "imgcheck.h"
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
@@ -45,25 +45,6 @@ finish(struct gen *g, struct genjob *j, int failed)
 	j->slot = 0;
 	g->done++;
 	g->failed += failed;
-}
-
-/* Replace every occurrence of the key in b, should a provider echo it. */
-static void
-redact(struct buf *b, const char *key)
-{
-	char *at;
-	size_t klen = key ? strlen(key) : 0;
-
-	while (klen && b->len && (at = memmem(b->data, b->len, key, klen))) {
-		struct buf rest = BUF_INIT;
-		size_t off = (size_t)(at - b->data);
-
-		buf_add(&rest, at + klen, b->len - off - klen);
-		buf_truncate(b, off);
-		buf_puts(b, "[redacted]");
-		buf_add(b, rest.data ? rest.data : "", rest.len);
-		buf_free(&rest);
-	}
 }
 
 static const char *
@@ -276,8 +257,8 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 	else {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
 		if (buf_read_file(&bytes, path.data) < 0 ||
-		    imgsniff((const unsigned char *)bytes.data, bytes.len,
-		    &sniff) < 0)
+		    imgcheck((const unsigned char *)bytes.data, bytes.len,
+		    &sniff, NULL) < 0)
 			buf_printf(why, "cannot read the image %s", path.data);
 		else
 			ok = 1;
@@ -303,7 +284,7 @@ put_error(struct gen *g, struct genjob *j, const char *extra)
 	    j->nattempts == 1 ? "" : "s");
 	if (extra)
 		buf_printf(&message, "; %s", extra);
-	redact(&message, g->cfg->key);
+	text_redact(&message, g->cfg->key);
 	rec_error_begin(&error, r->code, "%s", message.data);
 	if (r->status)
 		buf_printf(&error, ",\"status\":%ld", r->status);
@@ -432,7 +413,7 @@ stop_run(struct gen *g, struct genjob *j)
 	    "the error records back", provider_api_names[g->cfg->api],
 	    j->reply.status, j->reply.message.data ? j->reply.message.data :
 	    j->reply.code);
-	redact(&g->stop_why, g->cfg->key);
+	text_redact(&g->stop_why, g->cfg->key);
 }
 
 /* The failure ladder of gen.h, after a failed attempt. */
@@ -538,6 +519,18 @@ put_url(const struct gen *g, const struct genjob *j,
 	buf_puts(url, provider_endpoint(g->cfg->api, &j->req, call));
 }
 
+/* The same, for showing: a user name and password in it hidden. */
+static void
+put_shown_url(const struct gen *g, const struct genjob *j,
+    const struct provider_call *call, struct buf *out)
+{
+	struct buf url = BUF_INIT;
+
+	put_url(g, j, call, &url);
+	curlx_hide_password(url.data, out);
+	buf_free(&url);
+}
+
 void
 genjob_start(struct gen *g, struct genjob *j)
 {
@@ -600,6 +593,34 @@ fetch(struct gen *g, struct genjob *j, const char *url, size_t len)
 	ladder(g, j);
 }
 
+/*
+ * Take the key out of the usage and text that will be written (the record,
+ * the request cache), should the provider have echoed it.  The text is a
+ * JSON string we wrote; the usage is kept as the provider wrote it unless
+ * it holds the key in any spelling (\u escapes included): then it is
+ * written as libjq reads it, with the key redacted.
+ */
+static void
+scrub_answer(struct gen *g, struct genjob *j)
+{
+	struct buf usage = BUF_INIT;
+	size_t len = j->usage.len;
+	jv value;
+
+	text_redact(&j->text, g->cfg->key);
+	if (len == 0 || g->cfg->key == NULL)
+		return;
+	value = jqx_parse(j->usage.data, j->usage.len);
+	jqx_dump(value, &usage);
+	jqx_free(value);
+	text_redact(&usage, g->cfg->key);
+	text_redact(&j->usage, g->cfg->key);
+	if (j->usage.len != len || strstr(usage.data ? usage.data : "",
+	    "[redacted]"))
+		SWAP_BUF(j->usage, usage);
+	buf_free(&usage);
+}
+
 void
 genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 {
@@ -637,6 +658,7 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 		 * its bytes come from a download. */
 		SWAP_BUF(j->usage, r->usage);
 		SWAP_BUF(j->text, r->text);
+		scrub_answer(g, j);
 		budget_spend(&g->budget, j->session, r->cost);
 	}
 	if (r->url.len) {
@@ -675,7 +697,7 @@ put_dry_run(struct gen *g, struct genjob *j)
 		buf_printf(&d, ",\"seed\":%lld", j->req.seed);
 	} else {
 		buf_puts(&d, "{\"method\":\"POST\",\"url\":");
-		put_url(g, j, &call, &body);
+		put_shown_url(g, j, &call, &body);
 		json_put_string(&d, body.data, body.len);
 		buf_reset(&body);
 		if (!form)
@@ -771,8 +793,8 @@ read_references(struct gen *g, struct genjob *j, jv refs, struct buf *why)
 			r->path = xstrdup(path ? path : "");
 			snprintf(r->sha256, sizeof(r->sha256), "%s",
 			    sha ? sha : "");
-		} else if (provider_ref_load(r, path ? path : "", sha,
-		    why) < 0) {
+		} else if (provider_ref_load(r, g->roots, path ? path : "",
+		    sha, why) < 0) {
 			return -1;
 		} else {
 			r->role = role;
@@ -954,7 +976,8 @@ resolve_from_store(struct gen *g, struct genjob *j, const char *why)
 	if (journal_scan(g->cfg->store, session, turn, 1, &view) == 0 &&
 	    (e = journal_previous(&view)) != NULL) {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
-		if (provider_ref_load(r, path.data, e->sha256, &failed) < 0)
+		if (provider_ref_load(r, g->roots, path.data, e->sha256,
+		    &failed) < 0)
 			e = NULL;
 	}
 	r->role = "previous";

@@ -13,7 +13,7 @@
 
 #include "digest.h"
 #include "durable.h"
-#include "imgsniff.h"
+#include "imgcheck.h"
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
@@ -266,10 +266,9 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 		    "image.data must be a base64 string");
 		return -1;
 	}
-	if (imgsniff((const unsigned char *)it->bytes.data, it->bytes.len,
-	    &it->kind) < 0) {
-		store_error(r, out, "not_an_image", 0, "image.data is not a "
-		    "whole PNG, JPEG, WebP or GIF image");
+	if (imgcheck((const unsigned char *)it->bytes.data, it->bytes.len,
+	    &it->kind, &why) < 0) {
+		store_error(r, out, "not_an_image", 0, "image.data is %s", why);
 		return -1;
 	}
 	if (s->embed && embed(r, it, out) < 0)
@@ -441,7 +440,8 @@ put_cost(struct buf *b, const struct rec *r, const struct item *it)
 	json_members_free(&usage);
 }
 
-/* Whether a member is one the stages add, not the judge's own. */
+/* Whether a member is not the judge's own: one the stages add, or one of
+ * the program that drives the pipeline. */
 static int
 stage_member(const struct json_member *m)
 {
@@ -452,7 +452,7 @@ stage_member(const struct json_member *m)
 	for (i = 0; i < sizeof(added) / sizeof(*added); i++)
 		if (json_key_is(m, added[i]))
 			return 1;
-	return 0;
+	return json_key_has_prefix(m, REC_CALLER_PREFIX);
 }
 
 /*
