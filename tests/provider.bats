@@ -228,7 +228,7 @@ body() {
 	gen "$(req '[mock status=500] five')"$'\n''{"request":{}}' --retries 1
 	assert_failure 1
 	assert_regex "$stderr" 'line 1: http_status \(2 attempts, retryable\): .*Internal server error'
-	assert_regex "$stderr" 'line 2: missing_field \(0 attempts\)'
+	assert_regex "$stderr" 'line 2: missing_field: '
 }
 
 @test "account: with a bad key and 8 records the mock sees at most -j requests" {

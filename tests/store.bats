@@ -174,26 +174,26 @@ small_disk() {
 	assert_success
 	assert_equal "$(line_jq 1 .asset.path)" game-1-turn-007.png
 	assert_equal "$(jq -r .path "$STORE/sessions/game-1.ndjson")" game-1-turn-007.png
-	store "$(images gif 2 2 -s g -t 12)" -n 'by-session/{session}/{turn}-{sha8}.{ext}'
+	store "$(images gif 2 2 -s g -t 12)" -N 'by-session/{session}/{turn}-{sha8}.{ext}'
 	assert_success
 	local sha
 	sha=$(line_jq 1 .asset.sha256)
 	assert_equal "$(line_jq 1 .asset.path)" "by-session/g/12-${sha:0:8}.gif"
 	assert_file_exists "$STORE/by-session/g/12-${sha:0:8}.gif"
-	store "$(images gif 2 2)" -n 'all/{sha256}'
+	store "$(images gif 2 2)" -N 'all/{sha256}'
 	assert_equal "$(line_jq 1 .asset.path)" "all/$(line_jq 1 .asset.sha256)"
 }
 
 @test "--name: a name holding other bytes is exists, never overwritten; same bytes are fine" {
-	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt a)" -N '{session}.{ext}'
 	assert_success
 	cp "$STORE/s.png" "$T/first"
-	store "$(images png 2 2 --salt b)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt b)" -N '{session}.{ext}'
 	assert_failure 1
 	assert_equal "$(line_jq 1 .error.code)" exists
 	assert_equal "$(line_jq 1 '.image.data | length > 0')" true
 	cmp "$T/first" "$STORE/s.png"
-	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt a)" -N '{session}.{ext}'
 	assert_success
 	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 2
 	assert_equal "$(find "$STORE" -name '.tmp-*' | wc -l)" 0
@@ -201,7 +201,7 @@ small_disk() {
 
 @test "--name: templates that leave the store or are not names are exit 2" {
 	for t in '/abs/{sha256}' '{session}/../x' '../{sha256}' 'a//{sha8}' '{session}/' '{nope}' '{turn:3}' '{session' '.hidden/{sha8}' 'sessions/{session}.ndjson' 'requests/{sha8}.json' $'a\tb' ''; do
-		store "$(images png 2 2)" -n "$t"
+		store "$(images png 2 2)" -N "$t"
 		assert_failure 2
 		assert_output ""
 		assert_regex "$stderr" "^imgp-store: --name: "
@@ -213,7 +213,7 @@ small_disk() {
 	store "$(images png 2 2 -s ../x)"
 	assert_failure 1
 	assert_equal "$(line_jq 1 '[.error.code, .error.field] | @tsv')" "$(printf 'invalid_field\tsession')"
-	store "$(images png 2 2 -s .x)" -n '{session}.{ext}'
+	store "$(images png 2 2 -s .x)" -N '{session}.{ext}'
 	assert_failure 1
 	assert_equal "$(line_jq 1 .error.code)" invalid_field
 	assert_equal "$(find "$T" -name '*.png' | wc -l)" 0
@@ -399,7 +399,7 @@ EOF
 @test "-h prints the synopsis, -V the version; bad usage is exit 2" {
 	run imgp-store -h
 	assert_success
-	assert_output "usage: imgp-store [-hV] [--check [--repair] | --export session | --report [session] | --delete-session session | --prune --older-than duration | --gc [--grace duration]] [--dry-run] [-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]"
+	assert_equal "${lines[0]}" "usage: imgp-store [-hqV] [--check [--repair] | --export session | --report [session] | --delete-session session | --prune --older-than duration | --gc [--grace duration]] [--dry-run] [-s store] [-N template] [--embed] [--keep-data] [--no-fsync] [file ...]"
 	run imgp-store -V
 	assert_output "imgp-store 0.1.0"
 	for args in "--repair" "--check x" "--check --keep-data" "--bogus" \
