@@ -5,6 +5,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/imgp
 
 # Settings of your own (DEVELOPER=1, CC=clang, …) may go in config.mk.
 -include config.mk
@@ -46,7 +47,6 @@ LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
 TOOLS = $(patsubst tools/%.c,%,$(sort $(wildcard tools/*.c)))
 TOOL_OBJ = $(TOOLS:%=$(BUILD)/tools/%.o)
 BINS = $(TOOLS:%=$(BUILD)/bin/%)
-MAN = $(sort $(wildcard man/*.[1-9]))
 
 # `make`, `make all` and `make install` only build (and install).  The
 # goals that run what they build — check, demo, bench, reliability, fuzz —
@@ -130,15 +130,15 @@ reliability: $(SETUP) all
 bench: $(SETUP) all
 	@bench/run
 
+# Tools, man pages, and under $(SHAREDIR) the examples and the nginx
+# configurations; uninstall also removes the directories install made.
+INSTALL_ENV = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' MANDIR='$(MANDIR)' \
+	SHAREDIR='$(SHAREDIR)' BUILD='$(BUILD)'
 install: $(BINS)
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
-	for t in $(TOOLS); do install -m 755 $(BUILD)/bin/$$t $(DESTDIR)$(BINDIR)/; done
-	for m in $(MAN); do install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	@$(INSTALL_ENV) scripts/install install $(TOOLS)
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
-	for m in $(MAN); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; done
+	@$(INSTALL_ENV) scripts/install uninstall $(TOOLS)
 
 # The include rule of doc/design.md §8 (tests/build.bats runs it too).
 check-includes:

@@ -1,8 +1,9 @@
 # The enrichment of imgp-enrich (design.md §3) written in jq 1.6: the baseline
 # of bench/enrich.sh.  Run as
-#   jq -c --slurpfile p bench/profile.json -f bench/enrich.jq
+#   jq -nc --slurpfile p bench/profile.json -f bench/enrich.jq
 # on records that carry their seed and have no journal, it writes the same
-# request.  jq cannot evaluate the profile's `when` strings, so the five
+# request, remembering the turns of each session read so far as imgp-enrich
+# does.  jq cannot evaluate the profile's `when` strings, so the five
 # directives of bench/profile.json are written out here, in the same order.
 def ws: "[\t\n\u000b\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+";
 def compact($n): gsub(ws; " ") | sub("^ "; "") | sub(" $"; "") | .[0:$n];
@@ -16,16 +17,23 @@ def directive($ds):
   elif holds((.new_state.tension | numbers) >= 0.5) then $ds[3].text
   else $ds[4].text end;
 
-$p[0] as $prof
-| . + {request: ({
+# enrich($earlier): the request of one record; $earlier are the session's
+# turns read before it, [turn, compact(image_prompt, 64)], the last 6.
+def enrich($prof; $earlier):
+  . + {request: ({
     prompt: [
       (.image_prompt | compact(460)),
       part("Anchors: "; $prof.anchors; 3; 180),
       part("Style: "; $prof.style; 2; 140),
       ((.previous_hint // "") | compact(120)
        | if . != "" then "Match previous frame: \(.)."
+         elif ($earlier | length) > 0 then
+           "Match previous frame: \(($prof.previous_hint // "") | compact(120)
+             | if . != "" then . else "same framing and camera family as previous frame" end)."
          else $prof.no_previous // "Keep continuity with the previous scene." end),
-      ((.history // "") | if type == "array" then join(" | ") else . end | compact(260)
+      (if has("history") then .history | if type == "array" then join(" | ") else . end
+       else $earlier | map("T\(.[0]):\(.[1])") | join(" | ") end
+       | compact(260)
        | if . == "" then "Evolution trail: no prior turns; establish stable baseline motifs only."
          else "Evolution trail: \(.). Treat this as cumulative context and preserve visible motif layering from earlier turns." end),
       part("Continuity: "; $prof.rules; 2; 140),
@@ -34,4 +42,13 @@ $p[0] as $prof
     ] | join(" "),
     seed: .seed,
     references: []
-  } + $prof.image)}
+  } + $prof.image)};
+
+# The stream memory of imgp-enrich: per session, the turns read so far.
+$p[0] as $prof
+| foreach inputs as $r ({};
+    (.[$r.session] // []) as $seen
+    | .[$r.session] = ($seen | map(select(.[0] != $r.turn))
+        + [[$r.turn, ($r.image_prompt | compact(64))]] | sort_by(.[0]) | .[-6:])
+    | .["\u0000out"] = ($r | enrich($prof; $seen | map(select(.[0] < $r.turn))));
+    .["\u0000out"])

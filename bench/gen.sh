@@ -11,12 +11,8 @@ rm -rf "$out"
 mkdir -p "$out/bodies"
 n=256 jobs=16 latency_ms=200
 
-python3 tests/mock-provider.py --port-file "$out/port" --log "$out/mock.log" \
-	--latency "$latency_ms" --key bench-key --max-seconds 300 &
-mock=$!
-trap 'kill $mock 2>/dev/null' EXIT INT TERM
-while [ ! -s "$out/port" ]; do sleep 0.05; done
-url="http://127.0.0.1:$(cat "$out/port")/v1"
+. bench/mock
+mock_start "$latency_ms" 300
 
 python3 - "$n" "$out" <<'PY'
 import json, sys

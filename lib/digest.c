@@ -129,7 +129,8 @@ digest_unbase64(struct buf *out, const char *text, size_t len)
 	whole = len - len % 4;
 	buf_grow(out, whole / 4 * 3 + 3);
 	for (size_t at = 0; at < whole;) {
-		size_t slice = whole - at > (1u << 30) ? (1u << 30) : whole - at;
+		size_t slice = whole - at > (1u << 30) ? (1u << 30) :
+		    whole - at;
 
 		n = EVP_DecodeBlock((unsigned char *)out->data + out->len,
 		    (const unsigned char *)text + at, (int)slice);

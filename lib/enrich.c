@@ -10,6 +10,8 @@
 #include "journal.h"
 #include "json.h"
 #include "prompt.h"
+#include "streammem.h"
+#include "text.h"
 #include "xalloc.h"
 
 /* Derive a session's seed: the first 4 bytes of SHA-256(session), as an
@@ -162,16 +164,79 @@ put_options(const struct enrich *e, struct buf *b)
 	}
 }
 
-/* Build the request object into `b`. */
+/* An earlier turn of the record's session: from the journal, or read
+ * earlier in this run (streammem.h). */
+struct earlier {
+	long long turn;
+	const char *image_prompt;
+	const struct journal_entry *stored;	/* NULL: read in this run */
+};
+
+/*
+ * The session's earlier turns from the journal and the stream together,
+ * one per turn, in ascending order, the last `keep` of them: a turn in
+ * both counts once, as the stream's record, which is the later one.
+ * `out` has room for view->n + nread.  Returns how many.
+ */
+static size_t
+earlier_turns(const struct journal_view *view,
+    const struct streammem_turn *read, size_t nread, size_t keep,
+    struct earlier *out)
+{
+	size_t i = 0, k = 0, n = 0, from;
+
+	while (i < view->n || k < nread) {
+		if (k == nread || (i < view->n &&
+		    view->entries[i].turn < read[k].turn)) {
+			out[n++] = (struct earlier){ view->entries[i].turn,
+			    view->entries[i].image_prompt, &view->entries[i] };
+			i++;
+			continue;
+		}
+		if (i < view->n && view->entries[i].turn == read[k].turn)
+			i++;
+		out[n++] = (struct earlier){ read[k].turn,
+		    read[k].image_prompt, NULL };
+		k++;
+	}
+	from = n > keep ? n - keep : 0;
+	memmove(out, out + from, (n - from) * sizeof(*out));
+	return n - from;
+}
+
+/* The previous frame as a reference: the stored image, or, for a record
+ * read earlier in this run, a pending reference to its turn, which
+ * imgp-gen resolves from the image it makes of that record. */
+static void
+put_previous(const struct enrich *e, const struct earlier *previous,
+    struct buf *b)
+{
+	struct buf path = BUF_INIT;
+
+	if (previous->stored == NULL) {
+		if (b->data[b->len - 1] != '[')
+			buf_putc(b, ',');
+		buf_printf(b, "{\"role\":\"previous\",\"turn\":%lld}",
+		    previous->turn);
+	} else if (previous->stored->sha256[0]) {
+		buf_printf(&path, "%s/%s", e->store, previous->stored->path);
+		put_reference(b, path.data, previous->stored->sha256,
+		    "previous");
+	}
+	buf_free(&path);
+}
+
+/* Build the request object into `b`; `earlier` are the session's turns
+ * before this one. */
 static void
 put_request(const struct enrich *e, const struct judge *j,
-    const struct journal_view *view, const char *directive, struct buf *b)
+    const struct earlier *earlier, size_t nearlier, const char *directive,
+    struct buf *b)
 {
 	const struct profile *p = &e->profile;
-	const struct journal_entry *previous = journal_previous(view);
 	struct prompt_input in = {
 		j->image_prompt, j->image_prompt_len, j->hint, j->hint_len,
-		previous != NULL, NULL, 0, directive
+		nearlier > 0, NULL, 0, directive
 	};
 	struct buf text = BUF_INIT, prompt = BUF_INIT;
 	size_t i;
@@ -180,7 +245,9 @@ put_request(const struct enrich *e, const struct judge *j,
 		in.history = j->history.data;
 		in.history_len = j->history.len;
 	} else {
-		prompt_journal_history(&p->limits, view, &text);
+		for (i = 0; i < nearlier; i++)
+			prompt_history_add(&p->limits, &text, earlier[i].turn,
+			    earlier[i].image_prompt);
 		in.history = text.data;
 		in.history_len = text.len;
 	}
@@ -194,12 +261,8 @@ put_request(const struct enrich *e, const struct judge *j,
 	for (i = 0; i < p->nreferences; i++)
 		put_reference(b, p->references[i].path, p->references[i].sha256,
 		    "style");
-	if ((e->reference_previous || p->reference_previous) && previous &&
-	    previous->sha256[0]) {
-		buf_reset(&text);
-		buf_printf(&text, "%s/%s", e->store, previous->path);
-		put_reference(b, text.data, previous->sha256, "previous");
-	}
+	if ((e->reference_previous || p->reference_previous) && nearlier)
+		put_previous(e, &earlier[nearlier - 1], b);
 	buf_putc(b, ']');
 	put_options(e, b);
 	buf_putc(b, '}');
@@ -251,19 +314,47 @@ merge_request(const struct rec *r, struct buf *request, struct buf *out)
 	return 0;
 }
 
+/* The number of earlier turns a prompt uses (at least the previous
+ * frame). */
+static size_t
+turns_kept(const struct enrich *e)
+{
+	return e->profile.limits.history_turns ?
+	    e->profile.limits.history_turns : 1;
+}
+
+/* Remember the record's turn for the records after it, with as much of its
+ * prompt as a history entry takes. */
+static void
+remember(struct enrich *e, const struct judge *j)
+{
+	struct buf kept = BUF_INIT;
+
+	if (e->memory == NULL)
+		e->memory = streammem_new(STREAMMEM_SESSIONS, turns_kept(e));
+	text_compact(&kept, j->image_prompt, j->image_prompt_len,
+	    e->profile.limits.history_prompt_chars);
+	streammem_note(e->memory, j->session, j->turn, kept.data ?
+	    kept.data : "", kept.len);
+	buf_free(&kept);
+}
+
 int
 enrich_record(void *ctx, const struct rec *r, struct buf *out)
 {
 	struct enrich *e = ctx;
 	struct judge j = { 0 };
 	struct journal_view view = { 0 };
+	const struct streammem_turn *read = NULL;
+	struct earlier *earlier = NULL;
 	struct buf request = BUF_INIT;
+	size_t nread = 0, nearlier;
 	int status = 1;
 
 	if (read_judge(r, &j, out) < 0)
 		goto done;
-	if (journal_scan(e->store, j.session, j.turn,
-	    e->profile.limits.history_turns, &view) < 0) {
+	if (journal_scan(e->store, j.session, j.turn, turns_kept(e),
+	    &view) < 0) {
 		struct buf error = BUF_INIT;
 
 		rec_error_begin(&error, "io", "cannot read the journal of "
@@ -275,14 +366,29 @@ enrich_record(void *ctx, const struct rec *r, struct buf *out)
 		buf_free(&error);
 		goto done;
 	}
-	put_request(e, &j, &view, first_directive(&e->profile, r), &request);
+	if (e->memory)
+		nread = streammem_before(e->memory, j.session, j.turn, &read);
+	earlier = xcalloc(view.n + nread + 1, sizeof(*earlier));
+	nearlier = earlier_turns(&view, read, nread, turns_kept(e), earlier);
+	put_request(e, &j, earlier, nearlier, first_directive(&e->profile, r),
+	    &request);
 	if (merge_request(r, &request, out) < 0)
 		goto done;
 	rec_with(r, "request", request.data, request.len, out);
+	remember(e, &j);
 	status = 0;
 done:
+	free(earlier);
 	journal_view_free(&view);
 	buf_free(&j.history);
 	buf_free(&request);
 	return status;
+}
+
+void
+enrich_free(struct enrich *e)
+{
+	streammem_free(e->memory);
+	e->memory = NULL;
+	profile_free(&e->profile);
 }

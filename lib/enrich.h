@@ -3,8 +3,12 @@
  * `request` out (design.md §3).
  *
  * For each record: the session, turn and image_prompt are checked; the
- * session's journal in the store gives the previous frame and, when the
- * record has no `history`, the history; the first directive of the profile
+ * session's journal in the store and the records of the session read
+ * earlier in this run (streammem.h; a turn in both counts once, as the
+ * later record) give the previous frame and, when the record has no
+ * `history`, the history; a previous frame that is an earlier record of
+ * the stream is a pending reference, {"role":"previous","turn":N}, which
+ * imgp-gen resolves; the first directive of the profile
  * whose `when` holds adds its text; the prompt is assembled (prompt.h); the
  * seed is the record's, else the command line's, else the profile's, else
  * derived from the session; references are the profile's and, when asked,
@@ -18,6 +22,8 @@
 #include "filter.h"
 #include "profile.h"
 
+struct streammem;
+
 struct enrich {
 	struct profile profile;
 	const char *store;		/* the store directory */
@@ -26,9 +32,13 @@ struct enrich {
 	unsigned long long seed;
 	/* Command-line image options (NULL: not given). */
 	const char *model, *aspect_ratio, *size, *quality;
+	struct streammem *memory;	/* the turns read so far */
 };
 
 /* The filter function (filter.h); ctx is a struct enrich. */
 filter_fn enrich_record;
+
+/* Free the profile and what the run remembers. */
+void enrich_free(struct enrich *e);
 
 #endif

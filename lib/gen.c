@@ -98,6 +98,8 @@ start_ready(struct gen *g, struct window *w)
 	for (i = 0; i < w->count && !out_gone(); i++) {
 		struct genjob *j = at(w, i);
 
+		if (j->state == JOB_BLOCKED && genjob_unblock(g, j))
+			w->waiting += j->state == JOB_WAITING;
 		if (j->state == JOB_WAITING && g->active < g->cfg->jobs) {
 			w->waiting--;
 			genjob_start(g, j);
@@ -215,6 +217,7 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 		w.count--;
 	}
 	free(w.jobs);
+	genframes_free(&g.frames);
 	budget_free(&g.budget);
 	buf_free(&g.stop_why);
 	http_multi_free(g.multi);

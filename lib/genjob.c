@@ -36,6 +36,9 @@ finish(struct gen *g, struct genjob *j, int failed)
 {
 	j->state = JOB_DONE;
 	j->failed = failed;
+	if (j->frame)
+		genframe_settle(&g->frames, j->frame, NULL);
+	j->frame = NULL;
 	if (j->slot)
 		g->active--;
 	j->slot = 0;
@@ -94,6 +97,28 @@ parse_size(const char *size, unsigned *w, unsigned *h)
 	    *h <= RENDER_MAX_SIDE;
 }
 
+/* image.references: each reference as sent, its role and the SHA-256 of
+ * its bytes, and a pending one's turn. */
+static void
+put_references(const struct genjob *j, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < j->req.nrefs; i++) {
+		const struct provider_ref *r = &j->req.refs[i];
+
+		buf_puts(b, i ? ",{\"role\":" : "{\"role\":");
+		if (r->role)
+			json_put_cstring(b, r->role);
+		else
+			buf_puts(b, "null");
+		buf_printf(b, ",\"sha256\":\"%s\"", r->sha256);
+		if (r->turn >= 0)
+			buf_printf(b, ",\"turn\":%lld", r->turn);
+		buf_putc(b, '}');
+	}
+}
+
 /*
  * Append the `image` member's value.  Data and its type come from the
  * bytes; usage is the provider's text as written.
@@ -104,6 +129,9 @@ put_image(struct gen *g, struct genjob *j, const char *provider,
 {
 	struct imgsniff sniff;
 	struct buf *out = &j->out, image = BUF_INIT;
+
+	if (fallback == NULL)
+		fallback = j->fallback;	/* "reference", or NULL */
 
 	imgsniff((const unsigned char *)bytes->data, bytes->len, &sniff);
 	buf_puts(&image, "{\"data\":\"");
@@ -124,13 +152,18 @@ put_image(struct gen *g, struct genjob *j, const char *provider,
 	else
 		buf_puts(&image, "null");
 	buf_printf(&image, ",\"latency_ms\":%.0f,\"usage\":%s,\"text\":%s,"
-	    "\"request_key\":\"%s\",\"cached\":%s}",
+	    "\"request_key\":\"%s\",\"cached\":%s,\"references\":[",
 	    j->started ? genjob_now() - j->started : 0.0,
 	    j->usage.len ? j->usage.data : "null",
 	    j->text.len ? j->text.data : "null", j->key,
 	    j->cached ? "true" : "false");
+	put_references(j, &image);
+	buf_puts(&image, "]}");
 	rec_with(&j->rec, "image", image.data, image.len, out);
 	buf_free(&image);
+	if (j->frame)
+		genframe_settle(&g->frames, j->frame, bytes);
+	j->frame = NULL;
 	g->images++;
 	g->cached += j->cached;
 	finish(g, j, 0);
@@ -224,7 +257,7 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 {
 	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
 	const struct journal_entry *e;
-	struct journal_view view = { NULL, 0 };
+	struct journal_view view = { .entries = NULL };
 	struct buf path = BUF_INIT, bytes = BUF_INIT;
 	struct imgsniff sniff;
 	long long turn;
@@ -663,6 +696,92 @@ put_dry_run(struct gen *g, struct genjob *j)
 	finish(g, j, 0);
 }
 
+/* A reference's bytes as sent: a previous frame without its imgp: chunks
+ * (provenance.h), so that a frame is the same reference whether imgp-store
+ * embedded its provenance or not. */
+static void
+as_sent(struct provider_ref *r)
+{
+	struct buf stripped = BUF_INIT;
+
+	if (r->role == NULL || strcmp(r->role, "previous") != 0)
+		return;
+	provenance_strip(&r->bytes, &stripped);
+	SWAP_BUF(r->bytes, stripped);
+	buf_free(&stripped);
+	digest_sha256_hex(r->bytes.data, r->bytes.len, r->sha256);
+}
+
+/*
+ * A pending reference, as imgp-enrich writes it: exactly {"role":
+ * "previous", "turn": N}, N below the record's turn, in a record with a
+ * valid session.  Anything else was not written by imgp-enrich: -1 with
+ * the reason in `why`.
+ */
+static int
+read_pending(struct genjob *j, jv ref, struct provider_ref *r,
+    struct buf *why)
+{
+	const char *role = jqx_str(jqx_get(ref, "role"), NULL);
+	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	long long turn;
+
+	if (jv_get_kind(ref) != JV_KIND_OBJECT || jqx_len(ref) != 2 ||
+	    role == NULL || strcmp(role, "previous") != 0 ||
+	    !jqx_int(jqx_get(ref, "turn"), 0, JQX_MAX_EXACT, &r->turn) ||
+	    !jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn) ||
+	    r->turn >= turn || session == NULL ||
+	    !journal_session_valid(session) || j->pending) {
+		buf_puts(why, "a reference without a path must be one "
+		    "pending reference {\"role\":\"previous\",\"turn\":N} to "
+		    "a lower turn of the record's session, as imgp-enrich "
+		    "writes it");
+		return -1;
+	}
+	r->role = role;
+	r->previous = 1;
+	j->pending = r;
+	return 0;
+}
+
+/* Read request.references: each one loaded and checked, but for the local
+ * renderer, which sends none and needs only the previous frame's bytes
+ * (its identity in the request key); a pending one is resolved later.  0,
+ * or -1 with the reason in `why`. */
+static int
+read_references(struct gen *g, struct genjob *j, jv refs, struct buf *why)
+{
+	size_t i, n = jqx_len(refs);
+
+	j->req.refs = xcheck(calloc(n + 1, sizeof(*j->req.refs)));
+	for (i = 0; i < n; i++) {
+		jv ref = jqx_at(refs, i);
+		const char *path = jqx_str(jqx_get(ref, "path"), NULL);
+		const char *sha = jqx_str(jqx_get(ref, "sha256"), NULL);
+		const char *role = jqx_str(jqx_get(ref, "role"), NULL);
+		struct provider_ref *r = &j->req.refs[j->req.nrefs++];
+
+		r->turn = -1;
+		if (!jqx_present(jqx_get(ref, "path"))) {
+			if (read_pending(j, ref, r, why) < 0)
+				return -1;
+		} else if (g->cfg->api == PROVIDER_LOCAL &&
+		    (role == NULL || strcmp(role, "previous") != 0)) {
+			r->path = xstrdup(path ? path : "");
+			snprintf(r->sha256, sizeof(r->sha256), "%s",
+			    sha ? sha : "");
+		} else if (provider_ref_load(r, path ? path : "", sha,
+		    why) < 0) {
+			return -1;
+		} else {
+			r->role = role;
+			r->previous = role && strcmp(role, "previous") == 0;
+			as_sent(r);
+		}
+	}
+	return 0;
+}
+
 /* The params of the job: --param, then the record's request.params (an
  * object), whose members replace those of the same name.  0, or -1 with
  * the reason in `why`. */
@@ -679,8 +798,9 @@ read_params(struct gen *g, struct genjob *j, struct buf *why)
 
 	j->req.params = xcheck(calloc(g->cfg->nparams + 1,
 	    sizeof(*j->req.params)));
-	memcpy(j->req.params, g->cfg->params,
-	    g->cfg->nparams * sizeof(*j->req.params));
+	if (g->cfg->nparams > 0)	/* memcpy from NULL is undefined */
+		memcpy(j->req.params, g->cfg->params,
+		    g->cfg->nparams * sizeof(*j->req.params));
 	j->req.nparams = g->cfg->nparams;
 	if (!jqx_present(value))
 		return 0;
@@ -734,12 +854,11 @@ option(jv req, const char *name, const char *fallback)
 static int
 read_request(struct gen *g, struct genjob *j)
 {
-	jv req = rec_get(&j->rec, "request"), refs, ref;
+	jv req = rec_get(&j->rec, "request"), refs;
 	const struct gen_config *c = g->cfg;
-	const char *field = NULL, *path, *role;
+	const char *field = NULL;
 	struct buf why = BUF_INIT;
 	int missing = 0;
-	size_t i;
 
 	j->req.prompt = jqx_str(jqx_get(req, "prompt"), NULL);
 	j->model = option(req, "model", c->model);
@@ -783,26 +902,150 @@ read_request(struct gen *g, struct genjob *j)
 		finish(g, j, 1);
 		return -1;
 	}
-	reqcache_key(c->api, j->model, &j->req, refs,
-	    j->key);
-	if (c->api == PROVIDER_LOCAL)
-		return 0;
-	j->req.nrefs = jqx_len(refs);
-	j->req.refs = xcheck(calloc(j->req.nrefs + 1, sizeof(*j->req.refs)));
-	for (i = 0; i < j->req.nrefs && why.len == 0; i++) {
-		ref = jqx_at(refs, i);
-		path = jqx_str(jqx_get(ref, "path"), NULL);
-		role = jqx_str(jqx_get(ref, "role"), NULL);
-		if (provider_ref_load(&j->req.refs[i], path ? path : "",
-		    jqx_str(jqx_get(ref, "sha256"), NULL), &why) < 0)
-			j->req.nrefs = i + 1;
-		j->req.refs[i].previous = role && strcmp(role, "previous") == 0;
-	}
-	if (why.len)
+	if (read_references(g, j, refs, &why) < 0)
 		stop_error(g, j, "reference", ",\"retryable\":false,"
 		    "\"field\":\"request.references\"", &why);
 	buf_free(&why);
 	return j->state == JOB_DONE ? -1 : 0;
+}
+
+/* Note in image.attempts how a pending reference was resolved when it was
+ * not from its record's frame of this run; a frame other than the one of
+ * the turn referred to is the fallback "reference". */
+static void
+note_reference(struct genjob *j, long long turn,
+    const struct journal_entry *stored, const char *why)
+{
+	struct buf *a = &j->attempts;
+
+	if (a->len)
+		buf_putc(a, ',');
+	buf_printf(a, "{\"reference\":\"previous\",\"turn\":%lld,\"from\":",
+	    turn);
+	if (stored)
+		buf_printf(a, "\"store\",\"stored_turn\":%lld", stored->turn);
+	else
+		buf_puts(a, "null");
+	buf_puts(a, ",\"why\":");
+	json_put_cstring(a, why);
+	buf_putc(a, '}');
+	if (stored == NULL || stored->turn != turn)
+		j->fallback = "reference";
+}
+
+/*
+ * The documented rule for a pending reference whose record made no frame
+ * in this run (it failed, never came, or was forgotten): the session's
+ * latest stored frame before the record's turn, else none.
+ */
+static void
+resolve_from_store(struct gen *g, struct genjob *j, const char *why)
+{
+	struct provider_ref *r = j->pending;
+	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	const struct journal_entry *e = NULL;
+	struct journal_view view = { .entries = NULL };
+	struct buf path = BUF_INIT, failed = BUF_INIT;
+	long long turn, wanted = r->turn;
+	size_t after;
+
+	jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn);
+	if (journal_scan(g->cfg->store, session, turn, 1, &view) == 0 &&
+	    (e = journal_previous(&view)) != NULL) {
+		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
+		if (provider_ref_load(r, path.data, e->sha256, &failed) < 0)
+			e = NULL;
+	}
+	r->role = "previous";
+	r->previous = 1;
+	r->turn = wanted;
+	if (e) {
+		as_sent(r);
+		note_reference(j, wanted, e, why);
+	} else {
+		note_reference(j, wanted, NULL, failed.len ? failed.data :
+		    "no stored frame of the session before this turn");
+		/* None: the reference is left out. */
+		provider_ref_free(r);
+		after = (size_t)(&j->req.refs[j->req.nrefs - 1] - r);
+		memmove(r, r + 1, after * sizeof(*r));
+		j->req.nrefs--;
+	}
+	journal_view_free(&view);
+	buf_free(&path);
+	buf_free(&failed);
+}
+
+/* Resolve the job's pending reference: 0, or -1 while the frame it refers
+ * to is still being made. */
+static int
+resolve_pending(struct gen *g, struct genjob *j)
+{
+	struct provider_ref *r = j->pending;
+	const struct genframe *f = genframe_find(&g->frames,
+	    jqx_str(rec_get(&j->rec, "session"), NULL), r->turn, j->seq);
+	struct buf name = BUF_INIT;
+	struct imgsniff sniff;
+
+	j->seen = g->frames.settled;
+	if (f && f->state == GENFRAME_PENDING)
+		return -1;
+	if (f && f->state == GENFRAME_MADE) {
+		buf_add(&r->bytes, f->bytes.data, f->bytes.len);
+		memcpy(r->sha256, f->sha256, sizeof(r->sha256));
+		imgsniff((const unsigned char *)r->bytes.data, r->bytes.len,
+		    &sniff);
+		r->mime = sniff.mime;
+		buf_printf(&name, "%s.%s", f->sha256, sniff.ext);
+		r->path = buf_detach(&name, NULL);
+	} else {
+		resolve_from_store(g, j, f ? "its record failed in this run" :
+		    "its record was not made in this run");
+	}
+	j->pending = NULL;
+	return 0;
+}
+/* Enter the record's own frame (genframe.h) when it has a session and a
+ * turn: later records of its session may refer to it. */
+static void
+expect_frame(struct gen *g, struct genjob *j)
+{
+	const char *session = jqx_str(rec_get(&j->rec, "session"), NULL);
+	long long turn;
+
+	if (session && journal_session_valid(session) &&
+	    jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
+		j->frame = genframe_expect(&g->frames, session, turn, j->seq);
+}
+
+/* The request is read and its references resolved: its key, then the dry
+ * run, the cache, the renderer, or a request slot to wait for. */
+static void
+go_on(struct gen *g, struct genjob *j)
+{
+	const char *session;
+
+	reqcache_key(g->cfg->api, j->model, &j->req, j->key);
+	j->state = JOB_WAITING;
+	if (g->cfg->dry_run) {
+		put_dry_run(g, j);
+	} else if (answer_cached(g, j)) {
+		/* no call */
+	} else if (g->cfg->api == PROVIDER_LOCAL) {
+		render_local(g, j, NULL);
+	} else if ((session = jqx_str(rec_get(&j->rec, "session"), NULL)) &&
+	    journal_session_valid(session)) {
+		j->session = budget_session(&g->budget, session);
+	}
+}
+
+int
+genjob_unblock(struct gen *g, struct genjob *j)
+{
+	if (j->seen == g->frames.settled || resolve_pending(g, j) < 0)
+		return 0;
+	go_on(g, j);
+	return 1;
 }
 
 struct genjob *
@@ -810,7 +1053,6 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
     const char *source)
 {
 	struct genjob *j;
-	const char *session;
 
 	if (rec_blank(line, len))
 		return NULL;
@@ -823,6 +1065,7 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 	j->rec.source = source;
 	j->retry_after = -1;
 	j->state = JOB_WAITING;
+	j->seq = g->nread++;
 	if (rec_parse(&j->rec, j->line, len) < 0) {
 		rec_bad_json(&j->rec, &j->out);
 		finish(g, j, 1);
@@ -832,15 +1075,12 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 		finish(g, j, 0);
 	} else if (read_request(g, j) < 0) {
 		/* already an error record */
-	} else if (g->cfg->dry_run) {
-		put_dry_run(g, j);
-	} else if (answer_cached(g, j)) {
-		/* no call */
-	} else if (g->cfg->api == PROVIDER_LOCAL) {
-		render_local(g, j, NULL);
-	} else if ((session = jqx_str(rec_get(&j->rec, "session"), NULL)) &&
-	    journal_session_valid(session)) {
-		j->session = budget_session(&g->budget, session);
+	} else {
+		expect_frame(g, j);
+		if (j->pending && resolve_pending(g, j) < 0)
+			j->state = JOB_BLOCKED;
+		else
+			go_on(g, j);
 	}
 	return j;
 }
@@ -850,6 +1090,8 @@ genjob_free(struct gen *g, struct genjob *j)
 {
 	size_t i;
 
+	if (j->frame)
+		genframe_settle(&g->frames, j->frame, NULL);
 	if (j->xfer) {
 		http_multi_remove(g->multi, j->xfer);
 		http_free(j->xfer);

@@ -12,6 +12,7 @@
 #include "budget.h"
 #include "digest.h"
 #include "gen.h"
+#include "genframe.h"
 #include "rec.h"
 
 struct gen {
@@ -21,6 +22,8 @@ struct gen {
 	struct budget budget;	/* and the run's spend */
 	const char *stopped;	/* "auth" or "payment": no more requests */
 	struct buf stop_why;	/* the message of the records not sent */
+	struct genframes frames;	/* the frames made in this run */
+	unsigned long nread;	/* records read */
 	/* For the progress line and the summary. */
 	unsigned long done, retried, failed, images, cached;
 };
@@ -29,7 +32,9 @@ enum genjob_state {
 	JOB_DONE,		/* `out` is its output line */
 	JOB_WAITING,		/* needs a request slot */
 	JOB_RUNNING,		/* a transfer is in flight */
-	JOB_SLEEPING		/* backing off until `wake` */
+	JOB_SLEEPING,		/* backing off until `wake` */
+	JOB_BLOCKED		/* its pending reference waits for the frame
+				 * of an earlier record (genframe.h) */
 };
 
 struct genjob {
@@ -62,16 +67,25 @@ struct genjob {
 	char key[DIGEST_HEX_LEN + 1];	/* the request key (reqcache.h) */
 	int cached;		/* answered from the request cache */
 	struct budget_session *session;	/* its spend, for --session-budget */
+	unsigned long seq;	/* its place in the input */
+	struct genframe *frame;	/* its own frame, until it is settled */
+	struct provider_ref *pending;	/* its unresolved pending reference */
+	unsigned long seen;	/* frames settled when it last looked */
 };
 
 /* Milliseconds on the monotonic clock. */
 double genjob_now(void);
 
 /* A job for an input line (copied): done at once when it needs no request
- * (pass-through, bad_json, field error, --dry-run, --api local), else
+ * (pass-through, bad_json, field error, --dry-run, --api local), blocked
+ * while its pending reference waits for an earlier record's frame, else
  * waiting for a slot.  NULL for a blank line. */
 struct genjob *genjob_new(struct gen *g, const char *line, size_t len,
     long lineno, const char *source);
+
+/* A blocked job looks whether the frame it waits for is settled, and goes
+ * on if so: 1 when it is no longer blocked. */
+int genjob_unblock(struct gen *g, struct genjob *j);
 
 /* Send the job's next attempt (it takes a slot if it had none). */
 void genjob_start(struct gen *g, struct genjob *j);

@@ -147,10 +147,28 @@ entry_free(struct journal_entry *e)
 	free(e->path);
 	free(e->image_prompt);
 	free(e->prompt);
+	free(e->judge);
+	free(e->options);
+}
+
+/* A member's object value as written, or NULL. */
+static char *
+dup_object(const struct json_members *raw, const char *key)
+{
+	const struct json_member *m = json_find(raw, key);
+	char *copy;
+
+	if (m == NULL || m->value_len == 0 || m->value[0] != '{')
+		return NULL;
+	copy = xcheck(malloc(m->value_len + 1));
+	memcpy(copy, m->value, m->value_len);
+	copy[m->value_len] = '\0';
+	return copy;
 }
 
 static void
-entry_fill(struct journal_entry *e, long long turn, jv line)
+entry_fill(struct journal_entry *e, long long turn, jv line,
+    const struct json_members *raw, int with_judge)
 {
 	const char *sha = jqx_str(jqx_get(line, "sha256"), NULL);
 
@@ -163,12 +181,15 @@ entry_fill(struct journal_entry *e, long long turn, jv line)
 	    dup_field(line, "prompt") : NULL;
 	if (!jqx_int(jqx_get(line, "seed"), 0, JQX_MAX_EXACT, &e->seed))
 		e->seed = -1;
+	e->judge = with_judge ? dup_object(raw, "judge") : NULL;
+	e->options = with_judge ? dup_object(raw, "options") : NULL;
 }
 
 /* Put the entry of `turn` into the view, which holds at most `keep`
  * entries in ascending turn order, dropping the oldest when full. */
 static void
-keep_entry(struct journal_view *v, size_t keep, long long turn, jv line)
+keep_entry(struct journal_view *v, size_t keep, long long turn, jv line,
+    const struct json_members *raw)
 {
 	size_t i = v->n;
 
@@ -183,7 +204,7 @@ keep_entry(struct journal_view *v, size_t keep, long long turn, jv line)
 		i--;
 	if (i > 0 && v->entries[i - 1].turn == turn) {
 		entry_free(&v->entries[i - 1]);
-		entry_fill(&v->entries[i - 1], turn, line);
+		entry_fill(&v->entries[i - 1], turn, line, raw, v->with_judge);
 		return;
 	}
 	if (v->n == keep) {
@@ -198,7 +219,7 @@ keep_entry(struct journal_view *v, size_t keep, long long turn, jv line)
 		    (v->n - i) * sizeof(*v->entries));
 		v->n++;
 	}
-	entry_fill(&v->entries[i], turn, line);
+	entry_fill(&v->entries[i], turn, line, raw, v->with_judge);
 }
 
 /* Whether a line's turn, as written, is a plain whole number of at least
@@ -221,9 +242,10 @@ turn_at_least(const struct json_members *members, long long turn)
 	return written >= turn;
 }
 
-int
-journal_each(const char *store, const char *session, long long before_turn,
-    void (*fn)(jv line, void *arg), void *arg)
+/* journal_each, with each line's members as written (`raw`) as well. */
+static int
+each_line(const char *store, const char *session, long long before_turn,
+    void (*fn)(jv line, const struct json_members *raw, void *arg), void *arg)
 {
 	char *path = journal_path(store, session), *line = NULL;
 	struct json_members members = JSON_MEMBERS_INIT;
@@ -246,7 +268,7 @@ journal_each(const char *store, const char *session, long long before_turn,
 		    &where) < 0 || turn_at_least(&members, before_turn))
 			continue;
 		entry = jqx_parse(line, (size_t)len);
-		fn(entry, arg);
+		fn(entry, &members, arg);
 		jqx_free(entry);
 	}
 	saved = errno;
@@ -258,6 +280,29 @@ journal_each(const char *store, const char *session, long long before_turn,
 	return failed ? -1 : 0;
 }
 
+struct plain {
+	void (*fn)(jv line, void *arg);
+	void *arg;
+};
+
+static void
+plain_line(jv line, const struct json_members *raw, void *arg)
+{
+	struct plain *p = arg;
+
+	(void)raw;
+	p->fn(line, p->arg);
+}
+
+int
+journal_each(const char *store, const char *session, long long before_turn,
+    void (*fn)(jv line, void *arg), void *arg)
+{
+	struct plain p = { fn, arg };
+
+	return each_line(store, session, before_turn, plain_line, &p);
+}
+
 struct scan {
 	struct journal_view *view;
 	size_t keep;
@@ -265,14 +310,14 @@ struct scan {
 };
 
 static void
-scan_line(jv line, void *arg)
+scan_line(jv line, const struct json_members *raw, void *arg)
 {
 	struct scan *s = arg;
 	long long turn;
 
 	if (jqx_int(jqx_get(line, "turn"), 0, JQX_MAX_EXACT, &turn) &&
 	    turn < s->before_turn)
-		keep_entry(s->view, s->keep, turn, line);
+		keep_entry(s->view, s->keep, turn, line, raw);
 }
 
 int
@@ -285,7 +330,7 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	view->n = 0;
 	view->entries = xcalloc(s.keep < FIRST_ROOM ? s.keep : FIRST_ROOM,
 	    sizeof(*view->entries));
-	if (journal_each(store, session, before_turn, scan_line, &s) < 0) {
+	if (each_line(store, session, before_turn, scan_line, &s) < 0) {
 		saved = errno;
 		journal_view_free(view);
 		errno = saved;

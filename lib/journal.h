@@ -29,6 +29,10 @@ struct journal_entry {
 	char *image_prompt;	/* "" when the line had none */
 	char *prompt;		/* request.prompt; NULL when it had none */
 	long long seed;		/* request.seed; -1 when it had none */
+	/* With journal_view.with_judge: the line's "judge" and "options"
+	 * objects as written (imgp-store writes them), else NULL. */
+	char *judge;
+	char *options;
 };
 
 struct journal_view {
@@ -36,6 +40,8 @@ struct journal_view {
 	 * turn, in ascending turn order: the last one is the previous frame. */
 	struct journal_entry *entries;
 	size_t n;
+	int with_judge;		/* set before journal_scan: keep judge and
+				 * options (--export) */
 };
 
 /* Whether `name` is a valid session name: [A-Za-z0-9._-]{1,128}, not "."

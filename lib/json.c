@@ -89,7 +89,8 @@ skip_plain(const unsigned char *p, const unsigned char *end)
 		slash = w ^ (ones * '\\');
 		/* a byte is 0 in quote/slash, or below 0x20 in w, or has
 		 * its high bit set: the classic "has a zero byte" test */
-		control = (w - ones * 0x20) | (quote - ones) | (slash - ones) | w;
+		control = (w - ones * 0x20) | (quote - ones) |
+		    (slash - ones) | w;
 		if (control & highs)
 			break;
 		p += 8;
@@ -243,7 +244,8 @@ container(struct scanner *s, unsigned char close, struct json_members *out)
 
 			if (out->n == out->cap) {
 				out->cap = out->cap ? out->cap * 2 : 16;
-				out->v = xcheck(realloc(out->v, out->cap * sizeof(*out->v)));
+				out->v = xcheck(realloc(out->v,
+				    out->cap * sizeof(*out->v)));
 			}
 			m = &out->v[out->n++];
 			m->key = (const char *)text + 1;
@@ -364,7 +366,8 @@ json_members_free(struct json_members *m)
 static size_t
 decode_char(const char **p, char out[4])
 {
-	static const char esc_from[] = "\"\\/bfnrt", esc_to[] = "\"\\/\b\f\n\r\t";
+	static const char esc_from[] = "\"\\/bfnrt";
+	static const char esc_to[] = "\"\\/\b\f\n\r\t";
 	const char *s = *p;
 	unsigned long cp;
 
@@ -381,8 +384,8 @@ decode_char(const char **p, char out[4])
 	cp = strtoul((char[5]){ s[2], s[3], s[4], s[5], 0 }, NULL, 16);
 	*p = s + 6;
 	if (cp >= 0xd800 && cp <= 0xdbff && s[6] == '\\' && s[7] == 'u') {
-		unsigned long lo = strtoul((char[5]){ s[8], s[9], s[10], s[11], 0 },
-		    NULL, 16);
+		unsigned long lo = strtoul(
+		    (char[5]){ s[8], s[9], s[10], s[11], 0 }, NULL, 16);
 
 		if (lo >= 0xdc00 && lo <= 0xdfff) {
 			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);

@@ -225,3 +225,22 @@ png_add_text(const unsigned char *png, size_t len,
 	*out_len = (size_t)(end - copy);
 	return 0;
 }
+
+int
+png_remove_text(const unsigned char *png, size_t len,
+    const struct png_text *keys, unsigned char **out, size_t *out_len)
+{
+	unsigned char *copy;
+
+	if (!png || !png_starts_with_ihdr(png, len)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((copy = malloc(len)) == NULL)
+		return -1;
+	memcpy(copy, png, PNG_HEAD_LEN);
+	*out_len = (size_t)(copy_chunks(copy + PNG_HEAD_LEN, png, len, keys) -
+	    copy);
+	*out = copy;
+	return 0;
+}

@@ -86,4 +86,13 @@ unsigned char *png_put_text(unsigned char *dst, const struct png_text *text);
 int png_add_text(const unsigned char *png, size_t len,
     const struct png_text *text, unsigned char **out, size_t *out_len);
 
+/*
+ * Copy the PNG `png` (`len` bytes) without its text chunks (tEXt, zTXt,
+ * iTXt) whose keyword is one of `keys`' (their values are not looked at):
+ * what png_add_text() added comes off again.  Returns as png_add_text()
+ * does.
+ */
+int png_remove_text(const unsigned char *png, size_t len,
+    const struct png_text *keys, unsigned char **out, size_t *out_len);
+
 #endif

@@ -136,18 +136,12 @@ prompt_build(const struct profile *p, const struct prompt_input *in,
 }
 
 void
-prompt_journal_history(const struct profile_limits *limits,
-    const struct journal_view *view, struct buf *out)
+prompt_history_add(const struct profile_limits *limits, struct buf *out,
+    long long turn, const char *image_prompt)
 {
-	size_t i;
-
-	for (i = 0; i < view->n; i++) {
-		const struct journal_entry *e = &view->entries[i];
-
-		if (i)
-			buf_add(out, " | ", 3);
-		buf_printf(out, "T%lld:", e->turn);
-		text_compact(out, e->image_prompt, strlen(e->image_prompt),
-		    limits->history_prompt_chars);
-	}
+	if (out->len)
+		buf_add(out, " | ", 3);
+	buf_printf(out, "T%lld:", turn);
+	text_compact(out, image_prompt, strlen(image_prompt),
+	    limits->history_prompt_chars);
 }

@@ -22,7 +22,6 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "journal.h"
 #include "profile.h"
 
 #define PROMPT_DEFAULT_HINT "same framing and camera family as previous frame"
@@ -43,10 +42,12 @@ struct prompt_input {
 void prompt_build(const struct profile *p, const struct prompt_input *in,
     struct buf *out);
 
-/* Append the raw history of journal entries: "T<turn>:" compact(prompt,
- * 64) for each, joined by " | " (prompt_build compacts the whole). */
-void prompt_journal_history(const struct profile_limits *limits,
-    const struct journal_view *view, struct buf *out);
+/* Add one earlier turn to the raw history in `out`: " | " when it is not
+ * the first, then "T<turn>:" compact(image_prompt, 64) (prompt_build
+ * compacts the whole).  The turns come from the journal and the stream
+ * (streammem.h) alike, so a turn reads the same from either. */
+void prompt_history_add(const struct profile_limits *limits, struct buf *out,
+    long long turn, const char *image_prompt);
 
 /* Whether text compacts to nothing. */
 int prompt_blank(const char *s, size_t len);

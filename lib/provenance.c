@@ -1,6 +1,9 @@
 #include "provenance.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+#include "imgsniff.h"
 
 static void
 add(struct provenance *p, const char *key, const char *value)
@@ -24,4 +27,25 @@ provenance_text(struct provenance *p)
 	add(p, "imgp:model", p->model);
 	add(p, "imgp:request_key", p->request_key);
 	return &p->text;
+}
+
+void
+provenance_strip(const struct buf *image, struct buf *out)
+{
+	struct provenance all = { .session = "", .turn = 0, .prompt = "",
+	    .seed = 0, .model = "", .request_key = "" };
+	struct imgsniff sniff;
+	unsigned char *png;
+	size_t len;
+
+	buf_reset(out);
+	if (imgsniff((const unsigned char *)image->data, image->len,
+	    &sniff) == 0 && sniff.type == IMGSNIFF_PNG &&
+	    png_remove_text((const unsigned char *)image->data,
+	    image->len, provenance_text(&all), &png, &len) == 0) {
+		buf_add(out, png, len);
+		free(png);
+	} else {
+		buf_add(out, image->data, image->len);
+	}
 }

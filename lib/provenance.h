@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "png.h"
 
 #define PROVENANCE_KEYS 6
@@ -37,5 +38,12 @@ struct provenance {
 /* The chunks of the known values, for render_png() or
  * png_add_text(); they borrow from p. */
 const struct png_text *provenance_text(struct provenance *p);
+
+/*
+ * The image's bytes without the imgp: chunks (a PNG; other images as they
+ * are) into `out`: a frame's identity as a reference (imgp-gen sends these
+ * bytes), the same whether imgp-store embedded its provenance or not.
+ */
+void provenance_strip(const struct buf *image, struct buf *out);
 
 #endif

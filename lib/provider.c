@@ -797,6 +797,7 @@ provider_ref_load(struct provider_ref *ref, const char *path,
 	struct imgsniff sniff;
 
 	memset(ref, 0, sizeof(*ref));
+	ref->turn = -1;
 	ref->path = xstrdup(path);
 	if (buf_read_file(&ref->bytes, path) < 0) {
 		buf_printf(why, "reference %s: %s", path, strerror(errno));
@@ -815,6 +816,7 @@ provider_ref_load(struct provider_ref *ref, const char *path,
 		return -1;
 	}
 	ref->mime = sniff.mime;
+	memcpy(ref->sha256, hex, sizeof(ref->sha256));
 	return 0;
 }
 

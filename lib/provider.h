@@ -37,6 +37,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "digest.h"
 #include "http.h"
 
 enum provider_api { PROVIDER_OPENROUTER, PROVIDER_OPENAI, PROVIDER_LOCAL,
@@ -58,6 +59,9 @@ struct provider_ref {
 	const char *mime;	/* what the bytes are */
 	struct buf bytes;
 	int previous;		/* role "previous": the frame to continue */
+	const char *role;	/* the request's, NULL when it had none */
+	long long turn;		/* a pending reference's turn, else -1 */
+	char sha256[DIGEST_HEX_LEN + 1];	/* of the bytes sent */
 };
 
 /* The record's `request`; strings are borrowed from the parsed record. */

@@ -133,7 +133,8 @@ rec_splice(const struct json_members *members, const struct rec_edit *edits,
 			continue;
 		}
 		if (!first)
-			buf_add(out, i ? tail : ",", i ? (size_t)(m->text - tail) : 1);
+			buf_add(out, i ? tail : ",",
+			    i ? (size_t)(m->text - tail) : 1);
 		tail = m->value + m->value_len;
 		first = 0;
 		if (e == NULL) {
@@ -150,13 +151,14 @@ rec_splice(const struct json_members *members, const struct rec_edit *edits,
 			    edits[i].len);
 			first = 0;
 		}
-	if (members->n)
-		buf_add(out, members->v[members->n - 1].value +
-		    members->v[members->n - 1].value_len, (size_t)(members->close -
-		    members->v[members->n - 1].value -
-		    members->v[members->n - 1].value_len) + 1);
-	else
+	if (members->n) {
+		const struct json_member *last = &members->v[members->n - 1];
+		const char *after = last->value + last->value_len;
+
+		buf_add(out, after, (size_t)(members->close - after) + 1);
+	} else {
 		buf_putc(out, '}');
+	}
 }
 
 void
@@ -206,8 +208,8 @@ void
 rec_bad_json(const struct rec *r, struct buf *out)
 {
 	buf_puts(out, "{\"error\":");
-	rec_error_begin(out, "bad_json", "line %ld%s%s is not a JSON object: %s",
-	    r->lineno, strcmp(r->source, "-") ? " of " : "",
+	rec_error_begin(out, "bad_json",
+	    "line %ld%s%s is not a JSON object: %s", r->lineno, strcmp(r->source, "-") ? " of " : "",
 	    strcmp(r->source, "-") ? r->source : "", r->why);
 	buf_printf(out, ",\"retryable\":false,\"line\":%ld", r->lineno);
 	if (strcmp(r->source, "-") != 0) {

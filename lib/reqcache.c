@@ -21,7 +21,7 @@ field(struct buf *form, const char *name, const char *value)
 
 void
 reqcache_key(enum provider_api api, const char *model,
-    const struct provider_request *req, jv refs, char key[DIGEST_HEX_LEN + 1])
+    const struct provider_request *req, char key[DIGEST_HEX_LEN + 1])
 {
 	struct buf form = BUF_INIT;
 	char seed[32], max_tokens[32];
@@ -49,12 +49,8 @@ reqcache_key(enum provider_api api, const char *model,
 		buf_add(&form, req->params[i].value, req->params[i].value_len);
 		buf_putc(&form, '\n');
 	}
-	for (i = 0; i < jqx_len(refs); i++) {
-		const char *sha = jqx_str(jqx_get(jqx_at(refs, i), "sha256"),
-		    NULL);
-
-		field(&form, "reference", sha ? sha : "");
-	}
+	for (i = 0; i < req->nrefs; i++)
+		field(&form, "reference", req->refs[i].sha256);
 	digest_sha256_hex(form.data, form.len, key);
 	buf_free(&form);
 }

@@ -17,7 +17,8 @@
  *	max_tokens	decimal, when sent
  *	param		one line per param, in the order sent, its value
  *			`<name>=<JSON as written>`
- *	reference	the SHA-256 (hex) of each reference, in order
+ *	reference	the SHA-256 (hex) of the bytes each reference sends
+ *			(a previous frame without its imgp: chunks), in order
  *
  * Each line ends with "\n".  A field that is absent has no line, so an
  * absent value and an empty one differ.
@@ -45,11 +46,10 @@
 #define REQCACHE_FORM_VERSION "imgp-request/1"
 
 /* The request key (64 hex digits and a NUL) of `req` for `api` and
- * `model`: every member the request sends enters it.  `refs` is the
- * request's references array (each one's sha256 is read from it). */
+ * `model`: every member the request sends enters it, each of req->refs by
+ * the SHA-256 of the bytes it sends. */
 void reqcache_key(enum provider_api api, const char *model,
-    const struct provider_request *req, jv refs,
-    char key[DIGEST_HEX_LEN + 1]);
+    const struct provider_request *req, char key[DIGEST_HEX_LEN + 1]);
 
 /*
  * An answer: what reqcache_put records (every pointer borrowed from the

@@ -441,6 +441,92 @@ put_cost(struct buf *b, const struct rec *r, const struct item *it)
 	json_members_free(&usage);
 }
 
+/* Whether a member is one the stages add, not the judge's own. */
+static int
+stage_member(const struct json_member *m)
+{
+	static const char *const added[] = { "request", "image", "asset",
+	    "url", "error" };
+	size_t i;
+
+	for (i = 0; i < sizeof(added) / sizeof(*added); i++)
+		if (json_key_is(m, added[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * "judge": the record's own members as written, so that --export gives
+ * back what decides the picture (a directive's `when` reads them).  Past
+ * STORE_JUDGE_MAX bytes the members that do not fit are left out, but for
+ * session, turn and image_prompt, and "judge_cut" says so.
+ */
+static void
+put_judge(const struct rec *r, struct buf *b)
+{
+	size_t i, start = b->len;
+	int cut = 0;
+
+	buf_puts(b, ",\"judge\":{");
+	for (i = 0; i < r->members.n; i++) {
+		const struct json_member *m = &r->members.v[i];
+
+		if (stage_member(m))
+			continue;
+		if (b->len - start + m->text_len > STORE_JUDGE_MAX &&
+		    !json_key_is(m, "session") && !json_key_is(m, "turn") &&
+		    !json_key_is(m, "image_prompt")) {
+			cut = 1;
+			continue;
+		}
+		if (b->data[b->len - 1] != '{')
+			buf_putc(b, ',');
+		buf_add(b, m->text, m->text_len);
+	}
+	buf_putc(b, '}');
+	if (cut)
+		buf_puts(b, ",\"judge_cut\":true");
+}
+
+/* "options": the request's image options as written, and the roles of its
+ * references, in order. */
+static void
+put_options(const struct rec *r, struct buf *b)
+{
+	static const char *const names[] = { "aspect_ratio", "size",
+	    "image_size", "quality", "model" };
+	const struct json_member *request = json_find(&r->members, "request");
+	struct json_members members = JSON_MEMBERS_INIT;
+	jv refs = jqx_get(rec_get(r, "request"), "references");
+	const struct json_member *m;
+	size_t i;
+
+	buf_puts(b, ",\"options\":{");
+	if (request && jv_get_kind(rec_get(r, "request")) == JV_KIND_OBJECT)
+		json_members_of(request->value, request->value_len, &members);
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		if ((m = json_find(&members, names[i])) == NULL)
+			continue;
+		if (b->data[b->len - 1] != '{')
+			buf_putc(b, ',');
+		json_put_key(b, names[i]);
+		buf_add(b, m->value, m->value_len);
+	}
+	if (jv_get_kind(refs) == JV_KIND_ARRAY) {
+		if (b->data[b->len - 1] != '{')
+			buf_putc(b, ',');
+		buf_puts(b, "\"references\":[");
+		for (i = 0; i < jqx_len(refs); i++) {
+			if (i)
+				buf_putc(b, ',');
+			put_string_or_null(b, jqx_get(jqx_at(refs, i), "role"));
+		}
+		buf_putc(b, ']');
+	}
+	buf_putc(b, '}');
+	json_members_free(&members);
+}
+
 /* The journal line of the stored record (design.md §2). */
 static void
 put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
@@ -468,6 +554,8 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 	put_string_or_null(b, jqx_get(it->image, "fallback"));
 	buf_puts(b, ",\"cost\":");
 	put_cost(b, r, it);
+	put_options(r, b);
+	put_judge(r, b);
 	buf_printf(b, ",\"stored_at\":\"%s\"}", stamp);
 }
 

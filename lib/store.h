@@ -19,6 +19,9 @@
 #include "buf.h"
 #include "rec.h"
 
+/* The most of a record's own members a journal line keeps ("judge"). */
+#define STORE_JUDGE_MAX 65536
+
 struct store {
 	const char *dir;
 	const char *name_template;	/* NULL: content-addressed names */
@@ -74,8 +77,9 @@ int store_check(const char *dir, int repair);
 /*
  * imgp-store --export: print the journal of `session` as records that
  * imgp-enrich and imgp-gen take, one per turn (its latest line), in turn
- * order: {"session","turn","image_prompt","request":{"prompt","seed"}},
- * members the journal lacks left out.  Returns the exit status: 0, 1 when
+ * order: the judge's own members as written (the line's "judge"; else
+ * session, turn and image_prompt) and "request":{"prompt","seed", the
+ * image options}, members the journal lacks left out.  Returns the exit status: 0, 1 when
  * the journal cannot be read or output failed.
  */
 int store_export(const char *dir, const char *session);

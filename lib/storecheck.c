@@ -80,7 +80,8 @@ check_object(struct check *c, const char *rel, const char *path)
 	}
 	if (c->nobjects == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 64;
-		c->objects = xcheck(realloc(c->objects, c->cap * sizeof(*c->objects)));
+		c->objects = xcheck(realloc(c->objects,
+		    c->cap * sizeof(*c->objects)));
 	}
 	o = &c->objects[c->nobjects++];
 	o->rel = xstrdup(rel);
@@ -182,6 +183,8 @@ find_object(const struct check *c, const char *rel)
 {
 	struct object key = { .rel = (char *)rel };
 
+	if (c->nobjects == 0)	/* bsearch's array may not be NULL */
+		return NULL;
 	return bsearch(&key, c->objects, c->nobjects, sizeof(key), by_rel);
 }
 
@@ -293,7 +296,8 @@ store_check(const char *dir, int repair)
 	if (storelayout_dir_usable(dir))
 		return 2;
 	walk(&c, "");
-	qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
+	if (c.nobjects)		/* qsort's array may not be NULL */
+		qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
 	check_journals(&c);
 	buf_printf(&summary, "%s: %zu objects, %zu journal lines in %zu "
 	    "sessions, %zu temporary files removed, %zu problems", dir,

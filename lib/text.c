@@ -18,7 +18,7 @@ space_at(const unsigned char *s, const unsigned char *end)
 		return 3;			/* U+1680 */
 	if (s[0] == 0xe2 && s[1] == 0x80 &&
 	    (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
-		return 3;			/* U+2000–200A, 2028, 2029, 202F */
+		return 3;			/* U+2000–200A, 2028–9, 202F */
 	if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)
 		return 3;			/* U+205F */
 	if (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)

@@ -402,3 +402,68 @@ prompt_of() {
 	enrich '{"request":{"seed":1},"session":"s","turn":0,"image_prompt":"p","z":1}'
 	assert_regex "$output" '^\{"request":\{"prompt":.*,"seed":1,.*\},"session":"s","turn":0,"image_prompt":"p","z":1\}$'
 }
+
+# --- continuity in the stream (imgp(7) CONTINUITY) ---------------------------
+
+# batch SESSION TURN... — one record a turn, "scene <turn>".
+batch() {
+	local s=$1 t
+	shift
+	for t in "$@"; do printf '{"session":"%s","turn":%s,"image_prompt":"scene %s"}\n' "$s" "$t" "$t"; done
+}
+
+@test "stream: a batch gets the history and the earlier frame of the turns read before it" {
+	enrich "$(batch c 0 1 2)"
+	assert_success
+	assert_regex "$(line_jq 1 .request.prompt)" "^scene 0 Keep continuity with the previous scene\. Evolution trail: no prior turns"
+	assert_regex "$(line_jq 2 .request.prompt)" "^scene 1 Match previous frame: same framing and camera family as previous frame\. Evolution trail: T0:scene 0\. Treat"
+	assert_regex "$(line_jq 3 .request.prompt)" "Evolution trail: T0:scene 0 \| T1:scene 1\. Treat"
+}
+
+@test "stream: a batch builds the same prompts as one record at a time through the journal" {
+	local one i
+	enrich "$(batch c 0 1 2 3 4 5 6 7)" -p "$PROFILE"
+	for i in 0 1 2 3 4 5 6 7; do
+		one=$(imgp-enrich -s "$STORE" -p "$PROFILE" <<<"$(batch c "$i")" | jq -r .request.prompt)
+		assert_equal "$(line_jq $((i + 1)) .request.prompt)" "$one"
+		journal_line c "$i" "scene $i"
+	done
+}
+
+@test "stream: a turn in the journal and the stream counts once, as the stream's record" {
+	journal_line c 0 "stored zero"
+	journal_line c 1 "stored one"
+	enrich "$(printf '%s\n' '{"session":"c","turn":1,"image_prompt":"again one"}' '{"session":"c","turn":2,"image_prompt":"p"}')"
+	assert_regex "$(line_jq 2 .request.prompt)" "Evolution trail: T0:stored zero \| T1:again one\. Treat"
+}
+
+@test "stream: sessions are apart; out of order only lower turns count; a repeated turn, the later record" {
+	enrich "$(batch a 5; batch b 1; batch a 3; batch a 4; printf '%s\n' '{"session":"a","turn":3,"image_prompt":"three again"}'; batch a 6)"
+	assert_regex "$(line_jq 2 .request.prompt)" "Evolution trail: no prior turns"
+	assert_regex "$(line_jq 3 .request.prompt)" "Evolution trail: no prior turns"
+	assert_regex "$(line_jq 4 .request.prompt)" "Evolution trail: T3:scene 3\. Treat"
+	assert_regex "$(line_jq 6 .request.prompt)" "Evolution trail: T3:three again \| T4:scene 4 \| T5:scene 5\. Treat"
+}
+
+@test "stream: the history keeps the last 6 turns; error records are not remembered" {
+	enrich "$(batch c 0 1 2 3 4 5 6; echo '{"session":"c","turn":7}'; batch c 8)"
+	assert_failure 1
+	assert_regex "$(line_jq 9 .request.prompt)" "Evolution trail: T1:scene 1 \| T2:scene 2 \| T3:scene 3 \| T4:scene 4 \| T5:scene 5 \| T6:scene 6\. Treat"
+}
+
+@test "stream: --reference previous writes a pending reference to an earlier record, a stored frame stays a path" {
+	journal_line c 0 "zero" "$(printf 'a%.0s' $(seq 64))"
+	enrich "$(batch c 1 2; batch d 4)" --reference previous
+	assert_equal "$(line_jq 1 '.request.references|tojson')" "[{\"path\":\"$STORE/aa/$(printf 'a%.0s' $(seq 64)).png\",\"sha256\":\"$(printf 'a%.0s' $(seq 64))\",\"role\":\"previous\"}]"
+	assert_equal "$(line_jq 2 '.request.references|tojson')" '[{"role":"previous","turn":1}]'
+	assert_equal "$(line_jq 3 '.request.references|tojson')" '[]'
+}
+
+@test "stream: 100000 turns of one session in one stream keep the memory bounded" {
+	local rss
+	seq 0 99999 | awk '{printf "{\"session\":\"long\",\"turn\":%d,\"image_prompt\":\"scene %d with a long tail of words to remember\"}\n", $1, $1}' >"$BATS_TEST_TMPDIR/in"
+	/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss" imgp-enrich -s "$STORE" "$BATS_TEST_TMPDIR/in" | tail -1 >"$BATS_TEST_TMPDIR/last"
+	assert_regex "$(jq -r .request.prompt "$BATS_TEST_TMPDIR/last")" "Evolution trail: T99993:scene 99993 .* T99997:scene"
+	rss=$(cat "$BATS_TEST_TMPDIR/rss")
+	assert [ "$rss" -lt 40000 ]
+}

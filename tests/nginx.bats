@@ -1,5 +1,6 @@
-# contrib/nginx/imgp.conf in a real nginx, with links signed by imgp-url.
-# One nginx for the file, on 127.0.0.1 and a free port, in a temporary
+# contrib/nginx/imgp.conf in a real nginx, with links signed by imgp-url,
+# and contrib/nginx/imgp-plain.conf beside it on another port, serving
+# unsigned links.  One nginx for the two files, on 127.0.0.1 and a free port, in a temporary
 # prefix; it is stopped in teardown_file, and cannot outlive two minutes.
 
 load helper
@@ -27,6 +28,7 @@ setup_file() {
 	local dir=$BATS_FILE_TMPDIR/nginx i
 	STORE=$BATS_FILE_TMPDIR/store
 	PORT=$(free_port)
+	PLAIN_PORT=$(free_port)
 	mkdir -p "$dir/tmp" "$STORE/sessions"
 	printf '%s\n' "$KEY" >"$BATS_FILE_TMPDIR/key"
 	chmod 600 "$BATS_FILE_TMPDIR/key"
@@ -37,6 +39,16 @@ setup_file() {
 	    -e "s|/srv/imgp-store/|$STORE/|" \
 	    -e "s|CHANGE-ME-TO-THE-KEY|$KEY|" \
 	    "$ROOT/contrib/nginx/imgp.conf" >"$dir/imgp.conf"
+	sed -e "s|listen 8080;|listen 127.0.0.1:$PLAIN_PORT;|" \
+	    -e "s|/srv/imgp-store/|$STORE/|" \
+	    "$ROOT/contrib/nginx/imgp-plain.conf" >"$dir/imgp-plain.conf"
+	mkdir -p "$STORE/requests/ab" "$STORE/lantern"
+	printf '{}\n' >"$STORE/requests/ab/ab.json"
+	cp "$STORE/$IMAGE" "$STORE/lantern/turn-0.png"
+	cp "$STORE/$IMAGE" "$STORE/lantern/.tmp-1.png"
+	cp "$STORE/$IMAGE" "$STORE/lantern/notes.txt"
+	printf 'secret\n' >"$BATS_FILE_TMPDIR/secret.png"
+	ln -s "$BATS_FILE_TMPDIR/secret.png" "$STORE/lantern/link.png"
 	# Workers of a root master would run as nobody, who cannot read a
 	# private temporary directory.
 	cat >"$dir/nginx.conf" <<-EOF
@@ -53,6 +65,7 @@ setup_file() {
 			uwsgi_temp_path $dir/tmp/uwsgi;
 			scgi_temp_path $dir/tmp/scgi;
 			include $dir/imgp.conf;
+			include $dir/imgp-plain.conf;
 		}
 	EOF
 	timeout 120 "$NGINX" -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" \
@@ -64,7 +77,7 @@ setup_file() {
 	done
 	curl -s -o /dev/null "http://127.0.0.1:$PORT/" ||
 	    { cat "$dir/error.log" "$dir/stdout" >&2; return 1; }
-	export STORE PORT IMAGE OTHER
+	export STORE PORT PLAIN_PORT IMAGE OTHER
 }
 
 teardown_file() {
@@ -165,4 +178,35 @@ status() {
 	    "http://127.0.0.1:$PORT/assets/${IMAGE%%/*}/?md5=$md5&expires=$expires"
 	refute_output --partial "${IMAGE#*/}"
 	assert_line --index -1 403
+}
+
+# HTTP status of GET $1 on the plain configuration's port.
+plain_status() {
+	curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PLAIN_PORT$1"
+}
+
+@test "plain: an unsigned link serves the stored bytes, content-addressed ones cached for a year" {
+	local url
+	url=$(printf '{"asset":{"path":"%s"}}\n' "$IMAGE" | imgp-url --base /assets/ | jq -r .url)
+	run curl -s -D "$BATS_TEST_TMPDIR/headers" -o "$BATS_TEST_TMPDIR/got" \
+	    -w '%{http_code}' "http://127.0.0.1:$PLAIN_PORT$url"
+	assert_output 200
+	cmp "$BATS_TEST_TMPDIR/got" "$STORE/$IMAGE"
+	run grep -i -e '^content-type:' -e '^cache-control:' -e '^x-content-type-options:' "$BATS_TEST_TMPDIR/headers"
+	assert_line --regexp '^Content-Type: image/png'
+	assert_line --regexp '^Cache-Control: public, max-age=31536000, immutable'
+	assert_line --regexp '^X-Content-Type-Options: nosniff'
+	run plain_status /assets/lantern/turn-0.png
+	assert_output 200
+}
+
+@test "plain: journals, request files, temporary files, links, other files and directories are 404" {
+	local path
+	for path in /assets/lantern/link.png /assets/sessions/s1.ndjson /assets/requests/ab/ab.json \
+	    /assets/lantern/.tmp-1.png /assets/lantern/notes.txt /assets/lantern/ \
+	    /assets/ "/assets/${IMAGE%%/*}/" /assets/lantern/../sessions/s1.ndjson \
+	    /assets/%73essions/s1.ndjson /assets/../../etc/passwd /; do
+		run plain_status "$path"
+		[ "$output" = 404 ] || [ "$output" = 403 ] || [ "$output" = 400 ] || fail "$path: $output"
+	done
 }

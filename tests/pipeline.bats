@@ -182,3 +182,20 @@ turns() {
 	assert_equal "$(python3 "$ROOT/tests/images.py" text "new-store/$(jq -r .asset.path again.ndjson | head -n1)" | head -n2)" \
 	    $'iTXt imgp:session=lantern-coast-1\niTXt imgp:turn=0'
 }
+
+@test "the demo stream exported and rendered again: the same prompts (directives on new_state) and the same images" {
+	local how
+	imgp-enrich -p examples/lighthouse.json -s "$STORE" --reference previous examples/judge.ndjson |
+		imgp-gen --api local -j 4 -s "$STORE" | imgp-store -s "$STORE" >"$BATS_TEST_TMPDIR/first"
+	# as exported (the journal's prompts), and enriched anew from the
+	# judge's own members
+	for how in . 'del(.request)'; do
+		rm -rf "$BATS_TEST_TMPDIR/new"
+		imgp-store -s "$STORE" --export lantern-coast-1 | jq -c "$how" |
+			imgp-enrich -p examples/lighthouse.json -s "$BATS_TEST_TMPDIR/new" --reference previous |
+			imgp-gen --api local -j 4 -s "$BATS_TEST_TMPDIR/new" | imgp-store -s "$BATS_TEST_TMPDIR/new" >"$BATS_TEST_TMPDIR/again"
+		assert_equal "$(jq -c '[.turn, .request.prompt, .image.request_key, .asset.sha256]' "$BATS_TEST_TMPDIR/again")" \
+			"$(jq -c '[.turn, .request.prompt, .image.request_key, .asset.sha256]' "$BATS_TEST_TMPDIR/first")"
+	done
+	assert_equal "$(jq -r 'select(.request.prompt | test("Axis: carnival")) | .turn' "$BATS_TEST_TMPDIR/again" | wc -l)" 2
+}

@@ -47,7 +47,7 @@ small_disk() {
 	assert_equal "$(line_jq 1 '.asset | tojson')" "$(jq -c -n --arg s "$sha" '{sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",width:640,height:480}')"
 	cmp "$T/img" "$STORE/${sha:0:2}/$sha.png"
 	run jq -c 'del(.stored_at)' "$STORE/sessions/s.ndjson"
-	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null}')"
+	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null,options:{},judge:{session:"s",turn:0,image_prompt:"prompt 0"}}')"
 	assert_regex "$(jq -r .stored_at "$STORE/sessions/s.ndjson")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 }
 
@@ -383,6 +383,18 @@ EOF
 	assert_line --partial "3 objects, 3 journal lines"
 }
 
+@test "--check: a store killed before its first object (a journal, no object)" {
+	# the state a kill -9 can leave; the SANITIZE=1 build once found a
+	# NULL array handed to bsearch here
+	mkdir -p "$STORE/sessions"
+	printf '{"turn":0,"sha256":"%064d","path":"00/gone.png"}\n' 0 \
+		>"$STORE/sessions/s.ndjson"
+	run imgp-store --check -s "$STORE"
+	assert_failure 1
+	assert_line "sessions/s.ndjson: line 1: 00/gone.png is not in the store"
+	assert_line --partial "0 objects, 1 journal lines in 1 sessions"
+}
+
 @test "closed standard output: no store file becomes fd 1" {
 	run --separate-stderr bash -c '"$@" <"$0" >&-' <(images png 2 2 -n 20) imgp-store -s "$STORE"
 	run imgp-store --check -s "$STORE"
@@ -538,4 +550,24 @@ PY
 	    "$(jq -c '[.turn, .prompt, .seed]' "$STORE/sessions/s.ndjson")"
 	# The same prompts and seeds through the same renderer: the same picture.
 	assert_equal "$(jq -r .sha256 "$T/new/sessions/s.ndjson")" "$(jq -r .sha256 "$STORE/sessions/s.ndjson")"
+}
+
+@test "journal: the judge's own members as written and the request's image options" {
+	# (sed writes the big number: jq 1.6 would round it)
+	store "$(images png 2 2 -n 1 | jq -c '. + {new_state: {tension: 0.7}, big: "BIG", url: "u", request: (.request + {aspect_ratio: "21:9", size: "672x288", model: "m/x", references: [{path: "a", sha256: "b", role: "style"}, {role: "previous", turn: 0}]})}' | sed 's/"BIG"/12345678901234567890/')"
+	assert_success
+	assert_equal "$(jq -c .options "$STORE/sessions/s.ndjson")" '{"aspect_ratio":"21:9","size":"672x288","model":"m/x","references":["style","previous"]}'
+	grep -q '"judge":{"session":"s","turn":0,"image_prompt":"prompt 0","new_state":{"tension":0.7},"big":12345678901234567890},"stored_at"' "$STORE/sessions/s.ndjson"
+	run --separate-stderr imgp-store -s "$STORE" --export s
+	assert_output '{"session":"s","turn":0,"image_prompt":"prompt 0","new_state":{"tension":0.7},"big":12345678901234567890,"request":{"prompt":"enriched prompt 0","seed":7,"aspect_ratio":"21:9","size":"672x288","model":"m/x"}}'
+}
+
+@test "journal: the judge's members are kept up to 64 KiB, with a note when cut" {
+	local big
+	big=$(head -c 70000 /dev/zero | tr '\0' a)
+	store "$(images png 2 2 -n 1 | jq -c --arg b "$big" '. + {small: 1, huge: $b, after: 2}')"
+	assert_success
+	assert_equal "$(jq -c '[.judge_cut, (.judge | keys_unsorted)]' "$STORE/sessions/s.ndjson")" '[true,["session","turn","image_prompt","small","after"]]'
+	run --separate-stderr imgp-store -s "$STORE" --export s
+	assert_equal "$(line_jq 1 '[.session, .turn, .small, .after, (.huge == null)] | tojson')" '["s",0,1,2,true]'
 }

@@ -97,6 +97,6 @@ main(int argc, char *argv[])
 	if (profile && *profile && profile_load(&e.profile, profile, &err) < 0)
 		diag_errx(2, "%s: %s", profile, err.data);
 	c = filter_run(argv + optind, argc - optind, enrich_record, &e);
-	profile_free(&e.profile);
+	enrich_free(&e);
 	return c;
 }
