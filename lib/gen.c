@@ -11,6 +11,7 @@
 #include "input.h"
 #include "jqx.h"
 #include "out.h"
+#include "refroot.h"
 #include "xalloc.h"
 
 #define PROGRESS_EVERY_MS 250
@@ -176,6 +177,29 @@ summary(const struct gen *g)
 	buf_free(&line);
 }
 
+/* The directories references may be read from (refroot.h): the store, the
+ * profile's, as imgp-enrich resolves its references (the directory part of
+ * the profile's path), and each --reference-root. */
+static struct refroot_set *
+reference_roots(const struct gen_config *c)
+{
+	struct refroot_set *s = refroot_new(c->max_reference_bytes);
+	const char *slash = c->profile ? strrchr(c->profile, '/') : NULL;
+	struct buf dir = BUF_INIT;
+	size_t i;
+
+	refroot_add(s, c->store, "--store", 0);
+	if (c->profile && *c->profile) {
+		buf_add(&dir, c->profile, slash ?
+		    (size_t)(slash - c->profile) + 1 : 0);
+		refroot_add(s, dir.len ? dir.data : ".", "--profile", 1);
+	}
+	for (i = 0; i < c->nreference_roots; i++)
+		refroot_add(s, c->reference_roots[i], "--reference-root", 1);
+	buf_free(&dir);
+	return s;
+}
+
 int
 gen_run(struct gen_config *cfg, char *const *operands, int n)
 {
@@ -188,6 +212,7 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	struct http_xfer *x;
 	CURLcode res;
 
+	g.roots = reference_roots(cfg);
 	srand48((long)time(NULL) ^ (long)getpid());
 	w.jobs = xcheck(calloc(w.cap, sizeof(*w.jobs)));
 	g.multi = http_multi_new();
@@ -219,6 +244,7 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	free(w.jobs);
 	genframes_free(&g.frames);
 	budget_free(&g.budget);
+	refroot_free(g.roots);
 	buf_free(&g.stop_why);
 	http_multi_free(g.multi);
 	status |= input_failed(in);

@@ -72,6 +72,10 @@ struct gen_config {
 	struct http_limits limits;
 	enum gen_on_failure on_failure;
 	const char *store;		/* --on-failure previous, --cache */
+	const char *profile;		/* its directory holds references */
+	const char **reference_roots;	/* --reference-root, each */
+	size_t nreference_roots;
+	size_t max_reference_bytes;
 	unsigned jobs;
 	int unordered;			/* output order only per session */
 	int progress;			/* 1 on, 0 off */

@@ -770,8 +770,8 @@ read_references(struct gen *g, struct genjob *j, jv refs, struct buf *why)
 			r->path = xstrdup(path ? path : "");
 			snprintf(r->sha256, sizeof(r->sha256), "%s",
 			    sha ? sha : "");
-		} else if (provider_ref_load(r, path ? path : "", sha,
-		    why) < 0) {
+		} else if (provider_ref_load(r, g->roots, path ? path : "",
+		    sha, why) < 0) {
 			return -1;
 		} else {
 			r->role = role;
@@ -953,7 +953,8 @@ resolve_from_store(struct gen *g, struct genjob *j, const char *why)
 	if (journal_scan(g->cfg->store, session, turn, 1, &view) == 0 &&
 	    (e = journal_previous(&view)) != NULL) {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
-		if (provider_ref_load(r, path.data, e->sha256, &failed) < 0)
+		if (provider_ref_load(r, g->roots, path.data, e->sha256,
+		    &failed) < 0)
 			e = NULL;
 	}
 	r->role = "previous";

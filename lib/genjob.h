@@ -20,6 +20,7 @@ struct gen {
 	CURLM *multi;
 	unsigned active;	/* jobs holding a request slot */
 	struct budget budget;	/* and the run's spend */
+	struct refroot_set *roots;	/* where references may be read */
 	const char *stopped;	/* "auth" or "payment": no more requests */
 	struct buf stop_why;	/* the message of the records not sent */
 	struct genframes frames;	/* the frames made in this run */

@@ -27,6 +27,7 @@ genopt_init(struct gen_config *c)
 	c->limits.connect_timeout = 10;
 	c->limits.stall_seconds = 90;
 	c->limits.max_bytes = 32 * MIB;
+	c->max_reference_bytes = 20 * MIB;
 	c->jobs = 4;
 	c->progress = -1;
 	c->verbose = -1;
@@ -114,6 +115,16 @@ genopt_set(struct gen_config *c, int opt, const char *arg)
 	case GENOPT_NO_PROGRESS: c->progress = 0; break;
 	case GENOPT_CACHE: c->cache = 1; break;
 	case GENOPT_UNORDERED: c->unordered = 1; break;
+	case GENOPT_PROFILE: c->profile = arg; break;
+	case GENOPT_REFERENCE_ROOT:
+		c->reference_roots = xcheck(reallocarray(c->reference_roots,
+		    c->nreference_roots + 1, sizeof(*c->reference_roots)));
+		c->reference_roots[c->nreference_roots++] = arg;
+		break;
+	case GENOPT_MAX_REFERENCE_BYTES:
+		c->max_reference_bytes = cli_uint("--max-reference-bytes", arg,
+		    1, (size_t)1 << 40);
+		break;
 	case GENOPT_BUDGET: c->budget = cli_amount("--budget", arg); break;
 	case GENOPT_SESSION_BUDGET:
 		c->session_budget = cli_amount("--session-budget", arg);
@@ -206,6 +217,9 @@ genopt_finish(struct gen_config *c)
 	if (c->store == NULL)
 		c->store = cli_env((const char *const[]){ "IMGP_STORE", NULL },
 		    "imgp-store");
+	if (c->profile == NULL)	/* imgp-enrich's, in a shared environment */
+		c->profile = cli_env((const char *const[]){ "IMGP_PROFILE",
+		    NULL }, NULL);
 	if (c->progress < 0)
 		c->progress = isatty(STDERR_FILENO);
 	if (c->verbose < 0)
@@ -221,6 +235,7 @@ genopt_free(struct gen_config *c)
 		explicit_bzero(c->key, strlen(c->key));
 	free(c->key);
 	free(c->fallback_models);
+	free(c->reference_roots);
 	for (size_t i = 0; i < c->nparams; i++)
 		free((char *)c->params[i].name);
 	free(c->params);

@@ -384,7 +384,8 @@ by_name(const void *a, const void *b)
 }
 
 int
-journal_sessions(const char *store, char ***names, size_t *n)
+journal_sessions(const char *store, char ***names, size_t *n,
+    size_t *skipped)
 {
 	struct buf dir = BUF_INIT;
 	struct dirent *e;
@@ -410,13 +411,15 @@ journal_sessions(const char *store, char ***names, size_t *n)
 		char *name;
 
 		len = strlen(e->d_name);
-		if (len <= 7 || strcmp(e->d_name + len - 7, ".ndjson") != 0 ||
-		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode))
+		if (len <= 7 || strcmp(e->d_name + len - 7, ".ndjson") != 0)
 			continue;
 		name = xstrdup(e->d_name);
 		name[len - 7] = '\0';
-		if (!journal_session_valid(name)) {
+		if (!journal_session_valid(name) ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode)) {
+			if (skipped)
+				++*skipped;
 			free(name);
 			continue;
 		}

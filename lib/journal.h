@@ -92,10 +92,13 @@ int journal_each(const char *store, const char *session, long long before_turn,
 /*
  * The sessions of the store: the names of sessions/<session>.ndjson that
  * are valid session names and regular files (not symbolic links), sorted,
- * malloc'd in *names (free with journal_sessions_free).  A store without
- * sessions/ has none.  0, or -1 with errno set.
+ * malloc'd in *names (free with journal_sessions_free).  The other
+ * *.ndjson entries are counted in *skipped when it is not NULL (--gc
+ * will not decide what no journal references while one is unread).  A
+ * store without sessions/ has none.  0, or -1 with errno set.
  */
-int journal_sessions(const char *store, char ***names, size_t *n);
+int journal_sessions(const char *store, char ***names, size_t *n,
+    size_t *skipped);
 void journal_sessions_free(char **names, size_t n);
 
 /* What a session has spent, from the `cost` members of its journal lines

@@ -790,8 +790,8 @@ provider_reply_free(struct provider_reply *r)
 }
 
 int
-provider_ref_load(struct provider_ref *ref, const char *path,
-    const char *sha256, struct buf *why)
+provider_ref_load(struct provider_ref *ref, struct refroot_set *roots,
+    const char *path, const char *sha256, struct buf *why)
 {
 	char hex[DIGEST_HEX_LEN + 1];
 	struct imgsniff sniff;
@@ -799,14 +799,14 @@ provider_ref_load(struct provider_ref *ref, const char *path,
 	memset(ref, 0, sizeof(*ref));
 	ref->turn = -1;
 	ref->path = xstrdup(path);
-	if (buf_read_file(&ref->bytes, path) < 0) {
-		buf_printf(why, "reference %s: %s", path, strerror(errno));
+	if (refroot_read(roots, path, &ref->bytes, why) < 0)
 		return -1;
-	}
 	digest_sha256_hex(ref->bytes.data, ref->bytes.len, hex);
+	/* The file's own hash is never told: it would let a record learn
+	 * what a file holds. */
 	if (sha256 == NULL || strcmp(hex, sha256) != 0) {
-		buf_printf(why, "reference %s: its SHA-256 is %s, the request "
-		    "says %s", path, hex, sha256 ? sha256 : "nothing");
+		buf_printf(why, "reference %s: its SHA-256 is not the %s the "
+		    "request says", path, sha256 ? sha256 : "nothing");
 		return -1;
 	}
 	if (imgsniff((const unsigned char *)ref->bytes.data, ref->bytes.len,

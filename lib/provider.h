@@ -39,6 +39,7 @@
 #include "buf.h"
 #include "digest.h"
 #include "http.h"
+#include "refroot.h"
 
 enum provider_api { PROVIDER_OPENROUTER, PROVIDER_OPENAI, PROVIDER_LOCAL,
 	PROVIDER_OPENROUTER_IMAGES };
@@ -152,10 +153,11 @@ void provider_read(enum http_outcome outcome, const struct http_xfer *x,
 
 void provider_reply_free(struct provider_reply *reply);
 
-/* Load reference `path`, check its SHA-256 (hex); 0, or -1 with the reason
- * in `why`. */
-int provider_ref_load(struct provider_ref *ref, const char *path,
-    const char *sha256, struct buf *why);
+/* Load reference `path` from beneath the allowed `roots` (refroot.h),
+ * check its SHA-256 (hex); 0, or -1 with the reason in `why`, which never
+ * tells the file's own hash. */
+int provider_ref_load(struct provider_ref *ref, struct refroot_set *roots,
+    const char *path, const char *sha256, struct buf *why);
 void provider_ref_free(struct provider_ref *ref);
 
 #endif

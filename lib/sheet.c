@@ -193,7 +193,7 @@ sheet_read_journals(struct sheet *s, char *const *sessions, int n)
 	size_t nall = 0, i;
 
 	if (n == 0) {
-		if (journal_sessions(s->store, &all, &nall) < 0) {
+		if (journal_sessions(s->store, &all, &nall, NULL) < 0) {
 			diag_warn("%s/sessions", s->store);
 			s->status = 1;
 		}

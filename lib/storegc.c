@@ -244,12 +244,16 @@ static int
 read_refs(struct run *r, struct set *skip)
 {
 	char **names;
-	size_t n, i;
+	size_t n, i, skipped = 0;
 
-	if (journal_sessions(r->g->dir, &names, &n) < 0) {
+	if (journal_sessions(r->g->dir, &names, &n, &skipped) < 0) {
 		problem(r, "%s/sessions: %s", r->g->dir, strerror(errno));
 		return -1;
 	}
+	if (skipped)
+		problem(r, "%s/sessions: %zu journals are links or not "
+		    "regular files: nothing is removed while they are unread",
+		    r->g->dir, skipped);
 	for (i = 0; i < n; i++)
 		if ((skip == NULL || !set_has(skip, "", names[i])) &&
 		    journal_each(r->g->dir, names[i], LLONG_MAX, add_refs,
@@ -397,7 +401,7 @@ storegc_prune(const struct storegc *g)
 	size_t n;
 	int status;
 
-	if (journal_sessions(g->dir, &names, &n) < 0) {
+	if (journal_sessions(g->dir, &names, &n, NULL) < 0) {
 		diag_warn("%s/sessions", g->dir);
 		return 2;
 	}

@@ -131,7 +131,7 @@ store_report(const char *dir, const char *session)
 		free(path);
 		return out_close() || status;
 	}
-	if (journal_sessions(dir, &names, &n) < 0) {
+	if (journal_sessions(dir, &names, &n, NULL) < 0) {
 		diag_warn("%s/sessions", dir);
 		return 2;
 	}

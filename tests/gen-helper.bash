@@ -17,7 +17,8 @@ teardown() {
 
 # gen INPUT ARGS… — imgp-gen against the mock, fast retries.
 gen() {
-	run_with "$1" imgp-gen --base-url "$MOCK_URL" --retry-delay 0.01 "${@:2}"
+	run_with "$1" imgp-gen --base-url "$MOCK_URL" --retry-delay 0.01 \
+	    --reference-root "$BATS_TEST_TMPDIR" "${@:2}"
 }
 
 req() {

@@ -104,12 +104,13 @@ text_chunks() {
 
 @test "reference: a SHA-256 mismatch or an unreadable file is an error record" {
 	printf 'x' >"$REF"
-	in=$(jq -cn --arg p "$REF" '{request:{prompt:"p",references:[{path:$p,sha256:"00"}]}},{request:{prompt:"q",references:[{path:"/nonexistent.png",sha256:"00"}]}}')
+	in=$(jq -cn --arg p "$REF" '{request:{prompt:"p",references:[{path:$p,sha256:"00"}]}},{request:{prompt:"q",references:[{path:($p + ".gone"),sha256:"00"}]}}')
 	gen "$in"
 	assert_failure 1
 	assert_equal "$(err .code 1)" reference
 	assert_equal "$(err .code 2)" reference
-	assert_regex "$(err .message 2)" "nonexistent.png: No such file"
+	assert_regex "$(err .message 1)" "ref.png: its SHA-256 is not the 00 the request says"
+	assert_regex "$(err .message 2)" "ref.png.gone: No such file"
 	assert_equal "$(wc -l <"$MOCK_LOG")" 0
 }
 

@@ -107,6 +107,27 @@ objects() {
 	assert [ -L "$STORE/cd/cd${sha:2}.png" ]
 }
 
+@test "--gc removes nothing while a journal is a link or not a regular file: its references are unknown" {
+	put a x 2
+	cp "$STORE/sessions/a.ndjson" "$T/elsewhere.ndjson"
+	imgp-store -s "$STORE" --delete-session a >/dev/null
+	ln -s "$T/elsewhere.ndjson" "$STORE/sessions/linked.ndjson"
+	age_store
+	run --separate-stderr imgp-store -s "$STORE" --gc
+	assert_failure 1
+	assert_regex "$stderr" "1 journals are links or not regular files"
+	assert_equal "$(objects)" 2
+	rm "$STORE/sessions/linked.ndjson"
+	mkdir "$STORE/sessions/dir.ndjson"
+	run --separate-stderr imgp-store -s "$STORE" --gc
+	assert_failure 1
+	assert_equal "$(objects)" 2
+	rmdir "$STORE/sessions/dir.ndjson"
+	run imgp-store -s "$STORE" --gc
+	assert_success
+	assert_equal "$(objects)" 0
+}
+
 @test "--prune --older-than: sessions whose last line is older go, the others stay" {
 	put old x 2
 	put new y 2

@@ -175,3 +175,100 @@ other_stop() {
 	assert_failure 1
 	assert_equal "$(line_jq 1 .error.code)" network
 }
+
+# --- 1: references only beneath the allowed roots -----------------------------
+
+# png FILE — an 8x8 PNG drawn by the local renderer.
+png() {
+	imgp-gen --api local <<<"{\"request\":{\"prompt\":\"$(basename "$1")\",\"seed\":1,\"size\":\"8x8\"}}" |
+		jq -r .image.data | base64 -d >"$1"
+}
+
+# refs PATH… — one record a path, each path a reference with its true
+# SHA-256 when it is a regular file we can read (else a made-up one).
+refs() {
+	local p s
+	for p in "$@"; do
+		s=
+		[ ! -f "$p" ] || s=$(sha256sum "$p" 2>/dev/null | cut -c1-64)
+		jq -cn --arg p "$p" --arg s "${s:-$(printf '%064d' 0)}" '{request:{prompt:"r \($p)",references:[{path:$p,sha256:$s}]}}'
+	done
+}
+
+@test "trust: a reference outside the allowed roots (/etc/passwd, /dev/zero, a FIFO, /dev/stdin) is one error line each, never a hang" {
+	mock_start
+	mkdir "$BATS_TEST_TMPDIR/root"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	refs /etc/passwd /dev/zero "$BATS_TEST_TMPDIR/fifo" /dev/stdin >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr timeout 60 imgp-gen --base-url "$MOCK_URL" \
+	    --reference-root "$BATS_TEST_TMPDIR/root" <"$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 4
+	for i in 1 2 3 4; do
+		assert_equal "$(line_jq $i .error.code)" reference
+		assert_regex "$(line_jq $i .error.message)" "^reference [^ ]+: not a file imgp-gen may read \(only files under the store, the profile's directory and each --reference-root are\)$"
+	done
+	# No hash oracle: the file's own SHA-256 is never told.
+	refute_regex "$(jq -c .error <<<"$output")$stderr" "$(sha256sum /etc/passwd | cut -c1-64)"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+	# A missing file outside the roots reads the same as a forbidden one.
+	run_with "$(refs /nonexistent/x.png)" imgp-gen --base-url "$MOCK_URL" \
+	    --reference-root "$BATS_TEST_TMPDIR/root"
+	assert_equal "$(line_jq 1 .error.message)" "reference /nonexistent/x.png: not a file imgp-gen may read (only files under the store, the profile's directory and each --reference-root are)"
+}
+
+@test "trust: beneath a root, links, dot-dot, FIFOs, devices and big files are refused; a good file is sent" {
+	local r=$BATS_TEST_TMPDIR/root
+	mock_start
+	mkdir -p "$r/sub"
+	png "$r/good.png"
+	png "$BATS_TEST_TMPDIR/secret.png"
+	ln -s "$BATS_TEST_TMPDIR/secret.png" "$r/link.png"
+	ln -s "$BATS_TEST_TMPDIR" "$r/sub/up"
+	mkfifo "$r/fifo.png"
+	head -c 5000 /dev/urandom >"$r/big.png"
+	cp "$r/good.png" "$r/sub/good.png"
+	refs "$r/good.png" "$r/link.png" "$r/sub/up/secret.png" "$r/../secret.png" \
+	    "$r/sub/../../secret.png" "$r/fifo.png" "$r/big.png" "$r/sub/./../sub/good.png" \
+	    >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr timeout 60 imgp-gen --base-url "$MOCK_URL" \
+	    --reference-root "$r" --max-reference-bytes 4096 <"$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 8
+	assert_equal "$(line_jq 1 .image.mime)" image/png
+	assert_equal "$(line_jq 8 .image.mime)" image/png
+	assert_regex "$(line_jq 2 .error.message)" "link.png: a symbolic link, which is not followed$"
+	assert_regex "$(line_jq 3 .error.message)" "secret.png: a symbolic link, which is not followed$"
+	assert_regex "$(line_jq 4 .error.message)" "secret.png: not a file imgp-gen may read"
+	assert_regex "$(line_jq 5 .error.message)" "secret.png: not a file imgp-gen may read"
+	assert_regex "$(line_jq 6 .error.message)" "fifo.png: not a regular file$"
+	assert_regex "$(line_jq 7 .error.message)" "big.png: larger than --max-reference-bytes \(4096\)$"
+	# Only the two good records were sent, each with the file's bytes.
+	assert_equal "$(wc -l <"$MOCK_LOG")" 2
+	assert_equal "$(mock_jq '.body.messages[0].content[1].image_url.url' | sort -u)" \
+	    "\"data:image/png;base64,$(base64 -w0 "$r/good.png")\""
+}
+
+@test "trust: the store, the profile's directory and each --reference-root are roots; relative paths too" {
+	local t=$BATS_TEST_TMPDIR
+	mock_start
+	mkdir -p "$t/store/ab" "$t/world" "$t/extra" "$t/elsewhere"
+	png "$t/store/ab/prev.png"
+	png "$t/world/style.png"
+	png "$t/extra/more.png"
+	png "$t/elsewhere/no.png"
+	echo '{}' >"$t/world/world.json"
+	cd "$t"
+	refs store/ab/prev.png world/style.png extra/more.png elsewhere/no.png >in
+	run --separate-stderr imgp-gen --base-url "$MOCK_URL" -s store \
+	    --profile world/world.json --reference-root "$t/extra" <in
+	assert_failure 1
+	assert_equal "$(jq -r '.image.mime // .error.code' <<<"$output" | tr '\n' ' ')" "image/png image/png image/png reference "
+	# IMGP_PROFILE, which imgp-enrich reads too, names the profile.
+	IMGP_PROFILE=world/world.json run_with "$(refs world/style.png)" imgp-gen --base-url "$MOCK_URL"
+	assert_success
+	# A --reference-root that does not exist is a setup error.
+	run_with "$(refs world/style.png)" imgp-gen --base-url "$MOCK_URL" --reference-root "$t/none"
+	assert_failure 2
+	assert_regex "$stderr" "^imgp-gen: --reference-root $t/none: No such file"
+}

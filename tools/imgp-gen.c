@@ -19,9 +19,11 @@ static const char synopsis[] =
     "[--base-url url] [--api-key-file file] [--modalities list] "
     "[--referer url] [--title title] [--retries n] [--retry-delay seconds] "
     "[--timeout seconds] [--stall-timeout seconds] [--fallback-model model] "
-    "[--on-failure action] [--max-bytes n] [--cache] [--budget amount] "
-    "[--session-budget amount] [--reasoning-effort effort] "
-    "[--max-tokens n] [--param name=json] [--list-models] [--unordered] "
+    "[--on-failure action] [--max-bytes n] [--profile file] "
+    "[--reference-root dir] [--max-reference-bytes n] [--cache] "
+    "[--budget amount] [--session-budget amount] "
+    "[--reasoning-effort effort] [--max-tokens n] [--param name=json] "
+    "[--list-models] [--unordered] "
     "[--progress | --no-progress] [file ...]";
 
 /* One line per option, headed as in the man page. */
@@ -93,6 +95,10 @@ static const struct option options[] = {
 	{ "list-models", no_argument, NULL, GENOPT_LIST_MODELS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "unordered", no_argument, NULL, GENOPT_UNORDERED },
+	{ "profile", required_argument, NULL, GENOPT_PROFILE },
+	{ "reference-root", required_argument, NULL, GENOPT_REFERENCE_ROOT },
+	{ "max-reference-bytes", required_argument, NULL,
+	    GENOPT_MAX_REFERENCE_BYTES },
 	{ "progress", no_argument, NULL, GENOPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, GENOPT_NO_PROGRESS },
 	{ NULL, 0, NULL, 0 }
