@@ -57,6 +57,12 @@ static const char *const help[] = {
 	    "(repeatable)",
 	"--on-failure action\terror (default), previous or placeholder",
 	"--max-bytes n\trefuse larger answers (default 33554432)",
+	"--profile file\tthe profile imgp-enrich used: references may lie "
+	    "beside it",
+	"--reference-root dir\treferences may also lie beneath dir "
+	    "(repeatable)",
+	"--max-reference-bytes n\trefuse larger reference files (default "
+	    "20971520)",
 	"--cache\tanswer known requests from the store's request cache",
 	"--budget amount\tsend no more requests once the run spent amount",
 	"--session-budget amount\tthe same for each session, its journal "
