@@ -46,25 +46,6 @@ finish(struct gen *g, struct genjob *j, int failed)
 	g->failed += failed;
 }
 
-/* Replace every occurrence of the key in b, should a provider echo it. */
-static void
-redact(struct buf *b, const char *key)
-{
-	char *at;
-	size_t klen = key ? strlen(key) : 0;
-
-	while (klen && b->len && (at = memmem(b->data, b->len, key, klen))) {
-		struct buf rest = BUF_INIT;
-		size_t off = (size_t)(at - b->data);
-
-		buf_add(&rest, at + klen, b->len - off - klen);
-		buf_truncate(b, off);
-		buf_puts(b, "[redacted]");
-		buf_add(b, rest.data ? rest.data : "", rest.len);
-		buf_free(&rest);
-	}
-}
-
 static const char *
 current_model(const struct gen *g, const struct genjob *j)
 {
@@ -302,7 +283,7 @@ put_error(struct gen *g, struct genjob *j, const char *extra)
 	    j->nattempts == 1 ? "" : "s");
 	if (extra)
 		buf_printf(&message, "; %s", extra);
-	redact(&message, g->cfg->key);
+	text_redact(&message, g->cfg->key);
 	rec_error_begin(&error, r->code, "%s", message.data);
 	if (r->status)
 		buf_printf(&error, ",\"status\":%ld", r->status);
@@ -431,7 +412,7 @@ stop_run(struct gen *g, struct genjob *j)
 	    "the error records back", provider_api_names[g->cfg->api],
 	    j->reply.status, j->reply.message.data ? j->reply.message.data :
 	    j->reply.code);
-	redact(&g->stop_why, g->cfg->key);
+	text_redact(&g->stop_why, g->cfg->key);
 }
 
 /* The failure ladder of gen.h, after a failed attempt. */
@@ -537,6 +518,18 @@ put_url(const struct gen *g, const struct genjob *j,
 	buf_puts(url, provider_endpoint(g->cfg->api, &j->req, call));
 }
 
+/* The same, for showing: a user name and password in it hidden. */
+static void
+put_shown_url(const struct gen *g, const struct genjob *j,
+    const struct provider_call *call, struct buf *out)
+{
+	struct buf url = BUF_INIT;
+
+	put_url(g, j, call, &url);
+	curlx_hide_password(url.data, out);
+	buf_free(&url);
+}
+
 void
 genjob_start(struct gen *g, struct genjob *j)
 {
@@ -599,6 +592,34 @@ fetch(struct gen *g, struct genjob *j, const char *url, size_t len)
 	ladder(g, j);
 }
 
+/*
+ * Take the key out of the usage and text that will be written (the record,
+ * the request cache), should the provider have echoed it.  The text is a
+ * JSON string we wrote; the usage is kept as the provider wrote it unless
+ * it holds the key in any spelling (\u escapes included): then it is
+ * written as libjq reads it, with the key redacted.
+ */
+static void
+scrub_answer(struct gen *g, struct genjob *j)
+{
+	struct buf usage = BUF_INIT;
+	size_t len = j->usage.len;
+	jv value;
+
+	text_redact(&j->text, g->cfg->key);
+	if (len == 0 || g->cfg->key == NULL)
+		return;
+	value = jqx_parse(j->usage.data, j->usage.len);
+	jqx_dump(value, &usage);
+	jqx_free(value);
+	text_redact(&usage, g->cfg->key);
+	text_redact(&j->usage, g->cfg->key);
+	if (j->usage.len != len || strstr(usage.data ? usage.data : "",
+	    "[redacted]"))
+		SWAP_BUF(j->usage, usage);
+	buf_free(&usage);
+}
+
 void
 genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 {
@@ -636,6 +657,7 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 		 * its bytes come from a download. */
 		SWAP_BUF(j->usage, r->usage);
 		SWAP_BUF(j->text, r->text);
+		scrub_answer(g, j);
 		budget_spend(&g->budget, j->session, r->cost);
 	}
 	if (r->url.len) {
@@ -674,7 +696,7 @@ put_dry_run(struct gen *g, struct genjob *j)
 		buf_printf(&d, ",\"seed\":%lld", j->req.seed);
 	} else {
 		buf_puts(&d, "{\"method\":\"POST\",\"url\":");
-		put_url(g, j, &call, &body);
+		put_shown_url(g, j, &call, &body);
 		json_put_string(&d, body.data, body.len);
 		buf_reset(&body);
 		if (!form)

@@ -416,24 +416,40 @@ decode_char(const char **p, char out[4])
 	return 4;
 }
 
-int
-json_key_is(const struct json_member *m, const char *name)
+/* Whether a member's decoded key is `name` (whole), or begins with it. */
+static int
+key_match(const struct json_member *m, const char *name, int whole)
 {
 	const char *p = m->key, *end = m->key + m->key_len;
 	size_t n = strlen(name);
 
 	if (memchr(p, '\\', m->key_len) == NULL)
-		return m->key_len == n && memcmp(p, name, n) == 0;
+		return (whole ? m->key_len == n : m->key_len >= n) &&
+		    memcmp(p, name, n) == 0;
 	while (p < end) {
 		char c[4];
 		size_t k = decode_char(&p, c);
 
-		if (k > n || memcmp(c, name, k) != 0)
+		if (memcmp(c, name, k < n ? k : n) != 0)
 			return 0;
+		if (k >= n)
+			return whole ? k == n && p == end : 1;
 		name += k;
 		n -= k;
 	}
 	return n == 0;
+}
+
+int
+json_key_is(const struct json_member *m, const char *name)
+{
+	return key_match(m, name, 1);
+}
+
+int
+json_key_has_prefix(const struct json_member *m, const char *prefix)
+{
+	return key_match(m, prefix, 0);
 }
 
 /* Append the decoded body p[0..end) of a valid string: runs without

@@ -70,6 +70,10 @@ void json_members_free(struct json_members *m);
 /* Whether a member's key, once its escapes are decoded, is `name`. */
 int json_key_is(const struct json_member *m, const char *name);
 
+/* Whether a member's key, once its escapes are decoded, begins with
+ * `prefix`. */
+int json_key_has_prefix(const struct json_member *m, const char *prefix);
+
 /* Append a member's key with its escapes decoded. */
 void json_key_decode(const struct json_member *m, struct buf *out);
 

@@ -29,7 +29,7 @@ makes_images(enum provider_api api, jv model)
 }
 
 static void
-put_line(jv model)
+put_line(jv model, const char *key)
 {
 	const char *members[] = { "name", "input_modalities",
 	    "output_modalities" };
@@ -49,6 +49,7 @@ put_line(jv model)
 		jqx_dump(v, &line);
 	}
 	buf_putc(&line, '}');
+	text_redact(&line, key);	/* a provider may echo it */
 	out_line(line.data, line.len);
 	buf_free(&line);
 }
@@ -78,6 +79,7 @@ fetch(const struct gen_config *c, struct http_xfer *x)
 		buf_reset(&header);
 		text_compact(&header, x->body.data ? x->body.data : "",
 		    x->body.len, 200);
+		text_redact(&header, c->key);
 		diag_warnx("%s: HTTP status %ld: %s", provider_api_names[c->api],
 		    x->status, header.data);
 		status = -1;
@@ -111,12 +113,12 @@ models_list(const struct gen_config *c)
 		data = jqx_get(body, "data");
 		if (jv_get_kind(data) != JV_KIND_ARRAY)
 			diag_warnx("%s: the answer is not a model list",
-			    url.data);
+			    provider_api_names[c->api]);
 		else
 			status = 0;
 		for (i = 0; i < jqx_len(data); i++)
 			if (makes_images(c->api, jqx_at(data, i)))
-				put_line(jqx_at(data, i));
+				put_line(jqx_at(data, i), c->key);
 	}
 	jqx_free(body);
 	http_free(x);

@@ -29,6 +29,11 @@ struct rec {
 
 #define REC_INIT { NULL, 0, 0, NULL, JSON_MEMBERS_INIT, { 0 }, NULL }
 
+/* Members whose names begin with this belong to the program that drives
+ * the pipeline (the Node.js package's "__imgp_render_id"): passed through
+ * like any other, but not the judge's, so not journalled (design.md §1). */
+#define REC_CALLER_PREFIX "__imgp"
+
 /* Whether a line is blank (only white space): blank lines are skipped. */
 int rec_blank(const char *line, size_t len);
 

@@ -441,7 +441,8 @@ put_cost(struct buf *b, const struct rec *r, const struct item *it)
 	json_members_free(&usage);
 }
 
-/* Whether a member is one the stages add, not the judge's own. */
+/* Whether a member is not the judge's own: one the stages add, or one of
+ * the program that drives the pipeline. */
 static int
 stage_member(const struct json_member *m)
 {
@@ -452,7 +453,7 @@ stage_member(const struct json_member *m)
 	for (i = 0; i < sizeof(added) / sizeof(*added); i++)
 		if (json_key_is(m, added[i]))
 			return 1;
-	return 0;
+	return json_key_has_prefix(m, REC_CALLER_PREFIX);
 }
 
 /*

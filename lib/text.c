@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "json.h"
+
 /* Byte length of the white-space character at s (0 if none). */
 static size_t
 space_at(const unsigned char *s, const unsigned char *end)
@@ -93,4 +95,42 @@ text_compact(struct buf *out, const char *s, size_t len, size_t max_chars)
 		p += n;
 	}
 	text_cut(out, from, max_chars);
+}
+
+/* Replace every `len` bytes `what` in b. */
+static void
+replace_all(struct buf *b, const char *what, size_t len)
+{
+	struct buf rest = BUF_INIT;
+	size_t from = 0;
+	char *at;
+
+	while (len && b->len > from && (at = memmem(b->data + from,
+	    b->len - from, what, len)) != NULL) {
+		size_t off = (size_t)(at - b->data);
+
+		buf_reset(&rest);
+		buf_add(&rest, at + len, b->len - off - len);
+		buf_truncate(b, off);
+		buf_puts(b, "[redacted]");
+		from = b->len;
+		buf_add(b, rest.data ? rest.data : "", rest.len);
+	}
+	buf_free(&rest);
+}
+
+void
+text_redact(struct buf *b, const char *secret)
+{
+	struct buf escaped = BUF_INIT;
+
+	if (secret == NULL || *secret == '\0')
+		return;
+	replace_all(b, secret, strlen(secret));
+	json_put_cstring(&escaped, secret);
+	/* Without its quotes; only when escaping changed it. */
+	if (escaped.len - 2 != strlen(secret))
+		replace_all(b, escaped.data + 1, escaped.len - 2);
+	explicit_bzero(escaped.data, escaped.len);
+	buf_free(&escaped);
 }

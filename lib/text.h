@@ -26,4 +26,12 @@ void text_cut(struct buf *b, size_t from, size_t max_chars);
 /* The number of characters in s[0..len). */
 size_t text_chars(const char *s, size_t len);
 
+/*
+ * Replace in `b` every occurrence of `secret` (NULL or "": nothing), as
+ * written and as it reads inside a JSON string (json_put_string's escapes),
+ * with "[redacted]": a provider that echoes the API key must not get it
+ * written anywhere.
+ */
+void text_redact(struct buf *b, const char *secret);
+
 #endif

@@ -144,6 +144,12 @@ Other directives:
       drip        headers at once, then the body one byte a second
       reset       headers and half the body, then the connection is reset (RST)
     code=N                the error code of reply=error200.
+    echo=FORM             echo the request's Authorization header back, as a hostile
+                          or careless provider might: in the message content, in
+                          usage.echo and as a key of usage, and in an error's
+                          message.  FORM: "raw" (the key), "bearer" ("Bearer key")
+                          or "escaped" (the key, every character a \\uXXXX escape
+                          in the JSON body).
     image-origin=ORIGIN   reply=url points at ORIGIN/img/<name>.png (e.g. another
                           server) instead of http://127.0.0.1:<port>.
     redirect-to=ORIGIN    reply=redirect's download is redirected to ORIGIN/img/….
@@ -199,7 +205,7 @@ IMG_PATH = re.compile(r"/(img|redirect)/([A-Za-z0-9._-]+)\.png")
 
 INT_DIRECTIVES = {"status", "fail-status", "strict", "times", "delay", "code", "size"}
 TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold",
-                   "image-origin", "redirect-to"}
+                   "image-origin", "redirect-to", "echo"}
 FLAG_DIRECTIVES = {"only-image"}
 REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "url", "redirect",
            "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset", "wrapped",
@@ -564,6 +570,8 @@ class Handler(BaseHTTPRequestHandler):
             if 300 <= status <= 399:
                 headers["Location"] = f"http://localhost:{self.server.server_port}{self.path}"
             message = group.get("message", message)
+            if "echo" in group:
+                message = f"{message}; you sent {self.echoed(group)}"
             return self.send_json(status, error_body(status, message), headers)
         self.answer(group, call)
 
@@ -608,7 +616,14 @@ class Handler(BaseHTTPRequestHandler):
             size = group.get("size", HUGE_DEFAULT)
             obj["padding"] = ""
             obj["padding"] = "x" * max(0, size - len(json.dumps(obj)))
+        if "echo" in group and "choices" in obj:
+            echoed = self.echoed(group)
+            obj["usage"] = dict(obj["usage"], echo=echoed, **{echoed: 1})
+            obj["choices"][0]["message"]["content"] = f"You sent {echoed}"
         data = json.dumps(obj).encode()
+        if group.get("echo") == "escaped":
+            echoed = self.echoed(group)
+            data = data.replace(echoed.encode(), "".join(f"\\u{ord(c):04x}" for c in echoed).encode())
         if reply == "truncated":
             self.send(200, data[:len(data) // 2], "application/json")
             self.close_connection = True
@@ -630,6 +645,11 @@ class Handler(BaseHTTPRequestHandler):
             self.reset_connection()
         else:
             self.send(200, data, "application/json")
+
+    def echoed(self, group):
+        """The Authorization header in the form the group's echo= asks for."""
+        auth = self.headers.get("Authorization", "")
+        return auth if group["echo"] == "bearer" else auth.removeprefix("Bearer ")
 
     def success(self, group, call):
         """The JSON object of a successful answer shaped by the group's reply."""

@@ -562,6 +562,14 @@ PY
 	assert_output '{"session":"s","turn":0,"image_prompt":"prompt 0","new_state":{"tension":0.7},"big":12345678901234567890,"request":{"prompt":"enriched prompt 0","seed":7,"aspect_ratio":"21:9","size":"672x288","model":"m/x"}}'
 }
 
+@test "journal: members of the program driving the pipeline (__imgp…) pass through, are not the judge's" {
+	# the second one's key is "__imgp_x" too, written with an escape
+	store "$(images png 2 2 -n 1 | jq -c '{__imgp_render_id: 7} + . + {"__imgpx": 1, __img: 2}' | sed 's/"__imgpx"/"\\u005f_imgp_x"/')"
+	assert_success
+	assert_equal "$(line_jq 1 '[.__imgp_render_id, .__imgp_x, .__img] | tojson')" '[7,1,2]'
+	assert_equal "$(jq -c '.judge | keys_unsorted' "$STORE/sessions/s.ndjson")" '["session","turn","image_prompt","__img"]'
+}
+
 @test "journal: the judge's members are kept up to 64 KiB, with a note when cut" {
 	local big
 	big=$(head -c 70000 /dev/zero | tr '\0' a)

@@ -272,3 +272,42 @@ refs() {
 	assert_failure 2
 	assert_regex "$stderr" "^imgp-gen: --reference-root $t/none: No such file"
 }
+
+# --- 3: an echoed key is scrubbed from everything written -------------------
+
+@test "trust: a provider echoing the key (raw, Bearer, \\u-escaped) gets it into no output, cache file or stderr" {
+	local t=$BATS_TEST_TMPDIR
+	mock_start
+	in=$(for f in raw bearer escaped; do
+		jq -cn --arg f "$f" '{session:"s",turn:1,request:{prompt:"[mock echo=\($f)] echo \($f)"}}'
+	done; jq -cn '{session:"s",turn:2,request:{prompt:"[mock status=400 echo=bearer] fails"}}')
+	run_with "$in" imgp-gen --base-url "$MOCK_URL" --retry-delay 0.01 -s "$t/store" --cache -v --progress
+	assert_failure 1
+	assert_equal "${#lines[@]}" 4
+	for i in 1 2 3; do
+		assert_equal "$(line_jq $i .image.mime)" image/png
+		assert_regex "$(line_jq $i .image.text)" '^You sent (Bearer )?\[redacted\]$'
+		assert_regex "$(line_jq $i .image.usage.echo)" '^(Bearer )?\[redacted\]$'
+		assert_equal "$(line_jq $i '.image.usage.cost')" 0.039
+	done
+	assert_regex "$(line_jq 4 .error.message)" 'you sent Bearer \[redacted\]'
+	# Nowhere: not on stdout, not on stderr, not in any file of the store.
+	refute_regex "$output$stderr" "$KEY"
+	refute_regex "$output$stderr" 'u0073u006b|\\u0073\\u006b'
+	run grep -rlF -e "$KEY" -e '\u0073\u006b\u002d' "$t/store"
+	assert_failure 1
+	[ -n "$(ls -A "$t/store/requests")" ]
+	# The cache answers the next run with the scrubbed text.
+	run_with "$(head -1 <<<"$in")" imgp-gen --base-url "$MOCK_URL" -s "$t/store" --cache
+	assert_success
+	assert_equal "$(line_jq 1 .image.cached)" true
+	assert_equal "$(line_jq 1 .image.text)" "You sent [redacted]"
+}
+
+@test "trust: --dry-run hides the user name and password of the base URL" {
+	run_with '{"request":{"prompt":"p"}}' imgp-gen --dry-run \
+	    --base-url 'https://alice:s3cret-pw@api.example/v1'
+	assert_success
+	assert_equal "$(line_jq 1 .dry_run.url)" "https://[redacted]@api.example/v1/chat/completions"
+	refute_regex "$output$stderr" 's3cret-pw|alice'
+}

@@ -46,9 +46,11 @@ async function mock(t) {
       return fs.readFileSync(logFile, 'utf8').split('\n').filter(Boolean)
         .map((l) => JSON.parse(l));
     },
-    // how many logged requests carry `text` in their body
+    // how many logged requests have a prompt that starts with `text`
+    // (later turns carry earlier prompts in their history, further in)
     count(text) {
-      return this.log().filter((e) => JSON.stringify(e.body).includes(text)).length;
+      const start = JSON.stringify({ text }).slice(1, -2);  // "text":"<text>
+      return this.log().filter((e) => JSON.stringify(e.body).includes(start)).length;
     },
   };
 }

@@ -39,11 +39,15 @@ test('render resolves with the output record; many sessions share one pipeline',
 });
 
 test('renderLine: the id member comes off byte for byte, the rest as the stages wrote it', async (t) => {
-  const p = local(t);
+  const store = path.join(tmpdir(t), 'store');
+  const p = local(t, { store });
   const line = '{"session":"exact","turn":0,"image_prompt":"a cove","big":12345678901234567890,"x":1.10,"u":"\\u00e9"}';
   const out = await p.renderLine(line);
   assert.ok(out.startsWith(line.slice(0, -1) + ',"request":'), out);
   assert.equal(out.includes(ID_MEMBER), false);
+  // nor does the journal keep it among the judge's members
+  const journal = fs.readFileSync(path.join(store, 'sessions', 'exact.ndjson'), 'utf8');
+  assert.deepEqual(Object.keys(JSON.parse(journal).judge), ['session', 'turn', 'image_prompt', 'big', 'x', 'u']);
   const empty = await p.renderLine('{ }').catch((e) => e);
   assert.ok(empty instanceof ImgpError);
   assert.equal(empty.record.error.code, 'missing_field');
@@ -116,7 +120,10 @@ test('kill -9 of imgp-gen with renders in flight: restarted, resent, none lost, 
   const restarted = new Promise((r) => p.once('restart', r));
   // Turn 0 is held at the provider; turns 1-3 are answered (and cached)
   // and wait in imgp-gen behind it, as a session's turns keep their order.
-  const renders = [p.render(turn('k', 0, `[mock hold=${release}] kill slow`))];
+  // (the directive at the end of a long prompt, past the cut that the
+  // later turns' history keeps of it, so that it holds turn 0 alone)
+  const slow = `${'a storm rolls over the harbour, '.repeat(12)}[mock hold=${release}]`;
+  const renders = [p.render(turn('k', 0, slow))];
   for (let n = 1; n <= 3; n++) renders.push(p.render(turn('k', n, `kill fast ${n}`)));
   const cached = () => fs.existsSync(path.join(store, 'requests')) &&
     fs.readdirSync(path.join(store, 'requests')).flatMap((d) =>
