@@ -16,6 +16,7 @@
 #include "provenance.h"
 #include "render.h"
 #include "reqcache.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define BACKOFF_MAX_MS 60000.0
