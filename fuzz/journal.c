@@ -18,7 +18,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char store[] = "/tmp/imgp-fuzz-journal.XXXXXX";
 	static int made;
 	char sessions[sizeof(store) + 16], *path;
-	struct journal_view view;
+	/* The scan for --export keeps each line's judge and options too. */
+	struct journal_view view = { .with_judge = 1 };
 	FILE *f;
 
 	if (!made) {
