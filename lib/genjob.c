@@ -9,7 +9,7 @@
 #include "curlx.h"
 #include "diag.h"
 #include "digest.h"
-#include "imgsniff.h"
+#include "imgcheck.h"
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
@@ -257,8 +257,8 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 	else {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
 		if (buf_read_file(&bytes, path.data) < 0 ||
-		    imgsniff((const unsigned char *)bytes.data, bytes.len,
-		    &sniff) < 0)
+		    imgcheck((const unsigned char *)bytes.data, bytes.len,
+		    &sniff, NULL) < 0)
 			buf_printf(why, "cannot read the image %s", path.data);
 		else
 			ok = 1;

@@ -7,7 +7,7 @@
 
 #include "diag.h"
 #include "digest.h"
-#include "imgsniff.h"
+#include "imgcheck.h"
 #include "jqx.h"
 #include "json.h"
 #include "text.h"
@@ -645,14 +645,18 @@ static void
 check_image(struct provider_reply *r)
 {
 	struct imgsniff sniff;
+	const char *why;
 
 	if (r->code || r->url.len)
 		return;
-	if (imgsniff((const unsigned char *)r->image.data, r->image.len,
-	    &sniff) < 0)
-		fail(r, NEXT_MODEL, "not_an_image",
-		    "the provider's bytes are not a PNG, JPEG, WebP or GIF "
-		    "image");
+	/* Bytes that start as an image but do not end as one were cut
+	 * short on the way, like a reset transfer: worth asking again. */
+	if (imgcheck((const unsigned char *)r->image.data, r->image.len,
+	    &sniff, &why) < 0) {
+		buf_printf(&r->message, "the provider's bytes are %s", why);
+		fail(r, sniff.type == IMGSNIFF_NONE ? NEXT_MODEL : NEXT_RETRY,
+		    "not_an_image", NULL);
+	}
 }
 
 /*

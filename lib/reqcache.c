@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "durable.h"
-#include "imgsniff.h"
+#include "imgcheck.h"
 #include "json.h"
 #include "storelayout.h"
 
@@ -107,8 +107,9 @@ reqcache_get(const char *store, const char *key, struct reqcache_answer *a)
 	if (buf_read_file(&a->own_bytes, dir.data) < 0)
 		goto done;
 	digest_sha256_hex(a->own_bytes.data, a->own_bytes.len, hex);
-	if (strcmp(hex, sha) != 0 || imgsniff((const unsigned char *)
-	    a->own_bytes.data, a->own_bytes.len, &sniff) < 0)
+	/* A half image is a miss: the request is made again. */
+	if (strcmp(hex, sha) != 0 || imgcheck((const unsigned char *)
+	    a->own_bytes.data, a->own_bytes.len, &sniff, NULL) < 0)
 		goto done;
 	member_text(&members, "usage", &a->own_usage);
 	member_text(&members, "text", &a->own_text);
@@ -170,12 +171,13 @@ reqcache_put(const char *store, const char *key,
 	struct buf json = BUF_INIT;
 	char sha[DIGEST_HEX_LEN + 1], held[DIGEST_HEX_LEN + 1];
 	struct imgsniff sniff;
+	const char *broken;
 	int status = -1;
 
-	if (imgsniff((const unsigned char *)a->bytes->data, a->bytes->len,
-	    &sniff) < 0) {
+	if (imgcheck((const unsigned char *)a->bytes->data, a->bytes->len,
+	    &sniff, &broken) < 0) {
 		errno = EINVAL;
-		buf_puts(why, "the image is not a PNG, JPEG, WebP or GIF");
+		buf_printf(why, "the image is %s", broken);
 		return -1;
 	}
 	digest_sha256_hex(a->bytes->data, a->bytes->len, sha);

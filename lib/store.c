@@ -13,7 +13,7 @@
 
 #include "digest.h"
 #include "durable.h"
-#include "imgsniff.h"
+#include "imgcheck.h"
 #include "journal.h"
 #include "jqx.h"
 #include "json.h"
@@ -266,10 +266,9 @@ read_item(const struct store *s, const struct rec *r, struct item *it,
 		    "image.data must be a base64 string");
 		return -1;
 	}
-	if (imgsniff((const unsigned char *)it->bytes.data, it->bytes.len,
-	    &it->kind) < 0) {
-		store_error(r, out, "not_an_image", 0, "image.data is not a "
-		    "whole PNG, JPEG, WebP or GIF image");
+	if (imgcheck((const unsigned char *)it->bytes.data, it->bytes.len,
+	    &it->kind, &why) < 0) {
+		store_error(r, out, "not_an_image", 0, "image.data is %s", why);
 		return -1;
 	}
 	if (s->embed && embed(r, it, out) < 0)

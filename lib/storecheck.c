@@ -17,7 +17,7 @@
 
 #include "diag.h"
 #include "digest.h"
-#include "imgsniff.h"
+#include "imgcheck.h"
 #include "jqx.h"
 #include "journal.h"
 #include "json.h"
@@ -72,6 +72,7 @@ check_object(struct check *c, const char *rel, const char *path)
 	struct object *o;
 	struct imgsniff kind;
 	char named[DIGEST_HEX_LEN + 1];
+	const char *why;
 
 	buf_reset(&c->bytes);
 	if (buf_read_file(&c->bytes, path) < 0) {
@@ -86,9 +87,9 @@ check_object(struct check *c, const char *rel, const char *path)
 	o = &c->objects[c->nobjects++];
 	o->rel = xstrdup(rel);
 	digest_sha256_hex(c->bytes.data, c->bytes.len, o->sha256);
-	if (imgsniff((const unsigned char *)c->bytes.data, c->bytes.len,
-	    &kind) < 0)
-		report(c, 1, rel, "not a whole PNG, JPEG, WebP or GIF image");
+	if (imgcheck((const unsigned char *)c->bytes.data, c->bytes.len,
+	    &kind, &why) < 0)
+		report(c, 1, rel, "%s", why);
 	else if (storelayout_content_name(rel, named) &&
 	    strcmp(named, o->sha256))
 		report(c, 1, rel, "damaged: its bytes have SHA-256 %s",

@@ -330,6 +330,18 @@ text_chunks() {
 	assert_equal "$(err .code)" too_large
 }
 
+@test "13.6 half images: an answer cut inside IDAT is not_an_image, retried like a cut transfer" {
+	gen "$(req '[mock reply=halfpng times=1] half once')"
+	assert_success
+	assert_equal "$(img '.attempts | map(.code) | join(",")')" not_an_image,ok
+	gen "$(req '[mock reply=halfpng] half always')" --retries 2
+	assert_failure 1
+	assert_equal "$(err .code)" not_an_image
+	assert_equal "$(err .retryable)" true
+	assert_equal "$(err '.attempts | length')" 3
+	assert_regex "$(err .message)" 'a PNG cut short inside a chunk'
+}
+
 @test "API calls do not follow redirects" {
 	gen "$(req '[mock status=302] moved')"
 	assert_failure 1
@@ -611,6 +623,31 @@ text_chunks() {
 	assert_equal "$(img .cached)" false
 	assert_equal "$(sent)" 3
 	assert_file_exists "$path"
+}
+
+@test "13.6 half images: never cached, and a cached half image is a miss" {
+	gen "$(req '[mock reply=halfpng] half cache')" --cache -s "$STORE" --retries 0
+	assert_failure 1
+	assert_equal "$(err .code)" not_an_image
+	assert_equal "$(find "$STORE" -type f | wc -l)" 0
+	gen "$(req 'cache half')" --cache -s "$STORE"
+	key=$(img .request_key)
+	file=$STORE/requests/${key:0:2}/$key.json
+	# The cache names a half image by its own SHA-256: only the structure
+	# check can tell.
+	img .data | base64 -d | head -c -30 >"$BATS_TEST_TMPDIR/half.png"
+	sha=$(sha256sum "$BATS_TEST_TMPDIR/half.png" | cut -c1-64)
+	mkdir -p "$STORE/${sha:0:2}"
+	cp "$BATS_TEST_TMPDIR/half.png" "$STORE/${sha:0:2}/$sha.png"
+	jq -c --arg s "$sha" '.sha256 = $s | .path = "\($s[0:2])/\($s).png"' "$file" >"$file.new"
+	mv "$file.new" "$file"
+	gen "$(req 'cache half')" --cache -s "$STORE"
+	assert_success
+	assert_equal "$(img .cached)" false
+	assert_equal "$(sent)" 3
+	gen "$(req 'cache half')" --cache -s "$STORE"
+	assert_equal "$(img .cached)" true
+	assert_equal "$(sent)" 3
 }
 
 @test "cache: a re-run pays only for what is missing; fallbacks are never recorded" {

@@ -120,6 +120,7 @@ Other directives:
                   "metadata":{"reasons":["violence"]}}}
       notimage    image declared image/png whose bytes are "hello, not an image"
       jpeg        a real 8x8 baseline JPEG declared image/png
+      halfpng     the PNG cut inside its IDAT chunk, as a transfer cut short leaves it
       url         image as http://127.0.0.1:<port>/img/<name>.png (OpenAI: "url")
       redirect    image as http://127.0.0.1:<port>/redirect/<name>.png (with
                   ?to=ORIGIN under redirect-to=ORIGIN)
@@ -207,7 +208,7 @@ INT_DIRECTIVES = {"status", "fail-status", "strict", "times", "delay", "code", "
 TEXT_DIRECTIVES = {"fail-model", "status-model", "retry-after", "message", "reply", "hold",
                    "image-origin", "redirect-to", "echo"}
 FLAG_DIRECTIVES = {"only-image"}
-REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "url", "redirect",
+REPLIES = {"text", "filter", "error200", "refused403", "notimage", "jpeg", "halfpng", "url", "redirect",
            "b64", "images-b64", "nocost", "truncated", "huge", "drip", "reset", "wrapped",
            "urlsafe", "content-part", "image-string", "images-url", "upper-data",
            "nested", "surrogate", "badb64"}
@@ -658,7 +659,8 @@ class Handler(BaseHTTPRequestHandler):
         to = "?to=" + urllib.parse.quote(group["redirect-to"], safe="") if "redirect-to" in group else ""
         url = {"url": f"{group.get('image-origin', here)}/img/{name}.png",
                "redirect": f"{here}/redirect/{name}.png{to}"}.get(reply)
-        image = {"notimage": NOT_AN_IMAGE, "jpeg": TINY_JPEG}.get(reply) or make_png(name)
+        image = {"notimage": NOT_AN_IMAGE, "jpeg": TINY_JPEG,
+                 "halfpng": make_png(name)[:-30]}.get(reply) or make_png(name)
         b64 = base64.b64encode(image).decode()
         if reply == "wrapped":
             b64 = "\r\n ".join(b64[i:i + 76] for i in range(0, len(b64), 76))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # imgp-store: the content-addressed store and its journal (design.md §2),
 # readable names, failures that keep the image, concurrency, crashes and
-# --check.  Images are tiny headers built by tests/images.py.
+# --check.  Images are tiny whole images built by tests/images.py.
 
 load helper
 
@@ -40,14 +40,15 @@ small_disk() {
 
 @test "PNG: asset, layout, bytes and journal line" {
 	images png 640 480 --raw >"$T/img"
-	local sha
+	local sha bytes
 	sha=$(sha_of "$T/img")
+	bytes=$(wc -c <"$T/img")
 	store "$(images png 640 480)"
 	assert_success
-	assert_equal "$(line_jq 1 '.asset | tojson')" "$(jq -c -n --arg s "$sha" '{sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",width:640,height:480}')"
+	assert_equal "$(line_jq 1 '.asset | tojson')" "$(jq -c -n --arg s "$sha" --argjson n "$bytes" '{sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:$n,mime:"image/png",width:640,height:480}')"
 	cmp "$T/img" "$STORE/${sha:0:2}/$sha.png"
 	run jq -c 'del(.stored_at)' "$STORE/sessions/s.ndjson"
-	assert_output "$(jq -c -n --arg s "$sha" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:47,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null,options:{},judge:{session:"s",turn:0,image_prompt:"prompt 0"}}')"
+	assert_output "$(jq -c -n --arg s "$sha" --argjson n "$bytes" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:$n,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null,options:{},judge:{session:"s",turn:0,image_prompt:"prompt 0"}}')"
 	assert_regex "$(jq -r .stored_at "$STORE/sessions/s.ndjson")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 }
 
@@ -88,6 +89,79 @@ small_disk() {
 	assert_equal "$(line_jq 2 '[.error.code, .image.data == "'"$cut"'"] | @tsv')" "$(printf 'not_an_image\ttrue')"
 	assert_equal "$(line_jq 3 '.asset.width')" 4
 	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 1
+}
+
+# The half and forged images of issue 13 item 6, one a line: the images.py
+# arguments, then what imgp-store says of them.
+HALF_IMAGES='
+png 64 64 --cut -30                  | a PNG cut short inside a chunk
+png 64 64 --cut -12                  | a PNG cut short before its IEND chunk
+pnghead 2147483647 2147483647        | a PNG cut short before its IEND chunk
+png 8 8 --flip -20                   | a PNG with a chunk whose CRC does not match
+png 8 8 --flip 33                    | a PNG with a chunk length over 2^31 - 1
+jpeg 16 16 --cut -2                  | a JPEG cut short inside a scan
+jpeg 16 16 --cut -15                 | a JPEG cut short inside a marker segment
+webp 8 8 --pad 100 --cut 30          | a WebP cut short of its RIFF size
+webpx 8 8 --pad 100 --cut -10        | a WebP cut short of its RIFF size
+gif 8 8 --cut -1                     | a GIF cut short before its trailer
+gif 8 8 --pad 600 --cut 300          | a GIF cut short inside an extension
+'
+
+@test "13.6 half images: cut, bare and damaged images are not_an_image and nothing is stored" {
+	local args want
+	while IFS='|' read -r args want; do
+		[ -n "$args" ] || continue
+		# shellcheck disable=SC2086
+		store "$(images $args)"
+		assert_failure 1
+		assert_equal "$(line_jq 1 .error.code)" not_an_image
+		assert_equal "$(line_jq 1 .error.message)" "image.data is ${want# }"
+	done <<<"$HALF_IMAGES"
+	assert_equal "$(find "$STORE" -type f | wc -l)" 0
+}
+
+# forge KIND FILE — PNGs whose every CRC is right: IDAT's zlib stream cut
+# in half (a truncation that recomputed its CRCs), or a 2^31 - 1 square
+# claimed over a few bytes of data.
+forge() {
+	python3 - "$@" <<'PY'
+import struct, sys, zlib
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+kind, path = sys.argv[1:]
+side = 2147483647 if kind == "huge" else 64
+idat = zlib.compress(b"\0" * (64 * 193), 9)
+if kind == "cut":
+    idat = idat[:len(idat) // 2]
+open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)) +
+    chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+PY
+}
+
+@test "13.6 half images: a cut IDAT with recomputed CRCs, a huge size over little data" {
+	forge cut "$T/cut.png"
+	store "$(record_of "$T/cut.png")"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.message)" "image.data is a PNG whose image data ends short of its size"
+	forge huge "$T/huge.png"
+	store "$(record_of "$T/huge.png")"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.message)" "image.data is a PNG too small to hold the pixels its size calls for"
+	assert_file_not_exists "$STORE/sessions/s.ndjson"
+}
+
+@test "13.6 half images: --check reports a stored half image even under its own SHA-256" {
+	store "$(images png 8 8 -n 2)"
+	assert_success
+	images png 8 8 --cut -20 --salt half --raw >"$T/half.png"
+	local sha
+	sha=$(sha_of "$T/half.png")
+	mkdir -p "$STORE/${sha:0:2}"
+	cp "$T/half.png" "$STORE/${sha:0:2}/$sha.png"
+	run imgp-store --check -s "$STORE"
+	assert_failure 1
+	assert_line "${sha:0:2}/$sha.png: a PNG cut short inside a chunk"
+	assert_line "$STORE: 3 objects, 2 journal lines in 1 sessions, 0 temporary files removed, 1 problems"
 }
 
 @test "image.data that is not base64: invalid_field" {
@@ -490,7 +564,8 @@ import struct, sys, zlib
 def chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) +
-    chunk(b"tEXt", b"Author\0me") + chunk(b"tEXt", b"imgp:turn\0old") + chunk(b"IEND", b"") + b"trailer")
+    chunk(b"tEXt", b"Author\0me") + chunk(b"tEXt", b"imgp:turn\0old") +
+    chunk(b"IDAT", zlib.compress(b"\0" * 14)) + chunk(b"IEND", b"") + b"trailer")
 PY
 	store "$(jq -cn --arg d "$(base64 -w0 "$T/in.png")" '{session:"s",turn:1,image:{data:$d}}')" --embed
 	assert_success
