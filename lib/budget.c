@@ -1,11 +1,19 @@
 #include "budget.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
 #include "journal.h"
+#include "provider.h"
+
+static int
+plausible(double cost)
+{
+	return isfinite(cost) && cost >= 0 && cost <= BUDGET_MAX_COST;
+}
 
 struct budget_session *
 budget_session(struct budget *b, const char *session)
@@ -29,6 +37,11 @@ budget_session(struct budget *b, const char *session)
 	if (journal_session_cost(b->store, session, &cost) < 0)
 		s->unreadable = errno;
 	s->spent = cost.spent;
+	if (!plausible(s->spent)) {
+		diag_warnx("session %s: its journal's cost is not a plausible "
+		    "amount; only this run's costs count", session);
+		s->spent = 0;
+	}
 	b->sessions[b->nsessions++] = s;
 	return s;
 }
@@ -64,7 +77,10 @@ budget_check(const struct budget *b, const struct budget_session *s,
 void
 budget_spend(struct budget *b, struct budget_session *s, double cost)
 {
-	if (cost < 0) {
+	if (cost != PROVIDER_COST_UNKNOWN && !plausible(cost))
+		diag_warnx("an answer reported the cost %.4g, which is not a "
+		    "plausible amount: not counted", cost);
+	if (!plausible(cost)) {
 		b->unknown++;
 		return;
 	}

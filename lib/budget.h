@@ -22,6 +22,11 @@
 
 #define BUDGET_NONE (-1.0)
 
+/* The most one answer can plausibly cost, and a session in its journal:
+ * past it (or negative, or not finite) a reported cost is refused, with a
+ * short message, rather than let one bad number stop every request. */
+#define BUDGET_MAX_COST 1e6
+
 /* One session's spend, for --session-budget. */
 struct budget_session {
 	char *name;
@@ -52,8 +57,10 @@ struct budget_session *budget_session(struct budget *b, const char *session);
 int budget_check(const struct budget *b, const struct budget_session *s,
     const char **code, struct buf *why);
 
-/* Count an answer's reported cost (negative: none reported) for the run and
- * for session `s` (may be NULL). */
+/* Count an answer's reported cost (PROVIDER_COST_UNKNOWN: none reported)
+ * for the run and for session `s` (may be NULL); one that is negative, not
+ * finite or over BUDGET_MAX_COST is refused with a warning and counts as
+ * unknown. */
 void budget_spend(struct budget *b, struct budget_session *s, double cost);
 
 void budget_free(struct budget *b);

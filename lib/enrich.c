@@ -12,6 +12,7 @@
 #include "prompt.h"
 #include "streammem.h"
 #include "text.h"
+#include "whens.h"
 #include "xalloc.h"
 
 /* Derive a session's seed: the first 4 bytes of SHA-256(session), as an
@@ -104,13 +105,16 @@ read_judge(const struct rec *r, struct judge *j, struct buf *out)
 static const char *
 first_directive(const struct profile *p, const struct rec *r)
 {
-	size_t i;
+	size_t upto;
 
-	for (i = 0; i < p->ndirectives; i++)
-		if (p->directives[i].when < 0 ||
-		    jqx_test(p->whens, (size_t)p->directives[i].when, r->value))
-			return p->directives[i].text;
-	return NULL;
+	/* The directives before the first one without a `when` are tests
+	 * 0..upto-1, in order: one trip to the helper process runs them. */
+	for (upto = 0; upto < p->ndirectives && p->directives[upto].when >= 0;
+	    upto++)
+		;
+	if (upto > 0)
+		upto = whens_first(p->whens, upto, r);
+	return upto < p->ndirectives ? p->directives[upto].text : NULL;
 }
 
 static void

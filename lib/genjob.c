@@ -648,7 +648,7 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 	if (r->next != NEXT_DONE) {
 		/* An answer without a usable image may still have been
 		 * billed: what it reports counts. */
-		if (!j->download.len && r->cost >= 0)
+		if (!j->download.len && r->cost != PROVIDER_COST_UNKNOWN)
 			budget_spend(&g->budget, j->session, r->cost);
 		ladder(g, j);
 		return;

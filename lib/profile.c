@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "jqx.h"
 #include "json.h"
+#include "whens.h"
 #include "xalloc.h"
 
 static const struct profile_limits default_limits = {
@@ -17,14 +18,16 @@ static const struct profile_limits default_limits = {
 	.history_turns = 6, .history_prompt_chars = 64,
 	.rules_items = 2, .rules_chars = 140,
 	.avoid_items = 2, .avoid_chars = 140,
+	.when_ms = 200, .when_mb = 64,
 };
 
 /* The `limits` members and where each goes. */
 static const struct {
 	const char *name;
 	size_t offset;
+	long long min;	/* a `when` with no time or memory could not run */
 } limit_names[] = {
-#define LIMIT(name) { #name, offsetof(struct profile_limits, name) }
+#define LIMIT(name) { #name, offsetof(struct profile_limits, name), 0 }
 	LIMIT(prompt_chars), LIMIT(item_chars),
 	LIMIT(anchors_items), LIMIT(anchors_chars),
 	LIMIT(style_items), LIMIT(style_chars),
@@ -32,6 +35,8 @@ static const struct {
 	LIMIT(history_turns), LIMIT(history_prompt_chars),
 	LIMIT(rules_items), LIMIT(rules_chars),
 	LIMIT(avoid_items), LIMIT(avoid_chars),
+	{ "when_ms", offsetof(struct profile_limits, when_ms), 1 },
+	{ "when_mb", offsetof(struct profile_limits, when_mb), 1 },
 #undef LIMIT
 };
 
@@ -135,7 +140,7 @@ load_directives(struct profile *p, jv v, struct buf *err)
 		p->ndirectives++;
 	}
 	/* All the `when`s in one program: one libjq start-up cost. */
-	if (nwhens && (p->whens = jqx_compile(whens, nwhens, &bad,
+	if (nwhens && (p->whens = whens_compile(whens, owner, nwhens, &bad,
 	    &jqerr)) == NULL) {
 		buf_printf(err, "directives[%zu].when does not compile: %s",
 		    owner[bad], jqerr.len ? jqerr.data : "syntax error");
@@ -236,9 +241,9 @@ set_limit(const char *key, jv value, void *arg)
 		return;
 	if (i == sizeof(limit_names) / sizeof(*limit_names))
 		buf_printf(ctx->err, "limits.%s: no such limit", key);
-	else if (!jqx_int(value, 0, 100000, &n))
-		buf_printf(ctx->err, "limits.%s: not a whole number from 0 to "
-		    "100000", key);
+	else if (!jqx_int(value, (double)limit_names[i].min, 100000, &n))
+		buf_printf(ctx->err, "limits.%s: not a whole number from %lld "
+		    "to 100000", key, limit_names[i].min);
 	else
 		*(size_t *)((char *)ctx->limits + limit_names[i].offset) =
 		    (size_t)n;
@@ -328,6 +333,8 @@ load_profile(struct profile *p, jv root, const char *path, struct buf *err)
 		}
 		p->reference_previous = jv_get_kind(refprev) == JV_KIND_TRUE;
 	}
+	if (p->whens)
+		whens_limit(p->whens, p->limits.when_ms, p->limits.when_mb);
 	return 0;
 }
 
@@ -397,7 +404,7 @@ profile_free(struct profile *p)
 	for (i = 0; i < p->ndirectives; i++)
 		free(p->directives[i].text);
 	free(p->directives);
-	jqx_prog_free(p->whens);
+	whens_free(p->whens);
 	for (i = 0; i < p->nreferences; i++)
 		free(p->references[i].path);
 	free(p->references);

@@ -21,7 +21,7 @@
 #include "buf.h"
 #include "digest.h"
 
-struct jqx_prog;
+struct whens;
 
 struct profile_list {
 	char **items;
@@ -56,6 +56,7 @@ struct profile_limits {
 	size_t history_prompt_chars;	/* 64: each journal entry */
 	size_t rules_items, rules_chars;	/* 2, 140 */
 	size_t avoid_items, avoid_chars;	/* 2, 140 */
+	size_t when_ms, when_mb;	/* 200, 64: each `when` on each record */
 };
 
 struct profile {
@@ -64,7 +65,7 @@ struct profile {
 	char *no_previous;	/* NULL: the default text */
 	struct profile_directive *directives;
 	size_t ndirectives;
-	struct jqx_prog *whens;	/* the directives' `when`s, NULL: none */
+	struct whens *whens;	/* the directives' `when`s, NULL: none */
 	struct profile_reference *references;
 	size_t nreferences;
 	struct profile_option *image;

@@ -637,7 +637,9 @@ read_usage(struct provider_reply *r, const char *body, size_t len, jv value)
 	    (usage = json_find(&members, "usage")) != NULL)
 		buf_add(&r->usage, usage->value, usage->value_len);
 	json_members_free(&members);
-	if (jv_get_kind(c) == JV_KIND_NUMBER && (cost = jv_number_value(c)) >= 0)
+	/* Any number: budget_spend() refuses what is not a price. */
+	if (jv_get_kind(c) == JV_KIND_NUMBER &&
+	    (cost = jv_number_value(c)) != PROVIDER_COST_UNKNOWN)
 		r->cost = cost;
 }
 

@@ -92,6 +92,63 @@ prompt_of() {
 	done
 }
 
+# The hostile `when`s of issue 13 item 11, one per turn 1-4, then one for
+# turns from 5 and a default; `limits` as given (JSON).
+hostile_profile() {
+	jq -n --argjson limits "${1:-"{}"}" '{limits:$limits, directives:[
+		{when:".turn == 1 and (def f: f; f)", text:"LOOP"},
+		{when:".turn == 2 and (last(range(1e18)) > 0)", text:"LAST"},
+		{when:".turn == 3 and ([range(1e8)] | length > 0)", text:"ARRAY"},
+		{when:".turn == 4 and ((def f: 1+f; f) > 0)", text:"RECURSE"},
+		{when:".turn >= 5", text:"LATE"},
+		{text:"default"}]}' >"$BATS_TEST_TMPDIR/p.json"
+}
+
+turns() {
+	local t
+	for t in "$@"; do
+		printf '{"session":"s","turn":%d,"image_prompt":"p"}\n' "$t"
+	done
+}
+
+@test "13.11 profiles without limits: each hostile when is false with one warning; the records after it still evaluated" {
+	hostile_profile
+	enrich "$(turns 0 1 2 3 4 5 6)" -p "$BATS_TEST_TMPDIR/p.json"
+	assert_success
+	assert_equal "$(prompt_of | grep -o '[a-zA-Z]*$' | paste -sd' ')" "default default default default default LATE LATE"
+	assert_equal "$(grep -c . <<<"$stderr")" 4
+	local i
+	for i in 0 1 2 3; do
+		assert_regex "$(sed -n "$((i + 1))p" <<<"$stderr")" \
+			"^imgp-enrich: -:$((i + 2)): directives\[$i\]\.when ran past limits\.when_m[sb] \([0-9]+ (ms|MiB)\): counted as false$"
+	done
+	assert_regex "$(sed -n 1p <<<"$stderr")" 'when_ms \(200 ms\)'
+}
+
+@test "13.11 profiles without limits: memory past limits.when_mb, with time to spare" {
+	hostile_profile '{"when_ms":100000,"when_mb":16}'
+	enrich "$(turns 3 4 5)" -p "$BATS_TEST_TMPDIR/p.json"
+	assert_success
+	assert_equal "$(prompt_of | grep -o '[a-zA-Z]*$' | paste -sd' ')" "default default LATE"
+	assert_equal "$stderr" "imgp-enrich: -:1: directives[2].when ran past limits.when_mb (16 MiB): counted as false
+imgp-enrich: -:2: directives[3].when ran past limits.when_mb (16 MiB): counted as false"
+}
+
+@test "13.11 profiles without limits: a later when of the record still runs; limits of 0 are refused" {
+	jq -n '{directives:[{when:"def f: f; f", text:"LOOP"}, {when:".turn == 1", text:"ONE"}, {text:"default"}],
+		limits:{when_ms:50}}' >"$BATS_TEST_TMPDIR/p.json"
+	enrich "$(turns 1 2)" -p "$BATS_TEST_TMPDIR/p.json"
+	assert_success
+	assert_equal "$(prompt_of | grep -o '[a-zA-Z]*$' | paste -sd' ')" "ONE default"
+	assert_equal "$(grep -c 'directives\[0\]\.when ran past limits\.when_ms (50 ms)' <<<"$stderr")" 2
+	for l in when_ms when_mb; do
+		jq -n --arg l "$l" '{limits:{($l):0}}' >"$BATS_TEST_TMPDIR/p.json"
+		enrich "$(turns 1)" -p "$BATS_TEST_TMPDIR/p.json"
+		assert_failure 2
+		assert_regex "$stderr" "limits\.$l: not a whole number from 1 to 100000"
+	done
+}
+
 @test "directive: the first output decides, later outputs are not looked at" {
 	jq -n '{directives:[{when:"false, true",text:"HIT"},{when:"null, error(\"x\")",text:"HIT2"},{when:"1, false",text:"first"}]}' >"$BATS_TEST_TMPDIR/p.json"
 	enrich '{"session":"s","turn":0,"image_prompt":"p"}' -p "$BATS_TEST_TMPDIR/p.json"

@@ -311,3 +311,23 @@ refs() {
 	assert_equal "$(line_jq 1 .dry_run.url)" "https://[redacted]@api.example/v1/chat/completions"
 	refute_regex "$output$stderr" 's3cret-pw|alice'
 }
+
+# --- 12: budgets count only costs imgp-gen received ---------------------------
+
+@test "trust: a record's own image.usage.cost of 1e308 neither stops a session nor prints 309 digits" {
+	local t=$BATS_TEST_TMPDIR data
+	mock_start
+	data=$(imgp-gen --api local <<<'{"request":{"prompt":"x","seed":1,"size":"8x8"}}' | jq -r .image.data)
+	# The record brings its own image and cost: imgp-gen passes it on,
+	# imgp-store journals it.
+	jq -cn --arg d "$data" '{session:"s",turn:1,image:{data:$d,usage:{cost:1e308}}}' |
+		imgp-gen --base-url "$MOCK_URL" --session-budget 1 --budget 1 -v 2>"$t/err1" |
+		imgp-store -s "$t/store" >/dev/null
+	refute_regex "$(cat "$t/err1")" '[0-9]{20}'
+	run_with '{"session":"s","turn":2,"request":{"prompt":"next"}}' \
+	    imgp-gen --base-url "$MOCK_URL" -s "$t/store" --session-budget 1 -v
+	assert_success
+	assert_equal "$(line_jq 1 .image.mime)" image/png
+	assert_regex "$stderr" "session s: its journal's cost is not a plausible amount; only this run's costs count"
+	refute_regex "$output$stderr" '[0-9]{20}'
+}
