@@ -248,26 +248,26 @@ PY
 	assert_success
 	assert_equal "$(line_jq 1 .asset.path)" game-1-turn-007.png
 	assert_equal "$(jq -r .path "$STORE/sessions/game-1.ndjson")" game-1-turn-007.png
-	store "$(images gif 2 2 -s g -t 12)" -n 'by-session/{session}/{turn}-{sha8}.{ext}'
+	store "$(images gif 2 2 -s g -t 12)" -N 'by-session/{session}/{turn}-{sha8}.{ext}'
 	assert_success
 	local sha
 	sha=$(line_jq 1 .asset.sha256)
 	assert_equal "$(line_jq 1 .asset.path)" "by-session/g/12-${sha:0:8}.gif"
 	assert_file_exists "$STORE/by-session/g/12-${sha:0:8}.gif"
-	store "$(images gif 2 2)" -n 'all/{sha256}'
+	store "$(images gif 2 2)" -N 'all/{sha256}'
 	assert_equal "$(line_jq 1 .asset.path)" "all/$(line_jq 1 .asset.sha256)"
 }
 
 @test "--name: a name holding other bytes is exists, never overwritten; same bytes are fine" {
-	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt a)" -N '{session}.{ext}'
 	assert_success
 	cp "$STORE/s.png" "$T/first"
-	store "$(images png 2 2 --salt b)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt b)" -N '{session}.{ext}'
 	assert_failure 1
 	assert_equal "$(line_jq 1 .error.code)" exists
 	assert_equal "$(line_jq 1 '.image.data | length > 0')" true
 	cmp "$T/first" "$STORE/s.png"
-	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt a)" -N '{session}.{ext}'
 	assert_success
 	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 2
 	assert_equal "$(find "$STORE" -name '.tmp-*' | wc -l)" 0
@@ -275,7 +275,7 @@ PY
 
 @test "--name: templates that leave the store or are not names are exit 2" {
 	for t in '/abs/{sha256}' '{session}/../x' '../{sha256}' 'a//{sha8}' '{session}/' '{nope}' '{turn:3}' '{session' '.hidden/{sha8}' 'sessions/{session}.ndjson' 'requests/{sha8}.json' $'a\tb' ''; do
-		store "$(images png 2 2)" -n "$t"
+		store "$(images png 2 2)" -N "$t"
 		assert_failure 2
 		assert_output ""
 		assert_regex "$stderr" "^imgp-store: --name: "
@@ -287,7 +287,7 @@ PY
 	store "$(images png 2 2 -s ../x)"
 	assert_failure 1
 	assert_equal "$(line_jq 1 '[.error.code, .error.field] | @tsv')" "$(printf 'invalid_field\tsession')"
-	store "$(images png 2 2 -s .x)" -n '{session}.{ext}'
+	store "$(images png 2 2 -s .x)" -N '{session}.{ext}'
 	assert_failure 1
 	assert_equal "$(line_jq 1 .error.code)" invalid_field
 	assert_equal "$(find "$T" -name '*.png' | wc -l)" 0
@@ -559,7 +559,7 @@ EOF2
 @test "-h prints the synopsis, -V the version; bad usage is exit 2" {
 	run imgp-store -h
 	assert_success
-	assert_output "usage: imgp-store [-hV] [--check [--repair] [--grace duration] | --export session | --report [session] | --delete-session session | --prune --older-than duration | --gc [--grace duration]] [--dry-run] [-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]"
+	assert_equal "${lines[0]}" "usage: imgp-store [-hqV] [--check [--repair] [--grace duration] | --export session | --report [session] | --delete-session session | --prune --older-than duration | --gc [--grace duration]] [--dry-run] [-s store] [-N template] [--embed] [--keep-data] [--no-fsync] [file ...]"
 	run imgp-store -V
 	assert_output "imgp-store 0.1.0"
 	for args in "--repair" "--check --grace 0" "--export s --grace 1h" "--check x" "--check --keep-data" "--bogus" \
@@ -790,7 +790,7 @@ PY
 	assert_equal "$(ls -A "$T/elsewhere")" ""
 	# a readable name's directory, too
 	ln -s "$T/elsewhere" "$STORE/shots"
-	store "$(images png 2 2 --salt n)" -n 'shots/{turn}.png'
+	store "$(images png 2 2 --salt n)" --name 'shots/{turn}.png'
 	assert_failure 1
 	assert_equal "$(ls -A "$T/elsewhere")" ""
 }
@@ -824,14 +824,14 @@ PY
 @test "13.9: --name results that take a content-addressed directory's name are refused" {
 	local session
 	for session in 7c AB; do
-		store "$(images png 2 2 -s "$session")" -n '{session}'
+		store "$(images png 2 2 -s "$session")" --name '{session}'
 		assert_failure 1
 		assert_equal "$(line_jq 1 .error.code)" invalid_field
 		assert_regex "$(line_jq 1 .error.message)" "two hex digits is the name of a content-addressed directory"
-		store "$(images png 2 2 -s "$session")" -n '{session}/{turn}.png'
+		store "$(images png 2 2 -s "$session")" --name '{session}/{turn}.png'
 		assert_failure 1
 	done
-	store "$(images png 2 2 -s 7cx)" -n '{session}/{turn}.png'
+	store "$(images png 2 2 -s 7cx)" --name '{session}/{turn}.png'
 	assert_success
 	assert_file_exists "$STORE/7cx/0.png"
 }
