@@ -112,18 +112,24 @@ check: $(SETUP) all
 demo: $(SETUP) all
 	@scripts/demo
 
-# The promises of doc/design.md §1-§2 at full size (`make check` runs the same
-# stress: tests short): KILLS rounds of kill -9 during imgp-store, 8 stores
-# and 4 pipelines writing one store, a 100 MB line through every stage;
+# The promises of doc/design.md §1-§2 at full size (`make check` runs the
+# same stress: tests short): KILLS rounds of kill -9 during imgp-store (and
+# BIG_KILLS with 4 MB journal lines), a --check --repair loop beside 8
+# stores of 1,500 records each, 8 stores and 4 pipelines writing one
+# store, --gc in a loop beside 8 writers, a 100 MB line through every stage;
 # the fault matrix and valgrind; then every fuzz harness for
 # RELIABILITY_FUZZ_SECONDS.  The ASan/UBSan suite is `make SANITIZE=1 check`.
 KILLS ?= 500
+BIG_KILLS ?= 200
 RELIABILITY_FUZZ_SECONDS ?= 60
 reliability: $(SETUP) all
-	@IMGP_KILLS=$(KILLS) IMGP_STORE_WRITERS=8 IMGP_STORE_RECORDS=500 \
+	@IMGP_KILLS=$(KILLS) IMGP_BIG_KILLS=$(BIG_KILLS) \
+		IMGP_STORE_WRITERS=8 IMGP_STORE_RECORDS=500 \
+		IMGP_REPAIR_RECORDS=1500 \
 		IMGP_PIPELINE_ROUNDS=20 IMGP_BIG_LINE_MB=100 \
 		IMGP_TEST_FILTER='^stress: ' \
-		tests/run tests/store.bats tests/pipeline.bats tests/stream.bats
+		tests/run tests/store.bats tests/storegc.bats tests/pipeline.bats \
+		tests/stream.bats
 	@tests/run tests/faults.bats tests/valgrind.bats
 	@$(MAKE) -s fuzz FUZZ_SECONDS=$(RELIABILITY_FUZZ_SECONDS)
 

@@ -1,6 +1,9 @@
-/* Fuzz the journal reader: any file gives entries in ascending turn order,
- * all before the turn asked about, at most as many as asked; and every
- * turn, as --export asks, in ascending order too. */
+/* Fuzz the journal reader, which reads backwards and trusts the lines'
+ * totals only when they make sense: any file gives entries in ascending
+ * turn order, all before the turn asked about, at most as many as asked;
+ * every turn, as --export asks, in ascending order too; and a session's
+ * cost that is a finite number of at least 0. */
+#include <float.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +52,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (view.entries[i - 1].turn >= view.entries[i].turn)
 				__builtin_trap();
 		journal_view_free(&view);
+	}
+	/* a session's cost, from the last line's totals or summed */
+	{
+		struct journal_cost cost;
+
+		if (journal_session_cost(store, "s", &cost) == 0 &&
+		    !(cost.spent >= 0 && cost.spent <= DBL_MAX))
+			__builtin_trap();
 	}
 	free(path);
 	return 0;

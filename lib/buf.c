@@ -117,7 +117,13 @@ buf_free(struct buf *b)
 int
 buf_read_file(struct buf *b, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	return buf_read_fileat(b, AT_FDCWD, path, 0);
+}
+
+int
+buf_read_fileat(struct buf *b, int dfd, const char *name, int flags)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | flags), saved;
 	ssize_t n;
 
 	if (fd < 0)

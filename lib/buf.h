@@ -53,4 +53,8 @@ void buf_free(struct buf *b);
 /* Append the whole contents of the file at `path`: 0, or -1 with errno. */
 int buf_read_file(struct buf *b, const char *path);
 
+/* The same for `name` in the directory dfd, opened with openat(2) and
+ * `flags` added (O_NOFOLLOW: not through a symbolic link). */
+int buf_read_fileat(struct buf *b, int dfd, const char *name, int flags);
+
 #endif

@@ -12,9 +12,20 @@
 #include "xalloc.h"
 
 void
-cli_usage(const char *synopsis, int status)
+cli_usage(const char *synopsis, const char *const *help, int status)
 {
+	size_t i, head, width = 0;
+
 	fprintf(status ? stderr : stdout, "usage: %s\n", synopsis);
+	for (i = 0; status == 0 && help[i]; i++) {
+		head = strcspn(help[i], "\t");
+		width = head > width ? head : width;
+	}
+	for (i = 0; status == 0 && help[i]; i++) {
+		head = strcspn(help[i], "\t");
+		printf("  %-*.*s  %s\n", (int)width, (int)head, help[i],
+		    help[i][head] ? help[i] + head + 1 : "");
+	}
 	if (status == 0 && (fflush(stdout) != 0 || ferror(stdout)))
 		diag_err(1, "write error on standard output");
 	exit(status);

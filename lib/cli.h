@@ -2,8 +2,13 @@
  * cli — what every imgp tool's command line has in common.
  *
  * Each tool's usage text is its man page's SYNOPSIS, word for word (a test
- * checks it): `-h`/`--help` prints it on standard output and exits 0, a
- * usage error prints it on standard error and exits 2.  `-V`/`--version`
+ * checks it): `-h`/`--help` prints it on standard output, then one line
+ * per option, as the man page's option list heads them, and exits 0; a
+ * usage error prints the usage line on standard error and exits 2.  A
+ * short option letter means the same in every tool: -h help, -V version,
+ * -v verbose, -q quiet, -n dry run, -s store, -j jobs, -m model,
+ * -p profile, -N name template, -b base, -t template, -S signing scheme,
+ * -k key file, -e expiry.  `-V`/`--version`
  * prints "<program> <version>".  Option values are checked here, with
  * messages that name the option; a bad value is exit 2 (design.md §1).
  */
@@ -19,8 +24,11 @@
 	{ "help", no_argument, NULL, 'h' }, \
 	{ "version", no_argument, NULL, 'V' }
 
-/* Print "usage: <synopsis>" and exit: status 0 to stdout, else stderr. */
-_Noreturn void cli_usage(const char *synopsis, int status);
+/* Print "usage: <synopsis>" and exit: status 0 to stdout, followed by the
+ * lines of `help` (NULL-ended, each "<option heading>\t<what it does>",
+ * the heading as the man page's), else only the usage line to stderr. */
+_Noreturn void cli_usage(const char *synopsis, const char *const *help,
+    int status);
 
 /* Print "<program> <version>" and exit 0. */
 _Noreturn void cli_version(void);

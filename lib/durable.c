@@ -2,10 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int
@@ -90,6 +93,119 @@ done:
 	if (fd < 0 && failed && failed->len == 0)
 		buf_puts(failed, path);
 	return fd;
+}
+
+/* The next component of *rel (its length; *rel moves past it and the
+ * slashes after it), or 0 at the end. */
+static size_t
+next_component(const char **rel, char *name, size_t size)
+{
+	size_t len = strcspn(*rel, "/");
+
+	if (len >= size) {
+		errno = ENAMETOOLONG;
+		return (size_t)-1;
+	}
+	memcpy(name, *rel, len);
+	name[len] = '\0';
+	*rel += len;
+	*rel += strspn(*rel, "/");
+	return len;
+}
+
+/* The O_NOFOLLOW walk of durable_open_beneath, for kernels without
+ * openat2(2).  With `mkdirs`, missing directories are made on the way
+ * (and with `sync` made durable); `failed` gets the part that failed. */
+static int
+walk_beneath(int rootfd, const char *rel, int flags, mode_t mode, int mkdirs,
+    int sync, struct buf *failed)
+{
+	char name[NAME_MAX + 1];
+	const char *at = rel;
+	int dfd = rootfd, fd, saved;
+	size_t len;
+
+	if (*rel == '/') {
+		errno = EXDEV;
+		goto fail;
+	}
+	for (;;) {
+		const char *start = at;
+
+		if ((len = next_component(&at, name, sizeof(name))) ==
+		    (size_t)-1)
+			goto fail;
+		if (len == 0) {		/* "" or a trailing slash */
+			fd = dfd == rootfd ? openat(rootfd, ".", flags, mode) :
+			    dfd;
+			if (fd >= 0)
+				return fd;
+			goto fail;
+		}
+		if (!strcmp(name, "..")) {
+			errno = EXDEV;
+			goto fail;
+		}
+		if (*at == '\0' && !mkdirs) {
+			fd = openat(dfd, name, flags | O_NOFOLLOW, mode);
+		} else {
+			if (mkdirs && mkdirat(dfd, name, 0755) == 0 && sync &&
+			    fsync(dfd) < 0)
+				fd = -1;
+			else
+				fd = openat(dfd, name, O_RDONLY | O_DIRECTORY |
+				    O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (fd < 0) {
+			if (failed)
+				buf_add(failed, rel, (size_t)(start - rel) +
+				    len);
+			goto fail;
+		}
+		if (dfd != rootfd)
+			close(dfd);
+		dfd = fd;
+		if (*at == '\0')
+			return fd;
+	}
+fail:
+	saved = errno;
+	if (dfd != rootfd)
+		close(dfd);
+	errno = saved;
+	return -1;
+}
+
+int
+durable_open_beneath(int rootfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.mode = flags & O_CREAT ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how,
+	    sizeof(how));
+
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+	/* No openat2(2), or a seccomp filter that refuses it. */
+	return walk_beneath(rootfd, rel, flags | O_CLOEXEC, mode, 0, 0, NULL);
+}
+
+int
+durable_open_dir_beneath(int rootfd, const char *rel, int sync,
+    struct buf *failed)
+{
+	int fd = durable_open_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY, 0);
+
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd < 0 && failed)
+			buf_puts(failed, *rel ? rel : ".");
+		return fd;
+	}
+	return walk_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+	    1, sync, failed);
 }
 
 /* write(2) all `len` bytes, going on after short writes and EINTR.  0, or
@@ -196,18 +312,31 @@ durable_putat(int dfd, const char *dir, const char *name,
 }
 
 int
-durable_put(const char *dir, const char *name, const char *tmp_prefix,
-    const void *data, size_t len, int flags, struct buf *failed)
+durable_put(const char *root, const char *dir, const char *name,
+    const char *tmp_prefix, const void *data, size_t len, int flags,
+    struct buf *failed)
 {
-	int dfd, status, saved;
+	struct buf where = BUF_INIT, missing = BUF_INIT;
+	int sync = !(flags & DURABLE_NO_SYNC), rootfd, dfd, status = -1,
+	    saved;
 
-	if ((dfd = durable_open_dir(dir, !(flags & DURABLE_NO_SYNC),
-	    failed)) < 0)
+	if ((rootfd = durable_open_dir(root, sync, failed)) < 0)
 		return -1;
-	status = durable_putat(dfd, dir, name, tmp_prefix, data, len, flags,
-	    failed);
+	buf_printf(&where, "%s/%s", root, dir);
+	if ((dfd = durable_open_dir_beneath(rootfd, dir, sync,
+	    &missing)) < 0) {
+		buf_printf(failed, "%s/%s", root, missing.data);
+	} else {
+		status = durable_putat(dfd, where.data, name, tmp_prefix, data,
+		    len, flags, failed);
+		saved = errno;
+		close(dfd);
+		errno = saved;
+	}
 	saved = errno;
-	close(dfd);
+	close(rootfd);
+	buf_free(&where);
+	buf_free(&missing);
 	errno = saved;
 	return status;
 }

@@ -222,7 +222,7 @@ put_previous(const struct enrich *e, const struct earlier *previous,
 			buf_putc(b, ',');
 		buf_printf(b, "{\"role\":\"previous\",\"turn\":%lld}",
 		    previous->turn);
-	} else if (previous->stored->sha256[0]) {
+	} else if (previous->stored->sha256[0] && previous->stored->path[0]) {
 		buf_printf(&path, "%s/%s", e->store, previous->stored->path);
 		put_reference(b, path.data, previous->stored->sha256,
 		    "previous");

@@ -3,6 +3,14 @@
 #include "input.h"
 #include "out.h"
 
+static int quiet;
+
+void
+filter_set_quiet(int q)
+{
+	quiet = q;
+}
+
 int
 filter_run(char *const *operands, int n, filter_fn *fn, void *ctx)
 {
@@ -18,7 +26,7 @@ filter_run_lines(char *const *operands, int n, filter_fn *fn,
 	struct buf line_out = BUF_INIT;
 	char *line;
 	size_t len;
-	int status = 0;
+	int status = 0, failed;
 
 	input_set_wait_hook(in, out_flush, NULL);
 	while (!out_gone() && input_next(in, &line, &len, 0) == INPUT_LINE) {
@@ -27,19 +35,23 @@ filter_run_lines(char *const *operands, int n, filter_fn *fn,
 		r.lineno = input_lineno(in);
 		r.source = input_name(in);
 		buf_reset(&line_out);
+		failed = 0;
 		if (rec_parse(&r, line, len) < 0) {
 			if (other == NULL) {
 				rec_bad_json(&r, &line_out);
-				status = 1;
+				failed = 1;
 			} else if (other(ctx, line, len, &line_out) != 0) {
-				status = 1;
+				failed = 1;
 			}
-		} else if (rec_has_error(&r)) {
+		} else if (!rec_has_error(&r)) {
+			failed = fn(ctx, &r, &line_out) != 0;
+		} else {
 			buf_add(&line_out, line, len);
-		} else if (fn(ctx, &r, &line_out) != 0) {
-			status = 1;
 		}
 		out_line(line_out.data, line_out.len);
+		if (failed && !quiet)
+			rec_report(&r, line_out.data, line_out.len);
+		status |= failed;
 	}
 	if (input_failed(in))
 		status = 1;

@@ -5,7 +5,8 @@
  * skips it if blank; turns it into a bad_json error record if it is not a
  * JSON object; passes it through untouched if it carries `error`; and
  * otherwise hands the parsed record to the stage's function, which appends
- * the output line to `out`.  One output line per input line, in order.
+ * the output line to `out`.  One output line per input line, in order;
+ * each new error record also says so on standard error.
  * It stops early, quietly, when downstream has gone (out.h).
  *
  * imgp-gen, which keeps many records in flight, uses the same pieces
@@ -28,6 +29,10 @@ typedef int filter_fn(void *ctx, const struct rec *r, struct buf *out);
  * failed.
  */
 int filter_run(char *const *operands, int n, filter_fn *fn, void *ctx);
+
+/* Each new error record is also reported on standard error (rec_report)
+ * unless `quiet` (-q). */
+void filter_set_quiet(int quiet);
 
 /* Handle a line that is not a JSON object (imgp-url --verify reads bare
  * URLs as well as records): as filter_fn, with the line itself. */

@@ -79,7 +79,7 @@ emit(struct gen *g, struct window *w)
 		}
 		out_line(j->out.data, j->out.len);
 		if (j->failed && !g->cfg->quiet)
-			genjob_report(j);
+			rec_report(&j->rec, j->out.data, j->out.len);
 		failed |= j->failed;
 		genjob_free(g, j);
 		window_remove(w, i);

@@ -15,8 +15,8 @@
 #include "json.h"
 #include "provenance.h"
 #include "render.h"
-#include "text.h"
 #include "reqcache.h"
+#include "text.h"
 #include "xalloc.h"
 
 #define BACKOFF_MAX_MS 60000.0
@@ -254,6 +254,9 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 	else if ((e = journal_previous(&view)) == NULL)
 		buf_printf(why, "no earlier image of %s in %s", session,
 		    g->cfg->store);
+	else if (*e->path == '\0')
+		buf_printf(why, "the journal of %s gives no usable path for "
+		    "turn %lld", session, e->turn);
 	else {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
 		if (buf_read_file(&bytes, path.data) < 0 ||
@@ -1107,46 +1110,6 @@ genjob_new(struct gen *g, const char *line, size_t len, long lineno,
 			go_on(g, j);
 	}
 	return j;
-}
-
-void
-genjob_report(const struct genjob *j)
-{
-	struct json_members m = JSON_MEMBERS_INIT;
-	const struct json_member *member;
-	const char *why, *session = jqx_str(rec_get(&j->rec, "session"), NULL);
-	struct buf line = BUF_INIT;
-	long long turn;
-	size_t where;
-	jv error;
-
-	if (json_scan_object(j->out.data, j->out.len, &m, &why, &where) < 0 ||
-	    (member = json_find(&m, "error")) == NULL) {
-		json_members_free(&m);
-		return;
-	}
-	error = jqx_parse(member->value, member->value_len);
-	if (session)
-		buf_printf(&line, "session %s, ", session);
-	if (jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
-		buf_printf(&line, "turn %lld, ", turn);
-	buf_printf(&line, "line %ld: %s (%zu attempt%s%s): ", j->rec.lineno,
-	    jqx_str(jqx_get(error, "code"), NULL), jqx_len(jqx_get(error,
-	    "attempts")), jqx_len(jqx_get(error, "attempts")) == 1 ? "" : "s",
-	    jv_get_kind(jqx_get(error, "retryable")) == JV_KIND_TRUE ?
-	    ", retryable" : "");
-	why = jqx_str(jqx_get(error, "message"), &where);
-	text_compact(&line, why ? why : "", why ? where : 0, 300);
-	/* The message may quote a provider or a record: no terminal
-	 * control sequence gets through to stderr. */
-	for (where = 0; where < line.len; where++)
-		if ((unsigned char)line.data[where] < 0x20 ||
-		    line.data[where] == 0x7f)
-			line.data[where] = '?';
-	diag_warnx("%s", line.data);
-	jqx_free(error);
-	json_members_free(&m);
-	buf_free(&line);
 }
 
 void

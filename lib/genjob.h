@@ -94,11 +94,6 @@ void genjob_start(struct gen *g, struct genjob *j);
 /* A transfer of the job ended with `res`: read the answer, go on. */
 void genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res);
 
-/* One line on standard error for a job that ended in a new error record:
- * its session, turn, code, attempts, whether it is retryable, and the
- * message. */
-void genjob_report(const struct genjob *j);
-
 void genjob_free(struct gen *g, struct genjob *j);
 
 #endif

@@ -2,8 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "durable.h"
 #include "jqx.h"
 #include "json.h"
+#include "storelayout.h"
 #include "xalloc.h"
 
 int
@@ -67,43 +68,444 @@ journal_path(const char *store, const char *session)
 	return buf_detach(&path, NULL);
 }
 
-/* With the journal locked: whether its last byte is not a newline (a
- * writer was killed in the middle of its line). */
+/* Read size bytes at off, all of them (the journal is locked: it does not
+ * shrink meanwhile).  0, or -1 with errno set. */
 static int
-unterminated(int fd, off_t size)
+read_at(int fd, char *to, size_t size, off_t off)
 {
-	char last = '\n';
+	while (size > 0) {
+		ssize_t n = pread(fd, to, size, off);
 
-	return size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != '\n';
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		to += n;
+		size -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/*
+ * A journal read from its end backwards, a line at a time (design.md §2): a
+ * turn reads what it needs, the last lines, not the whole session.
+ * Blocks are read before what is held and grow with the line being read,
+ * so a line of any length costs time linear in its length.
+ */
+struct backwards {
+	int fd;
+	off_t start;		/* the file offset of buf.data[0] */
+	struct buf buf;		/* [start, start + buf.len): not returned yet,
+				 * the next line to return at its end */
+	int begun, done;
+	int keep_tail;		/* an unterminated last line is a line */
+};
+
+#define BLOCK 65536
+
+static void
+backwards_init(struct backwards *b, int fd, off_t size, int keep_tail)
+{
+	*b = (struct backwards){ .fd = fd, .start = size, .buf = BUF_INIT,
+	    .keep_tail = keep_tail };
+}
+
+/* Read the block before what is held: 1, 0 at the start of the file, -1
+ * with errno set. */
+static int
+refill(struct backwards *b)
+{
+	size_t want = b->buf.len > BLOCK ? b->buf.len : BLOCK;
+	struct buf more = BUF_INIT;
+
+	if (b->start == 0)
+		return 0;
+	if ((off_t)want > b->start)
+		want = (size_t)b->start;
+	buf_grow(&more, want + b->buf.len);
+	if (read_at(b->fd, more.data, want, b->start - (off_t)want) < 0) {
+		buf_free(&more);
+		return -1;
+	}
+	more.len = want;
+	buf_add(&more, b->buf.data, b->buf.len);
+	buf_free(&b->buf);
+	b->buf = more;
+	b->start -= (off_t)want;
+	return 1;
+}
+
+/* Before the first line: drop the newline that ends the file, or, unless
+ * keep_tail, the unterminated line a killed writer left (a reader never
+ * takes a line that no one finished). */
+static int
+backwards_begin(struct backwards *b)
+{
+	char *nl;
+	int got;
+
+	b->begun = 1;
+	if ((got = refill(b)) <= 0) {
+		b->done = 1;
+		return got;
+	}
+	if (b->buf.data[b->buf.len - 1] == '\n') {
+		b->buf.len--;
+		return 0;
+	}
+	while (!b->keep_tail) {
+		if ((nl = memrchr(b->buf.data, '\n', b->buf.len)) != NULL) {
+			b->buf.len = (size_t)(nl - b->buf.data);
+			return 0;
+		}
+		if ((got = refill(b)) <= 0) {
+			b->done = 1;
+			return got;
+		}
+	}
+	return 0;
+}
+
+/* The line before the last one returned (at first the last line), without
+ * its newline, valid until the next call: 1, 0 when there is none left,
+ * -1 with errno set. */
+static int
+backwards_line(struct backwards *b, const char **line, size_t *len)
+{
+	char *nl;
+	int got;
+
+	if (!b->begun && backwards_begin(b) < 0)
+		return -1;
+	while (!b->done) {
+		if ((nl = memrchr(b->buf.data, '\n', b->buf.len)) != NULL) {
+			*line = nl + 1;
+			*len = b->buf.len - (size_t)(nl + 1 - b->buf.data);
+			b->buf.len = (size_t)(nl - b->buf.data);
+			return 1;
+		}
+		if ((got = refill(b)) < 0)
+			return -1;
+		if (got == 0) {
+			*line = b->buf.data;
+			*len = b->buf.len;
+			b->done = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+backwards_free(struct backwards *b)
+{
+	buf_free(&b->buf);
+}
+
+/*
+ * What a session's journal holds up to and including a line, written in
+ * the line as its last member,
+ *	"totals":{"max_turn":M,"spent":S,"unknown":U}
+ * by journal_append under the journal's lock, from the line before it.
+ * So the session's cost is in its last line, and a backwards scan knows
+ * when no earlier line can matter (design.md §2).  A line is written whole or
+ * not at all (a torn one is sealed away), so a crash cannot make totals
+ * lie; a journal written before them is read from the start, as before.
+ */
+struct totals {
+	long long max_turn;	/* -1: no line yet */
+	double spent;		/* the sum of the costs that are numbers >= 0 */
+	unsigned long long unknown;	/* lines with any other cost */
+};
+
+/* A plain whole number as written, or -1. */
+static long long
+plain_whole(const struct json_member *m)
+{
+	long long n = 0;
+	size_t i;
+
+	if (m == NULL || m->value_len == 0 || m->value_len > 16)
+		return -1;
+	for (i = 0; i < m->value_len; i++) {
+		if (m->value[i] < '0' || m->value[i] > '9')
+			return -1;
+		n = n * 10 + (m->value[i] - '0');
+	}
+	return n <= (long long)JQX_MAX_EXACT ? n : -1;
+}
+
+/* A line's turn (of a line that json_scan_object accepted), or -1 when it
+ * has none that is a whole number from 0 to 2^53-1. */
+static long long
+line_turn(const struct json_members *members)
+{
+	const struct json_member *m = json_find(members, "turn");
+	long long turn = plain_whole(m);
+	jv v;
+
+	if (turn >= 0 || m == NULL)
+		return turn;
+	/* Written another way (3.0, 3e0): as libjq reads it. */
+	v = jqx_parse(m->value, m->value_len);
+	if (!jqx_int(v, 0, JQX_MAX_EXACT, &turn))
+		turn = -1;
+	jqx_free(v);
+	return turn;
+}
+
+/* A JSON number as written, or NAN for anything else. */
+static double
+number_value(const struct json_member *m)
+{
+	if (m == NULL || m->value_len == 0 ||
+	    !(m->value[0] == '-' || (m->value[0] >= '0' && m->value[0] <= '9')))
+		return NAN;
+	return strtod(m->value, NULL);
+}
+
+/* Add a line of `turn` (-1: none) and `cost` (NAN: not a number). */
+static void
+totals_add(struct totals *t, long long turn, double cost)
+{
+	if (turn > t->max_turn)
+		t->max_turn = turn;
+	/* A cost that is not a number, negative, or would make the sum
+	 * infinite is not a cost that can be added up. */
+	if (cost >= 0 && isfinite(t->spent + cost))
+		t->spent += cost;
+	else
+		t->unknown++;
+}
+
+static void
+totals_add_line(struct totals *t, const struct json_members *members)
+{
+	totals_add(t, line_turn(members), number_value(json_find(members,
+	    "cost")));
+}
+
+/* The totals a line carries: 1, or 0 when it has none (or none that make
+ * sense). */
+static int
+line_totals(const struct json_members *members, struct totals *t)
+{
+	const struct json_member *m = json_find(members, "totals");
+	struct json_members in = JSON_MEMBERS_INIT;
+	long long unknown;
+
+	if (m == NULL || m->value[0] != '{')
+		return 0;
+	json_members_of(m->value, m->value_len, &in);
+	t->max_turn = plain_whole(json_find(&in, "max_turn"));
+	t->spent = number_value(json_find(&in, "spent"));
+	unknown = plain_whole(json_find(&in, "unknown"));
+	json_members_free(&in);
+	if (t->max_turn < 0 || unknown < 0 || !(t->spent >= 0) ||
+	    !isfinite(t->spent))
+		return 0;
+	t->unknown = (unsigned long long)unknown;
+	return 1;
+}
+
+/* The totals of a journal of `size` bytes (locked) from its first line:
+ * for journals written before lines had totals.  Lines that do not parse,
+ * and an unterminated last one, count for nothing, as for every reader. */
+static int
+totals_from_start(int fd, off_t size, struct totals *t)
+{
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct buf block = BUF_INIT, line = BUF_INIT;
+	const char *why;
+	size_t where, i;
+	off_t at = 0;
+	int status = 0;
+
+	*t = (struct totals){ .max_turn = -1 };
+	buf_grow(&block, BLOCK);
+	while (at < size && status == 0) {
+		size_t n = size - at > BLOCK ? BLOCK : (size_t)(size - at);
+
+		if ((status = read_at(fd, block.data, n, at)) < 0)
+			break;
+		at += (off_t)n;
+		for (i = 0; i < n; i++) {
+			const char *nl = memchr(block.data + i, '\n', n - i);
+			size_t part = nl ? (size_t)(nl - block.data) - i : n - i;
+
+			buf_add(&line, block.data + i, part);
+			i += part;
+			if (nl == NULL)
+				break;
+			if (json_scan_object(line.data, line.len, &members,
+			    &why, &where) == 0)
+				totals_add_line(t, &members);
+			buf_reset(&line);
+		}
+	}
+	buf_free(&block);
+	buf_free(&line);
+	json_members_free(&members);
+	return status;
+}
+
+/* The totals of a journal of `size` bytes (locked) that ends with a
+ * newline: those of its last valid line, which are all that is read
+ * unless it predates totals. */
+static int
+journal_totals(int fd, off_t size, struct totals *t)
+{
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct backwards b;
+	const char *line, *why;
+	size_t len, where;
+	int got, status = -1;
+
+	*t = (struct totals){ .max_turn = -1 };
+	backwards_init(&b, fd, size, 0);
+	while ((got = backwards_line(&b, &line, &len)) > 0)
+		if (json_scan_object(line, len, &members, &why, &where) == 0)
+			break;
+	if (got == 0)
+		status = 0;	/* no valid line: nothing yet */
+	else if (got > 0)
+		status = line_totals(&members, t) ? 0 :
+		    totals_from_start(fd, size, t);
+	backwards_free(&b);
+	json_members_free(&members);
+	return status;
+}
+
+/* Put the shortest decimal form of d that reads back as d. */
+static void
+put_double(struct buf *b, double d)
+{
+	char text[32];
+	int digits;
+
+	for (digits = 15; digits < 17; digits++) {
+		snprintf(text, sizeof(text), "%.*g", digits, d);
+		if (strtod(text, NULL) == d)
+			break;
+	}
+	buf_printf(b, "%.*g", digits, d);
+}
+
+/*
+ * With the journal locked, make it end with a whole line again, as the
+ * next append or imgp-store --check --repair does (design.md §2): a
+ * writer killed inside its write(2) leaves a line without its newline.
+ * If what it left is a whole JSON object only the newline is missing, and
+ * is added; else the torn bytes are cut off, for no one finished them
+ * (and no record was output for them).  *size follows; *removed gets the
+ * bytes cut off.  0, or -1 with errno set.
+ */
+static int
+seal(int fd, off_t *size, size_t *removed)
+{
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct backwards b;
+	const char *tail, *why;
+	size_t len, where;
+	char last;
+	int status = -1;
+
+	*removed = 0;
+	if (*size == 0)
+		return 0;
+	if (read_at(fd, &last, 1, *size - 1) < 0)
+		return -1;
+	if (last == '\n')
+		return 0;
+	backwards_init(&b, fd, *size, 1);
+	if (backwards_line(&b, &tail, &len) < 0)
+		goto done;
+	if (json_scan_object(tail, len, &members, &why, &where) == 0) {
+		if (write(fd, "\n", 1) == 1) {
+			(*size)++;
+			status = 0;
+		}
+	} else if (ftruncate(fd, *size - (off_t)len) == 0) {
+		*size -= (off_t)len;
+		*removed = len;
+		status = 0;
+	}
+done:
+	backwards_free(&b);
+	json_members_free(&members);
+	return status;
+}
+
+/* Open and lock the journal `name` in the directory dirfd, never through
+ * a symbolic link, and only a regular file. */
+static int
+open_locked(int dirfd, const char *name, int flags, int lock)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0644),
+	    saved;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto fail;
+	}
+	while (flock(fd, lock) < 0)
+		if (errno != EINTR)
+			goto fail;
+	/* imgp-store --delete-session removed the journal while we waited
+	 * for its lock: an append starts the session's new journal. */
+	if ((flags & O_CREAT) && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+		close(fd);
+		return open_locked(dirfd, name, flags, lock);
+	}
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
 }
 
 int
-journal_append(const char *path, const char *line, size_t len, int sync)
+journal_append(int dirfd, const char *session, const char *line, size_t len,
+    int sync)
 {
-	struct buf out = BUF_INIT;
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct buf name = BUF_INIT, out = BUF_INIT;
+	struct totals t;
 	struct stat st;
+	const char *why;
+	size_t where, removed;
 	ssize_t n;
-	int fd, saved = 0;
+	int fd, saved = 0, created;
 
-reopen:
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (json_scan_object(line, len, &members, &why, &where) < 0) {
+		json_members_free(&members);
+		errno = EINVAL;
 		return -1;
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			goto fail;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	/* imgp-store --delete-session removed the journal while we waited
-	 * for its lock: the line starts the session's new journal. */
-	if (st.st_nlink == 0) {
-		close(fd);
-		goto reopen;
 	}
-	if (unterminated(fd, st.st_size))
-		buf_putc(&out, '\n');
-	buf_add(&out, line, len);
-	buf_putc(&out, '\n');
+	buf_printf(&name, "%s.ndjson", session);
+	if ((fd = open_locked(dirfd, name.data, O_RDWR | O_APPEND | O_CREAT,
+	    LOCK_EX)) < 0)
+		goto fail;
+	if (fstat(fd, &st) < 0 || seal(fd, &st.st_size, &removed) < 0 ||
+	    journal_totals(fd, st.st_size, &t) < 0)
+		goto fail;
+	created = st.st_size == 0;
+	totals_add_line(&t, &members);
+	buf_add(&out, line, (size_t)(members.close - line));
+	buf_printf(&out, ",\"totals\":{\"max_turn\":%lld,\"spent\":",
+	    t.max_turn);
+	put_double(&out, t.spent);
+	buf_printf(&out, ",\"unknown\":%llu}}\n", t.unknown);
 	/* One write(2): O_APPEND alone does not keep a multi-KB line whole
 	 * against other writers, the lock does.  A short write (a full
 	 * disk) is undone, so that no half line stays behind. */
@@ -117,28 +519,42 @@ reopen:
 		goto fail;
 	}
 	flock(fd, LOCK_UN);	/* the fsync below needs no lock */
-	if (sync && (fsync(fd) < 0 ||
-	    (st.st_size == 0 && durable_sync_parent(path) < 0)))
+	if (sync && (fsync(fd) < 0 || (created && fsync(dirfd) < 0)))
 		goto fail;
+	json_members_free(&members);
+	buf_free(&name);
 	buf_free(&out);
 	return close(fd);
 fail:
 	if (saved == 0)
 		saved = errno;
+	json_members_free(&members);
+	buf_free(&name);
 	buf_free(&out);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	errno = saved;
 	return -1;
 }
 
-/* A power of two: see keep_entry. */
-#define FIRST_ROOM 8
-
-static char *
-dup_field(jv line, const char *key)
+long long
+journal_repair(int dirfd, const char *name)
 {
-	const char *s = jqx_str(jqx_get(line, key), NULL);
-	return xstrdup(s ? s : "");
+	struct stat st;
+	size_t removed = 0;
+	int fd = open_locked(dirfd, name, O_RDWR | O_APPEND, LOCK_EX), saved;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || seal(fd, &st.st_size, &removed) < 0 ||
+	    fsync(fd) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return (long long)removed;
 }
 
 static void
@@ -166,6 +582,13 @@ dup_object(const struct json_members *raw, const char *key)
 	return copy;
 }
 
+static char *
+dup_field(jv line, const char *key)
+{
+	const char *s = jqx_str(jqx_get(line, key), NULL);
+	return xstrdup(s ? s : "");
+}
+
 static void
 entry_fill(struct journal_entry *e, long long turn, jv line,
     const struct json_members *raw, int with_judge)
@@ -176,6 +599,11 @@ entry_fill(struct journal_entry *e, long long turn, jv line,
 	snprintf(e->sha256, sizeof(e->sha256), "%s",
 	    sha && strlen(sha) == DIGEST_HEX_LEN ? sha : "");
 	e->path = dup_field(line, "path");
+	/* The path is used as a file in the store (a reference image, the
+	 * image of --on-failure previous): one that could leave it, or
+	 * name what is no image, is no path (design.md §2). */
+	if (storelayout_name_problem(e->path))
+		e->path[0] = '\0';
 	e->image_prompt = dup_field(line, "image_prompt");
 	e->prompt = jqx_str(jqx_get(line, "prompt"), NULL) ?
 	    dup_field(line, "prompt") : NULL;
@@ -185,90 +613,69 @@ entry_fill(struct journal_entry *e, long long turn, jv line,
 	e->options = with_judge ? dup_object(raw, "options") : NULL;
 }
 
-/* Put the entry of `turn` into the view, which holds at most `keep`
- * entries in ascending turn order, dropping the oldest when full. */
-static void
-keep_entry(struct journal_view *v, size_t keep, long long turn, jv line,
-    const struct json_members *raw)
+/* Open the journal of `session` for reading, beneath the store and never
+ * through a symbolic link; with `lock`, under a shared lock (appends
+ * wait, so no line is half there).  -1 with errno set (ENOENT: no
+ * journal, or no store). */
+static int
+open_journal(const char *store, const char *session, int lock)
 {
-	size_t i = v->n;
+	struct buf rel = BUF_INIT;
+	int root, fd, saved;
 
-	/* The array starts with room for min(keep, FIRST_ROOM) entries and
-	 * doubles, up to keep, whenever it is full at a power of two. */
-	if (v->n < keep && v->n >= FIRST_ROOM && (v->n & (v->n - 1)) == 0) {
-		v->entries = xcheck(reallocarray(v->entries,
-		    v->n < keep / 2 ? 2 * v->n : keep, sizeof(*v->entries)));
+	if ((root = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	buf_printf(&rel, "sessions/%s.ndjson", session);
+	fd = durable_open_beneath(root, rel.data, O_RDONLY, 0);
+	saved = errno;
+	close(root);
+	buf_free(&rel);
+	if (fd >= 0 && lock && flock(fd, LOCK_SH) < 0) {
+		saved = errno;
+		close(fd);
+		fd = -1;
 	}
-
-	while (i > 0 && v->entries[i - 1].turn > turn)
-		i--;
-	if (i > 0 && v->entries[i - 1].turn == turn) {
-		entry_free(&v->entries[i - 1]);
-		entry_fill(&v->entries[i - 1], turn, line, raw, v->with_judge);
-		return;
-	}
-	if (v->n == keep) {
-		if (i == 0)
-			return;		/* older than all we keep */
-		entry_free(&v->entries[0]);
-		memmove(&v->entries[0], &v->entries[1],
-		    (i - 1) * sizeof(*v->entries));
-		i--;
-	} else {
-		memmove(&v->entries[i + 1], &v->entries[i],
-		    (v->n - i) * sizeof(*v->entries));
-		v->n++;
-	}
-	entry_fill(&v->entries[i], turn, line, raw, v->with_judge);
+	errno = saved;
+	return fd;
 }
 
-/* Whether a line's turn, as written, is a plain whole number of at least
- * `turn`: such a line is of no interest to a scan before `turn`, and is
- * passed over without the cost of parsing it with libjq. */
-static int
-turn_at_least(const struct json_members *members, long long turn)
+/* Unlocked, so that a caller holding the journal's lock (imgp-store --gc,
+ * --delete-session) may read it: a line being appended meanwhile is seen
+ * without its newline, and skipped, or whole. */
+int
+journal_each(const char *store, const char *session, long long before_turn,
+    void (*fn)(jv line, void *arg), void *arg)
 {
-	const struct json_member *m = json_find(members, "turn");
-	long long written = 0;
-	size_t i;
-
-	if (m == NULL || m->value_len == 0 || m->value_len > 15)
-		return 0;
-	for (i = 0; i < m->value_len; i++) {
-		if (m->value[i] < '0' || m->value[i] > '9')
-			return 0;
-		written = written * 10 + (m->value[i] - '0');
-	}
-	return written >= turn;
-}
-
-/* journal_each, with each line's members as written (`raw`) as well. */
-static int
-each_line(const char *store, const char *session, long long before_turn,
-    void (*fn)(jv line, const struct json_members *raw, void *arg), void *arg)
-{
-	char *path = journal_path(store, session), *line = NULL;
 	struct json_members members = JSON_MEMBERS_INIT;
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *f;
-	int saved, failed;
+	int fd, saved, failed;
 
-	f = fopen(path, "re");
-	free(path);
-	if (f == NULL)
+	if ((fd = open_journal(store, session, 0)) < 0)
 		return errno == ENOENT ? 0 : -1;
+	if ((f = fdopen(fd, "r")) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	while ((len = getline(&line, &cap, f)) > 0) {
 		const char *why;
 		size_t where;
+		long long turn;
 		jv entry;
 
-		/* Strictly valid lines only: libjq 1.6 leaks on some junk. */
+		/* Strictly valid lines only: libjq 1.6 leaks on some junk.
+		 * A line of a later turn is passed over unparsed. */
 		if (json_scan_object(line, (size_t)len, &members, &why,
-		    &where) < 0 || turn_at_least(&members, before_turn))
+		    &where) < 0 ||
+		    ((turn = plain_whole(json_find(&members, "turn"))) >= 0 &&
+		    turn >= before_turn))
 			continue;
 		entry = jqx_parse(line, (size_t)len);
-		fn(entry, &members, arg);
+		fn(entry, arg);
 		jqx_free(entry);
 	}
 	saved = errno;
@@ -280,83 +687,118 @@ each_line(const char *store, const char *session, long long before_turn,
 	return failed ? -1 : 0;
 }
 
-struct plain {
-	void (*fn)(jv line, void *arg);
-	void *arg;
-};
-
-static void
-plain_line(jv line, const struct json_members *raw, void *arg)
-{
-	struct plain *p = arg;
-
-	(void)raw;
-	p->fn(line, p->arg);
-}
-
-int
-journal_each(const char *store, const char *session, long long before_turn,
-    void (*fn)(jv line, void *arg), void *arg)
-{
-	struct plain p = { fn, arg };
-
-	return each_line(store, session, before_turn, plain_line, &p);
-}
-
+/* The entries a backwards scan keeps: `keep` at most, in descending turn
+ * order (lines in turn order arrive smallest last: appended at the end). */
 struct scan {
 	struct journal_view *view;
-	size_t keep;
+	size_t keep, cap;
 	long long before_turn;
 };
 
+/* Take the line of `turn` if it is among the `keep` latest turns seen and
+ * no later line (seen before) had that turn. */
 static void
-scan_line(jv line, const struct json_members *raw, void *arg)
+scan_take(struct scan *s, long long turn, const char *line, size_t len,
+    const struct json_members *raw)
 {
-	struct scan *s = arg;
-	long long turn;
+	struct journal_view *v = s->view;
+	size_t i = v->n;
+	jv parsed;
 
-	if (jqx_int(jqx_get(line, "turn"), 0, JQX_MAX_EXACT, &turn) &&
-	    turn < s->before_turn)
-		keep_entry(s->view, s->keep, turn, line, raw);
+	while (i > 0 && v->entries[i - 1].turn < turn)
+		i--;
+	if (i > 0 && v->entries[i - 1].turn == turn)
+		return;			/* a later line of this turn won */
+	if (v->n == s->keep) {
+		if (i == v->n)
+			return;		/* older than all we keep */
+		entry_free(&v->entries[--v->n]);
+	}
+	if (v->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 8;
+		v->entries = xcheck(reallocarray(v->entries, s->cap,
+		    sizeof(*v->entries)));
+	}
+	memmove(&v->entries[i + 1], &v->entries[i],
+	    (v->n - i) * sizeof(*v->entries));
+	v->n++;
+	parsed = jqx_parse(line, len);
+	entry_fill(&v->entries[i], turn, parsed, raw, v->with_judge);
+	jqx_free(parsed);
 }
 
 int
 journal_scan(const char *store, const char *session, long long before_turn,
     size_t keep, struct journal_view *view)
 {
-	struct scan s = { view, keep ? keep : 1, before_turn };
-	int saved;
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct scan s = { view, keep ? keep : 1, 0, before_turn };
+	struct backwards b;
+	struct totals t;
+	struct stat st;
+	const char *line, *why;
+	size_t len, where, i;
+	long long turn;
+	int fd, got, saved;
 
 	view->n = 0;
-	view->entries = xcalloc(s.keep < FIRST_ROOM ? s.keep : FIRST_ROOM,
-	    sizeof(*view->entries));
-	if (each_line(store, session, before_turn, scan_line, &s) < 0) {
+	view->entries = NULL;
+	if ((fd = open_journal(store, session, 1)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(fd, &st) < 0) {
 		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	backwards_init(&b, fd, st.st_size, 0);
+	while ((got = backwards_line(&b, &line, &len)) > 0) {
+		/* Strictly valid lines only: libjq 1.6 leaks on some junk. */
+		if (json_scan_object(line, len, &members, &why, &where) < 0)
+			continue;
+		/* No line up to this one has a turn we could still take. */
+		if (view->n == s.keep && line_totals(&members, &t) &&
+		    t.max_turn < view->entries[view->n - 1].turn)
+			break;
+		if ((turn = line_turn(&members)) >= 0 && turn < before_turn)
+			scan_take(&s, turn, line, len, &members);
+	}
+	saved = errno;
+	backwards_free(&b);
+	json_members_free(&members);
+	close(fd);
+	if (got < 0) {
 		journal_view_free(view);
 		errno = saved;
 		return -1;
 	}
+	for (i = 0; i < view->n / 2; i++) {
+		struct journal_entry e = view->entries[i];
+
+		view->entries[i] = view->entries[view->n - 1 - i];
+		view->entries[view->n - 1 - i] = e;
+	}
 	return 0;
-}
-
-static void
-cost_line(jv line, void *arg)
-{
-	struct journal_cost *c = arg;
-	jv cost = jqx_get(line, "cost");
-
-	if (jv_get_kind(cost) == JV_KIND_NUMBER && jv_number_value(cost) >= 0)
-		c->spent += jv_number_value(cost);
-	else
-		c->unknown++;
 }
 
 int
 journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost)
 {
+	struct totals t = { .max_turn = -1 };
+	struct stat st;
+	int fd, status, saved;
+
 	memset(cost, 0, sizeof(*cost));
-	return journal_each(store, session, LLONG_MAX, cost_line, cost);
+	if ((fd = open_journal(store, session, 1)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	status = fstat(fd, &st) < 0 ? -1 : journal_totals(fd, st.st_size, &t);
+	saved = errno;
+	close(fd);
+	cost->spent = t.spent;
+	cost->unknown = (unsigned long)t.unknown;
+	errno = saved;
+	return status;
 }
 
 const struct journal_entry *

@@ -6,8 +6,9 @@
  * <store>/sessions/<session>.ndjson.  imgp-enrich reads it for the "previous
  * frame" and the history of a session, imgp-gen for --on-failure previous
  * and the spend of --session-budget.
- * The file is streamed line by line and only the few entries asked for are
- * kept, so a long session's journal is never held in memory.
+ * A journal is read from its end backwards and only the few entries asked
+ * for are kept, so a turn costs the same at turn 10,000 as at turn 10, and
+ * a long session's journal is never held in memory.
  *
  * When a turn was stored more than once (a re-generated turn), its last
  * line wins.  Lines that do not parse, or lack a turn, are skipped: they
@@ -25,7 +26,7 @@
 struct journal_entry {
 	long long turn;
 	char sha256[DIGEST_HEX_LEN + 1];	/* "" when the line had none */
-	char *path;		/* relative to the store */
+	char *path;		/* relative to the store; "" when unusable */
 	char *image_prompt;	/* "" when the line had none */
 	char *prompt;		/* request.prompt; NULL when it had none */
 	long long seed;		/* request.seed; -1 when it had none */
@@ -60,22 +61,43 @@ int journal_record_key(const struct rec *r, struct buf *out,
 char *journal_path(const char *store, const char *session);
 
 /*
- * Append `line` (len bytes, no newline) and a newline to the journal at
- * `path`, creating it (mode 0644 less the umask) if needed; its directory
- * must exist.  Many processes may append to one journal at once: the line
- * goes out in a single write(2) under an exclusive flock(2), so lines never
- * interleave.  A write that fails part way is cut off again, and a line
- * left unterminated by a writer that was killed is closed with a newline
- * first, so a torn line never swallows the next.  With `sync`, the data and
- * (for a new journal) its directory entry are fsync'd.  Returns 0, or -1
- * with errno set.
+ * Append `line` (len bytes, a JSON object, no newline) to the journal of
+ * `session` in the directory dirfd (the store's sessions/), creating it
+ * (mode 0644 less the umask) if needed; a symbolic link or anything but a
+ * regular file there is refused.  Many processes may append to one
+ * journal at once: under an exclusive flock(2), the journal is first
+ * sealed (a line torn by a killed writer is closed if it is whole but for
+ * its newline, else cut off: see journal_repair), then the line goes out
+ * in a single write(2) with a last member added, "totals": the session's
+ * highest turn, the sum of the costs that are numbers and the count of
+ * the others, up to and including this line, so that readers need not
+ * read the whole journal.  A write that fails part way is cut off again.
+ * With `sync`, the data and (for a new journal) its directory entry are
+ * fsync'd.  Returns 0, or -1 with errno set.
  */
-int journal_append(const char *path, const char *line, size_t len, int sync);
+int journal_append(int dirfd, const char *session, const char *line,
+    size_t len, int sync);
+
+/*
+ * imgp-store --check --repair: seal the journal `name` in the directory
+ * dirfd, as the next append would, and fsync it.  Returns the bytes of a
+ * torn last line that were cut off (0: none), or -1 with errno set.
+ */
+long long journal_repair(int dirfd, const char *name);
 
 /*
  * Find the entries of the `keep` (at least 1; SIZE_MAX: all) latest turns
- * before `before_turn`; memory grows with the turns kept, not the lines.  A journal that does not exist is an empty one.  Returns
- * 0, or -1 with errno set when the journal cannot be read.
+ * before `before_turn`, reading the journal from its end backwards: in
+ * the common case, where turns are appended in order, only the last lines
+ * are read; out-of-order and repeated turns read further back, as far as
+ * the lines' totals say an earlier line may still matter.  Memory grows
+ * with the turns kept, not the lines.  A journal (or store) that does not
+ * exist is an empty one; the journal is opened beneath the store without
+ * following symbolic links.  An entry's path is "" unless it is a
+ * relative path without empty, dot-led ("." "..", hidden) segments or
+ * control characters: a journal line cannot point a reader outside the
+ * store.  Returns 0, or -1 with errno set when
+ * the journal cannot be read.
  */
 int journal_scan(const char *store, const char *session, long long before_turn,
     size_t keep, struct journal_view *view);
@@ -109,10 +131,11 @@ struct journal_cost {
 };
 
 /*
- * Add up the costs of every line of the session's journal, streamed (a
- * re-generated turn counts each time it was paid for).  A journal that
- * does not exist has spent nothing.  0, or -1 with errno set when it cannot
- * be read.
+ * The costs of every line of the session's journal added up (a
+ * re-generated turn counts each time it was paid for): the totals of its
+ * last line, or, for a journal written before lines had totals, a sum
+ * over all its lines.  A journal that does not exist has spent nothing.
+ * 0, or -1 with errno set when it cannot be read.
  */
 int journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost);

@@ -6,6 +6,7 @@
 
 #include "diag.h"
 #include "jqx.h"
+#include "text.h"
 
 int
 rec_blank(const char *line, size_t len)
@@ -236,4 +237,54 @@ rec_field_error(const struct rec *r, struct buf *out, const char *code,
 	rec_error_end(&error);
 	rec_with(r, "error", error.data, error.len, out);
 	buf_free(&error);
+}
+
+void
+rec_report(const struct rec *r, const char *out, size_t len)
+{
+	struct json_members m = JSON_MEMBERS_INIT;
+	const struct json_member *member;
+	const char *why, *session = jqx_str(rec_get(r, "session"), NULL);
+	struct buf line = BUF_INIT;
+	long long turn;
+	size_t where;
+	int retryable;
+	jv error, attempts;
+
+	if (json_scan_object(out, len, &m, &why, &where) < 0 ||
+	    (member = json_find(&m, "error")) == NULL) {
+		json_members_free(&m);
+		return;
+	}
+	error = jqx_parse(member->value, member->value_len);
+	if (session)
+		buf_printf(&line, "session %s, ", session);
+	if (jqx_int(rec_get(r, "turn"), 0, JQX_MAX_EXACT, &turn))
+		buf_printf(&line, "turn %lld, ", turn);
+	if (r->source && strcmp(r->source, "-") != 0)
+		buf_printf(&line, "%s:", r->source);
+	buf_printf(&line, "line %ld: %s", r->lineno,
+	    jqx_str(jqx_get(error, "code"), NULL));
+	/* What says whether feeding the record back may help. */
+	attempts = jqx_get(error, "attempts");
+	retryable = jv_get_kind(jqx_get(error, "retryable")) == JV_KIND_TRUE;
+	if (jqx_present(attempts))
+		buf_printf(&line, " (%zu attempt%s%s)", jqx_len(attempts),
+		    jqx_len(attempts) == 1 ? "" : "s", retryable ?
+		    ", retryable" : "");
+	else if (retryable)
+		buf_puts(&line, " (retryable)");
+	buf_puts(&line, ": ");
+	why = jqx_str(jqx_get(error, "message"), &where);
+	text_compact(&line, why ? why : "", why ? where : 0, 300);
+	/* The message may quote a provider or a record: no terminal
+	 * control sequence gets through to stderr. */
+	for (where = 0; where < line.len; where++)
+		if ((unsigned char)line.data[where] < 0x20 ||
+		    line.data[where] == 0x7f)
+			line.data[where] = '?';
+	diag_warnx("%s", line.data);
+	jqx_free(error);
+	json_members_free(&m);
+	buf_free(&line);
 }

@@ -101,6 +101,15 @@ void rec_field_error(const struct rec *r, struct buf *out, const char *code,
 
 /* Append to `out` the record with member `key` set to the JSON text
  * text[0..len) (one rec_splice edit). */
+/*
+ * Print one line on standard error for a record that became the new error
+ * record out[0..len): its session, turn, operand and line, the error's
+ * code, the number of attempts, whether it is retryable, and its message
+ * (control characters shown as '?', so no record or provider can drive
+ * a terminal).
+ */
+void rec_report(const struct rec *r, const char *out, size_t len);
+
 void rec_with(const struct rec *r, const char *key, const char *text,
     size_t len, struct buf *out);
 

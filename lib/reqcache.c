@@ -55,12 +55,12 @@ reqcache_key(enum provider_api api, const char *model,
 	buf_free(&form);
 }
 
-/* The request file of `key`: its directory, and its name in it. */
+/* The request file of `key`: its directory in the store, and its name in
+ * it. */
 static void
-request_file(const char *store, const char *key, struct buf *dir,
-    struct buf *name)
+request_file(const char *key, struct buf *dir, struct buf *name)
 {
-	buf_printf(dir, "%s/requests/%.2s", store, key);
+	buf_printf(dir, "requests/%.2s", key);
 	buf_printf(name, "%s.json", key);
 }
 
@@ -87,7 +87,8 @@ reqcache_get(const char *store, const char *key, struct reqcache_answer *a)
 
 	memset(a, 0, sizeof(*a));
 	a->file = jv_invalid();
-	request_file(store, key, &dir, &name);
+	buf_printf(&dir, "%s/", store);
+	request_file(key, &dir, &name);
 	buf_printf(&dir, "/%s", name.data);
 	if (buf_read_file(&file, dir.data) < 0 ||
 	    json_scan_object(file.data, file.len, &members, &why, &where) < 0)
@@ -182,13 +183,13 @@ reqcache_put(const char *store, const char *key,
 	}
 	digest_sha256_hex(a->bytes->data, a->bytes->len, sha);
 	buf_printf(&name, "%s.%s", sha, sniff.ext);
-	buf_printf(&dir, "%s/%.2s", store, sha);
-	buf_printf(&path, "%s/%s", dir.data, name.data);
+	buf_printf(&dir, "%.2s", sha);
+	buf_printf(&path, "%s/%s/%s", store, dir.data, name.data);
 	/* The object may be there already (imgp-store, an earlier run);
 	 * a damaged copy is replaced by the same name with whole bytes. */
 	if ((digest_file_sha256_hex(path.data, held) < 0 ||
 	    strcmp(held, sha) != 0) &&
-	    durable_put(dir.data, name.data, STORE_TEMP_PREFIX,
+	    durable_put(store, dir.data, name.data, STORE_TEMP_PREFIX,
 	    a->bytes->data, a->bytes->len, 0, why) < 0)
 		goto done;
 	buf_reset(&path);
@@ -196,9 +197,9 @@ reqcache_put(const char *store, const char *key,
 	request_json(key, sha, path.data, &sniff, a, &json);
 	buf_reset(&dir);
 	buf_reset(&name);
-	request_file(store, key, &dir, &name);
-	status = durable_put(dir.data, name.data, STORE_TEMP_PREFIX, json.data,
-	    json.len, 0, why);
+	request_file(key, &dir, &name);
+	status = durable_put(store, dir.data, name.data, STORE_TEMP_PREFIX,
+	    json.data, json.len, 0, why);
 done:
 	buf_free(&dir);
 	buf_free(&name);

@@ -82,9 +82,11 @@ read_refs(struct sheet_frame *f, jv refs)
 	for (i = 0; i < n; i++) {
 		jv r = jqx_at(refs, i);
 
-		f->refs[f->nrefs++] = (struct sheet_ref){
-			dup_str(jqx_get(r, "role")), dup_str(jqx_get(r, "path")),
-			dup_str(jqx_get(r, "sha256")) };
+		/* A journal line keeps only the roles (options.references). */
+		f->refs[f->nrefs++] = jv_get_kind(r) == JV_KIND_STRING ?
+		    (struct sheet_ref){ dup_str(r), NULL, NULL } :
+		    (struct sheet_ref){ dup_str(jqx_get(r, "role")),
+		    dup_str(jqx_get(r, "path")), dup_str(jqx_get(r, "sha256")) };
 	}
 }
 
@@ -180,8 +182,10 @@ journal_frame(jv line, void *arg)
 	f->fallback = dup_str(jqx_get(line, "fallback"));
 	f->cost = dup_number(jqx_get(line, "cost"));
 	f->sha256 = dup_str(jqx_get(line, "sha256"));
-	read_history(f, jqx_get(line, "history"));
-	read_refs(f, jqx_get(line, "references"));
+	/* The judge's own members, and the request's options, as imgp-store
+	 * keeps them (store.h). */
+	read_history(f, jqx_get(jqx_get(line, "judge"), "history"));
+	read_refs(f, jqx_get(jqx_get(line, "options"), "references"));
 	f->link = make_link(j->sheet, j->session, f->turn, line);
 }
 
@@ -383,6 +387,12 @@ put_references(struct buf *b, const struct sheet_frame *f,
 		buf_puts(b, ": ");
 		if ((turn = turn_of(first, end, r->sha256)) >= 0)
 			buf_printf(b, "<b class=\"ref\">turn %lld</b>", turn);
+		else if (r->sha256 == NULL && r->path == NULL && f > first &&
+		    r->role && !strcmp(r->role, "previous"))
+			/* a journal's: the session's frame before this one,
+			 * which is what imgp-enrich --reference previous takes */
+			buf_printf(b, "<b class=\"ref\">turn %lld</b>",
+			    f[-1].turn);
 		else
 			put_text(b, base ? base + 1 : r->path ? r->path : "?");
 		buf_puts(b, "</li>");

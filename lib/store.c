@@ -21,10 +21,6 @@
 #include "provenance.h"
 #include "storelayout.h"
 
-/* Longer names are refused before the file system would: a name must fit
- * in a journal line and a URL. */
-#define NAME_MAX_LEN 1024
-
 /* What a record brings to the store. */
 struct item {
 	const char *session;
@@ -37,37 +33,6 @@ struct item {
 	struct buf rel;		/* its name, relative to the store */
 	int embedded;		/* bytes differ from image.data: --embed */
 };
-
-const char *
-store_name_problem(const char *rel)
-{
-	const char *seg, *end, *p;
-
-	if (*rel == '\0')
-		return "it is empty";
-	if (*rel == '/')
-		return "it is an absolute path";
-	if (strlen(rel) > NAME_MAX_LEN)
-		return "it is longer than 1024 bytes";
-	for (p = rel; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return "it has a control character";
-	for (seg = rel; ; seg = end + 1) {
-		end = strchrnul(seg, '/');
-		if (end == seg)
-			return "it has an empty path segment";
-		/* Covers "." and "..", and keeps objects apart from the
-		 * temporary files that --check --repair removes. */
-		if (*seg == '.')
-			return "a path segment starts with a dot";
-		if (seg == rel && end - seg == 8 && !memcmp(seg, "sessions", 8))
-			return "sessions/ holds the journals";
-		if (seg == rel && end - seg == 8 && !memcmp(seg, "requests", 8))
-			return "requests/ holds imgp-gen's request cache";
-		if (*end == '\0')
-			return NULL;
-	}
-}
 
 static int
 field_is(const char *field, size_t len, const char *name)
@@ -135,7 +100,14 @@ expand_name(const char *template, struct item *it, const char **why)
 			return -1;
 		}
 	}
-	*why = store_name_problem(it->rel.data);
+	*why = storelayout_name_problem(it->rel.data);
+	/* "7c" or "7c/…" would take, or write into, the directory of the
+	 * objects whose SHA-256 starts with 7c (any case: some file systems
+	 * fold it). */
+	if (*why == NULL && strspn(it->rel.data, "0123456789abcdefABCDEF") == 2 &&
+	    (it->rel.data[2] == '\0' || it->rel.data[2] == '/'))
+		*why = "a first path segment of two hex digits is the name of "
+		    "a content-addressed directory";
 	return *why ? -1 : 0;
 }
 
@@ -297,7 +269,8 @@ holds(int dfd, const char *name, const struct item *it, int size_only)
 	struct stat st;
 	size_t at = 0;
 	ssize_t n = 0;
-	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC), same, saved;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), same,
+	    saved;
 
 	if (fd < 0)
 		return -1;
@@ -320,16 +293,56 @@ fail:
 	return -1;
 }
 
-/* Open (making it if need be) a directory of the store; on failure `what`
- * names it. */
+/*
+ * The store's directory, opened on the first record (and made, with its
+ * sessions/, which is how imgp-store --check knows a store).  Everything
+ * in it is then reached from this descriptor without following symbolic
+ * links (durable_open_beneath): a link planted in a shared store cannot
+ * make imgp-store write outside it (design.md §2).  On failure `what`
+ * names what failed.
+ */
 static int
-open_dir(const struct store *s, const char *path, struct buf *what)
+store_root(struct store *s, struct buf *what)
 {
 	struct buf failed = BUF_INIT;
-	int fd = durable_open_dir(path, !s->no_fsync, &failed), saved = errno;
+	int fd, saved;
 
-	if (fd < 0)
+	if (s->root >= 0)
+		return s->root;
+	if ((fd = durable_open_dir(s->dir, !s->no_fsync, &failed)) < 0) {
+		saved = errno;
 		buf_printf(what, "directory %s", failed.data);
+		buf_free(&failed);
+		errno = saved;
+		return -1;
+	}
+	if ((s->root = durable_open_dir_beneath(fd, "sessions", !s->no_fsync,
+	    NULL)) < 0) {
+		saved = errno;
+		buf_printf(what, "directory %s/sessions", s->dir);
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	close(s->root);
+	s->root = fd;
+	return fd;
+}
+
+/* Open (making it if need be) the directory `rel` of the store; on
+ * failure `what` names it. */
+static int
+open_dir(struct store *s, const char *rel, struct buf *what)
+{
+	struct buf failed = BUF_INIT;
+	int fd, saved;
+
+	if (store_root(s, what) < 0)
+		return -1;
+	fd = durable_open_dir_beneath(s->root, rel, !s->no_fsync, &failed);
+	saved = errno;
+	if (fd < 0)
+		buf_printf(what, "directory %s/%s", s->dir, failed.data);
 	buf_free(&failed);
 	errno = saved;
 	return fd;
@@ -340,21 +353,22 @@ enum { PUT_OK, PUT_IO, PUT_EXISTS };
 /* Put the item's bytes under its name; on PUT_IO, `what` says what failed
  * (errno is set). */
 static int
-put_object(const struct store *s, const struct item *it, struct buf *what)
+put_object(struct store *s, const struct item *it, struct buf *what)
 {
 	const char *base = strrchr(it->rel.data, '/');
 	int content = s->name_template == NULL, dfd, held, status = PUT_IO;
-	struct buf dir = BUF_INIT;
+	struct buf dir = BUF_INIT, rel = BUF_INIT;
 
 	buf_puts(&dir, s->dir);
+	buf_puts(&rel, "");
 	if (base) {
-		buf_printf(&dir, "/%.*s", (int)(base - it->rel.data),
-		    it->rel.data);
+		buf_add(&rel, it->rel.data, (size_t)(base - it->rel.data));
+		buf_printf(&dir, "/%s", rel.data);
 		base++;
 	} else {
 		base = it->rel.data;
 	}
-	if ((dfd = open_dir(s, dir.data, what)) < 0)
+	if ((dfd = open_dir(s, rel.data, what)) < 0)
 		goto done;
 	held = holds(dfd, base, it, content);
 	/* An object that is already there is touched: --gc spares what
@@ -369,7 +383,9 @@ put_object(const struct store *s, const struct item *it, struct buf *what)
 		status = held ? PUT_OK : PUT_EXISTS;
 		goto close_dir;
 	}
-	if (held < 0 && errno != ENOENT) {
+	/* A content address that is a symbolic link (planted: imgp-store
+	 * never makes one) is replaced below like a damaged copy. */
+	if (held < 0 && errno != ENOENT && !(content && errno == ELOOP)) {
 		buf_printf(what, "read %s/%s", dir.data, base);
 		goto close_dir;
 	}
@@ -387,6 +403,7 @@ close_dir:
 	close(dfd);
 done:
 	buf_free(&dir);
+	buf_free(&rel);
 	return status;
 }
 
@@ -561,24 +578,20 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 
 /* Append the journal line; on failure `what` says where. */
 static int
-append_journal(const struct store *s, const struct rec *r,
-    const struct item *it, struct buf *what)
+append_journal(struct store *s, const struct rec *r, const struct item *it,
+    struct buf *what)
 {
-	struct buf dir = BUF_INIT, line = BUF_INIT;
-	char *path = journal_path(s->dir, it->session);
+	struct buf line = BUF_INIT;
 	int fd, status = -1;
 
-	buf_printf(&dir, "%s/sessions", s->dir);
-	if ((fd = open_dir(s, dir.data, what)) < 0)
-		goto done;
-	close(fd);
+	if ((fd = open_dir(s, "sessions", what)) < 0)
+		return -1;
 	put_journal_line(r, it, &line);
-	if ((status = journal_append(path, line.data, line.len,
+	if ((status = journal_append(fd, it->session, line.data, line.len,
 	    !s->no_fsync)) < 0)
-		buf_printf(what, "append to %s", path);
-done:
-	free(path);
-	buf_free(&dir);
+		buf_printf(what, "append to %s/sessions/%s.ndjson", s->dir,
+		    it->session);
+	close(fd);
 	buf_free(&line);
 	return status;
 }
@@ -641,7 +654,7 @@ store_lock(const char *dir, int how, struct buf *failed)
 int
 store_record(void *ctx, const struct rec *r, struct buf *out)
 {
-	const struct store *s = ctx;
+	struct store *s = ctx;
 	struct item it = { .scratch = BUF_INIT, .bytes = BUF_INIT,
 	    .rel = BUF_INIT };
 	struct buf what = BUF_INIT;

@@ -24,6 +24,7 @@
 
 struct store {
 	const char *dir;
+	int root;			/* -1 until the first record opens it */
 	const char *name_template;	/* NULL: content-addressed names */
 	int keep_data;			/* keep image.data in the output */
 	int embed;			/* PNGs get imgp: text chunks */
@@ -44,16 +45,10 @@ int store_template_check(const char *template, const char **why);
  * it, and `asset` (and kept image.data) are of those bytes.  On failure the
  * record gets an `error` (io, not_an_image, exists, invalid_field,
  * missing_field) and keeps image.data, so re-running the stage on it
- * completes the work.  `ctx` is a struct store.
+ * completes the work.  `ctx` is a struct store, root -1 at first: the
+ * store's directory is opened (and made) on the first record.
  */
 int store_record(void *ctx, const struct rec *r, struct buf *out);
-
-/*
- * Why a path relative to the store may not name an object (it is absolute,
- * has an empty, "." or ".." or hidden segment, a control character, or is
- * under sessions/), or NULL when it may.
- */
-const char *store_name_problem(const char *rel);
 
 /*
  * The store's lock, flock(2) on its directory (made if missing): writers
@@ -67,12 +62,18 @@ int store_lock(const char *dir, int how, struct buf *failed);
 
 /*
  * imgp-store --check: verify the store at `dir` and print each problem and
- * a summary line on standard output (out.h).  With `repair`, leftover
- * temporary files of interrupted writes are removed.  Returns the exit
- * status: 0 clean, 1 problems (or output failed), 2 the store cannot be
- * read at all.
+ * a summary line on standard output (out.h).  Temporary files changed in
+ * the last `grace` seconds are taken for writes going on and left alone;
+ * older ones no writer holds are leftovers of interrupted writes, and with
+ * `repair` removed, as is a journal's last line torn by a killed writer.
+ * A directory without sessions/ or requests/ is not a store: exit 2,
+ * nothing touched.  Returns the exit status: 0 clean, 1 problems (or
+ * output failed), 2 the store cannot be read at all.
  */
-int store_check(const char *dir, int repair);
+int store_check(const char *dir, int repair, long long grace);
+
+/* The grace period of --check when none is given: an hour. */
+#define STORE_CHECK_DEFAULT_GRACE 3600
 
 /*
  * imgp-store --export: print the journal of `session` as records that

@@ -1,6 +1,9 @@
 /*
  * imgp-store --check: every object is whole and named right, no temporary
  * file is left behind, and every journal line points at the bytes it says.
+ * The store is walked from its directory's descriptor with openat(2) and
+ * O_NOFOLLOW: a symbolic link planted in it (or a directory swapped for
+ * one during the walk) never takes --repair outside it.
  */
 #include "store.h"
 
@@ -13,6 +16,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -33,6 +37,7 @@ struct object {
 struct check {
 	const char *dir;
 	int repair;
+	time_t cutoff;		/* temporary files changed since are live */
 	struct object *objects;	/* sorted by rel once the walk is done */
 	size_t nobjects, cap;
 	size_t lines, sessions, removed, problems;
@@ -60,14 +65,7 @@ report(struct check *c, int is_problem, const char *rel, const char *fmt, ...)
 }
 
 static void
-full_path(const struct check *c, const char *rel, struct buf *path)
-{
-	buf_reset(path);
-	buf_printf(path, "%s/%s", c->dir, rel);
-}
-
-static void
-check_object(struct check *c, const char *rel, const char *path)
+check_object(struct check *c, int dfd, const char *name, const char *rel)
 {
 	struct object *o;
 	struct imgsniff kind;
@@ -75,7 +73,7 @@ check_object(struct check *c, const char *rel, const char *path)
 	const char *why;
 
 	buf_reset(&c->bytes);
-	if (buf_read_file(&c->bytes, path) < 0) {
+	if (buf_read_fileat(&c->bytes, dfd, name, O_NOFOLLOW) < 0) {
 		report(c, 1, rel, "cannot read: %s", strerror(errno));
 		return;
 	}
@@ -99,14 +97,22 @@ check_object(struct check *c, const char *rel, const char *path)
 		report(c, 1, rel, "holds a %s image", kind.mime);
 }
 
-/* A temporary file is a leftover when no writer holds its lock. */
+/*
+ * A temporary file is a leftover when it is older than the grace period
+ * and no writer holds its lock.  The lock alone is not enough: a writer
+ * creates the file before it can lock it, and a file removed in that
+ * moment is a record lost (design.md §2).
+ */
 static void
-check_temp(struct check *c, const char *rel, const char *path)
+check_temp(struct check *c, int dfd, const char *name, const char *rel,
+    const struct stat *st)
 {
 	struct stat held, named;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0) {
+	if (st->st_mtime > c->cutoff)
+		return;			/* young: a write may be going on */
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno != ENOENT)	/* else renamed meanwhile */
 			report(c, 1, rel, "cannot read: %s", strerror(errno));
 		return;
@@ -118,9 +124,10 @@ check_temp(struct check *c, const char *rel, const char *path)
 	if (!c->repair) {
 		report(c, 1, rel, "temporary file left by an interrupted write "
 		    "(--repair removes it)");
-	} else if (fstat(fd, &held) == 0 && lstat(path, &named) == 0 &&
+	} else if (fstat(fd, &held) == 0 &&
+	    fstatat(dfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    held.st_ino == named.st_ino && held.st_dev == named.st_dev &&
-	    unlink(path) == 0) {
+	    unlinkat(dfd, name, 0) == 0) {
 		report(c, 0, rel, "removed temporary file left by an "
 		    "interrupted write");
 		c->removed++;
@@ -130,22 +137,24 @@ check_temp(struct check *c, const char *rel, const char *path)
 	close(fd);
 }
 
-/* Check every file under `rel` ("" for the store itself), but the
- * journals and imgp-gen's request files (a bad one is only a cache miss,
- * reqcache.h); temporary files are looked at everywhere. */
+/* Check every file in the directory dfd (closed here), `rel` in the store
+ * ("" for the store itself), but the journals and imgp-gen's request
+ * files (a bad one is only a cache miss, reqcache.h); temporary files are
+ * looked at everywhere. */
 static void
-walk(struct check *c, const char *rel)
+walk(struct check *c, int dfd, const char *rel)
 {
-	struct buf path = BUF_INIT, child = BUF_INIT;
+	struct buf child = BUF_INIT;
 	struct dirent *e;
 	struct stat st;
 	DIR *d;
+	int fd;
 
-	full_path(c, rel, &path);
-	if ((d = opendir(path.data)) == NULL) {
+	if ((d = fdopendir(dfd)) == NULL) {
 		report(c, 1, *rel ? rel : ".", "cannot read: %s",
 		    strerror(errno));
-		goto done;
+		close(dfd);
+		return;
 	}
 	while ((e = readdir(d)) != NULL) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
@@ -153,22 +162,24 @@ walk(struct check *c, const char *rel)
 			continue;
 		buf_reset(&child);
 		buf_printf(&child, "%s%s%s", rel, *rel ? "/" : "", e->d_name);
-		full_path(c, child.data, &path);
-		if (lstat(path.data, &st) < 0)
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			report(c, 1, child.data, "%s", strerror(errno));
-		else if (S_ISDIR(st.st_mode))
-			walk(c, child.data);
-		else if (!S_ISREG(st.st_mode))
+		else if (S_ISDIR(st.st_mode)) {
+			if ((fd = openat(dirfd(d), e->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+				report(c, 1, child.data, "cannot read: %s",
+				    strerror(errno));
+			else
+				walk(c, fd, child.data);
+		} else if (!S_ISREG(st.st_mode))
 			report(c, 1, child.data, "not a regular file");
 		else if (!strncmp(e->d_name, STORE_TEMP_PREFIX,
 		    strlen(STORE_TEMP_PREFIX)))
-			check_temp(c, child.data, path.data);
+			check_temp(c, dirfd(d), e->d_name, child.data, &st);
 		else if (strncmp(child.data, "requests/", 9) != 0)
-			check_object(c, child.data, path.data);
+			check_object(c, dirfd(d), e->d_name, child.data);
 	}
 	closedir(d);
-done:
-	buf_free(&path);
 	buf_free(&child);
 }
 
@@ -204,7 +215,7 @@ check_entry(struct check *c, const char *rel, long lineno, const char *line,
 	    jqx_parse(line, len);
 	sha = jqx_str(jqx_get(entry, "sha256"), NULL);
 	path = jqx_str(jqx_get(entry, "path"), NULL);
-	if (path && !store_name_problem(path))
+	if (path && !storelayout_name_problem(path))
 		o = find_object(c, path);
 	if (jv_get_kind(entry) != JV_KIND_OBJECT)
 		report(c, 1, rel, "line %ld is not a JSON object", lineno);
@@ -213,7 +224,7 @@ check_entry(struct check *c, const char *rel, long lineno, const char *line,
 	else if (sha == NULL || strlen(sha) != DIGEST_HEX_LEN ||
 	    strspn(sha, "0123456789abcdef") != DIGEST_HEX_LEN)
 		report(c, 1, rel, "line %ld has no sha256", lineno);
-	else if (path == NULL || store_name_problem(path))
+	else if (path == NULL || storelayout_name_problem(path))
 		report(c, 1, rel, "line %ld has no usable path", lineno);
 	else if (o == NULL)
 		report(c, 1, rel, "line %ld: %s is not in the store", lineno,
@@ -224,17 +235,33 @@ check_entry(struct check *c, const char *rel, long lineno, const char *line,
 	jqx_free(entry);
 }
 
+/* With --repair, seal a torn last line first, as the next append would. */
 static void
-check_journal(struct check *c, const char *rel, const char *path)
+repair_journal(struct check *c, int dfd, const char *name, const char *rel)
+{
+	long long removed = journal_repair(dfd, name);
+
+	if (removed < 0)
+		report(c, 1, rel, "cannot repair: %s", strerror(errno));
+	else if (removed > 0)
+		report(c, 0, rel, "removed the last line, %lld bytes torn by "
+		    "an interrupted write", removed);
+}
+
+static void
+check_journal(struct check *c, int dfd, const char *name, const char *rel)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	long lineno = 0;
-	FILE *f = fopen(path, "re");
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "r");
 
 	if (f == NULL) {
 		report(c, 1, rel, "cannot read: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	c->sessions++;
@@ -243,7 +270,7 @@ check_journal(struct check *c, const char *rel, const char *path)
 		c->lines++;
 		if (line[len - 1] != '\n')
 			report(c, 1, rel, "line %ld has no newline: an append "
-			    "was cut short", lineno);
+			    "was cut short (--repair seals it)", lineno);
 		else if (!rec_blank(line, (size_t)len - 1))
 			check_entry(c, rel, lineno, line, (size_t)len - 1);
 	}
@@ -254,18 +281,22 @@ check_journal(struct check *c, const char *rel, const char *path)
 }
 
 static void
-check_journals(struct check *c)
+check_journals(struct check *c, int root)
 {
-	struct buf path = BUF_INIT, rel = BUF_INIT;
+	struct buf rel = BUF_INIT;
 	struct dirent *e;
-	DIR *d;
+	struct stat st;
+	DIR *d = NULL;
+	int dfd = openat(root, "sessions", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
 
-	full_path(c, "sessions", &path);
-	if ((d = opendir(path.data)) == NULL) {
+	if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
 		if (errno != ENOENT)
 			report(c, 1, "sessions", "cannot read: %s",
 			    strerror(errno));
-		goto done;
+		if (dfd >= 0)
+			close(dfd);
+		return;
 	}
 	while ((e = readdir(d)) != NULL) {
 		size_t n = strlen(e->d_name);
@@ -274,32 +305,59 @@ check_journals(struct check *c)
 			continue;
 		buf_reset(&rel);
 		buf_printf(&rel, "sessions/%s", e->d_name);
-		full_path(c, rel.data, &path);
-		if (n > 7 && !strcmp(e->d_name + n - 7, ".ndjson"))
-			check_journal(c, rel.data, path.data);
-		else
+		if (n <= 7 || strcmp(e->d_name + n - 7, ".ndjson") ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode)) {
 			report(c, 1, rel.data, "not a session journal");
+			continue;
+		}
+		if (c->repair)
+			repair_journal(c, dfd, e->d_name, rel.data);
+		check_journal(c, dfd, e->d_name, rel.data);
 	}
 	closedir(d);
-done:
-	buf_free(&path);
 	buf_free(&rel);
 }
 
-int
-store_check(const char *dir, int repair)
+/* Whether the directory root is an imgp store: imgp-store makes sessions/
+ * before it stores anything, imgp-gen --cache requests/.  --repair removes
+ * files: never in a directory that is not one. */
+static int
+is_store(int root)
 {
-	struct check c = { .dir = dir, .repair = repair };
+	struct stat st;
+
+	return (fstatat(root, "sessions", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode)) || (fstatat(root, "requests", &st,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
+}
+
+int
+store_check(const char *dir, int repair, long long grace)
+{
+	struct check c = { .dir = dir, .repair = repair,
+	    .cutoff = time(NULL) - (time_t)grace };
 	struct buf summary = BUF_INIT;
 	size_t i;
-	int status;
+	int status, root;
 
 	if (storelayout_dir_usable(dir))
 		return 2;
-	walk(&c, "");
+	if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		diag_warn("%s", dir);
+		return 2;
+	}
+	if (!is_store(root)) {
+		diag_warnx("%s: not an imgp store (it has no sessions/ or "
+		    "requests/ directory); nothing was checked", dir);
+		close(root);
+		return 2;
+	}
+	walk(&c, dup(root), "");
 	if (c.nobjects)		/* qsort's array may not be NULL */
 		qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
-	check_journals(&c);
+	check_journals(&c, root);
+	close(root);
 	buf_printf(&summary, "%s: %zu objects, %zu journal lines in %zu "
 	    "sessions, %zu temporary files removed, %zu problems", dir,
 	    c.nobjects, c.lines, c.sessions, c.removed, c.problems);

@@ -188,7 +188,7 @@ remove_file(struct run *r, const char *rel, time_t before)
 	struct stat st;
 	int fd;
 
-	if (store_name_problem(rel) && strncmp(rel, "requests/", 9) != 0)
+	if (storelayout_name_problem(rel) && strncmp(rel, "requests/", 9) != 0)
 		return;		/* a journal's path that leaves the store */
 	if ((fd = open_parent(r->dfd, rel, &base)) < 0) {
 		if (errno != ENOENT)
@@ -280,7 +280,7 @@ note_line(jv line, void *arg)
 	struct tm tm = { 0 };
 	const char *end;
 
-	if (path && !store_name_problem(path) &&
+	if (path && !storelayout_name_problem(path) &&
 	    !storelayout_content_name(path, sha))
 		set_add(e->named, "", path);
 	if (at && (end = strptime(at, "%Y-%m-%dT%H:%M:%SZ", &tm)) != NULL &&

@@ -19,6 +19,20 @@
  * an interrupted write left. */
 #define STORE_TEMP_PREFIX ".tmp-"
 
+/* Names are refused beyond this: a name must fit in a journal line and a
+ * URL. */
+#define STORELAYOUT_NAME_MAX 1024
+
+/*
+ * Why a path relative to the store may not name an object (it is empty,
+ * absolute, longer than STORELAYOUT_NAME_MAX, has an empty, "." or ".."
+ * or hidden segment, a control character, or is under sessions/ or
+ * requests/), or NULL when it may.  What imgp-store writes under a name,
+ * what a journal line may point a reader at (journal.h) and what imgp-url
+ * makes a link to all pass this one rule.
+ */
+const char *storelayout_name_problem(const char *rel);
+
 /* Append the content address of an object, "ab/<sha>.<ext>", to `rel`. */
 void storelayout_object_name(struct buf *rel, const char *sha,
     const char *ext);

@@ -10,6 +10,7 @@
 #include "jqx.h"
 #include "journal.h"
 #include "json.h"
+#include "storelayout.h"
 
 enum { P_BASE, P_PATH, P_SHA256, P_SESSION, P_TURN, P_EXT, P_COUNT };
 
@@ -18,10 +19,6 @@ static const char *const placeholders[P_COUNT] = {
 };
 
 #define DEFAULT_TEMPLATE "{base}/{path}"
-
-/* Store paths are short; anything longer is not one (and libcurl escapes
- * at most 8 MB). */
-#define MAX_PATH_LEN 4096
 
 /*
  * Expand `template` with values[] into `out`.  Returns the set of
@@ -69,31 +66,6 @@ put_base(const struct url *u, struct buf *out)
 	buf_add(out, u->base, len);
 }
 
-/* Whether s[0..len) is a store path that a server maps to the same file:
- * relative, no empty, `.` or `..` segment (a server would merge or resolve
- * them), no control character. */
-static int
-path_ok(const char *s, size_t len)
-{
-	size_t i, seg = 0, n;
-
-	if (len == 0 || len > MAX_PATH_LEN)
-		return 0;
-	for (i = 0; i <= len; i++) {
-		if (i < len && s[i] != '/') {
-			if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-				return 0;
-			continue;
-		}
-		n = i - seg;
-		if (n == 0 || (s[seg] == '.' && (n == 1 ||
-		    (n == 2 && s[seg + 1] == '.'))))
-			return 0;
-		seg = i + 1;
-	}
-	return 1;
-}
-
 /* {path}: each segment percent-encoded, `/` kept between them; {ext}: the
  * last segment's extension (after its last dot), encoded. */
 static void
@@ -135,7 +107,7 @@ read_values(const struct url *u, const struct rec *r, struct buf *values,
     struct buf *out)
 {
 	jv asset = rec_get(r, "asset"), v;
-	const char *s;
+	const char *s, *why;
 	size_t len;
 	long long turn;
 
@@ -143,10 +115,23 @@ read_values(const struct url *u, const struct rec *r, struct buf *values,
 		return field_error(r, out, asset, "asset", "must be an object "
 		    "as imgp-store writes it");
 	v = jqx_get(asset, "path");
-	if ((s = jqx_str(v, &len)) == NULL || !path_ok(s, len))
-		return field_error(r, out, v, "asset.path", "must be a "
-		    "relative path of at most 4096 bytes without empty, . or "
-		    ".. segments or control characters");
+	/* A name imgp-store could have written, so never a journal, a
+	 * request file or a temporary file (design.md §5). */
+	if ((s = jqx_str(v, &len)) == NULL)
+		why = "it is not a string";
+	else if (strlen(s) != len)
+		why = "it has a NUL byte";
+	else
+		why = storelayout_name_problem(s);
+	if (why) {
+		struct buf text = BUF_INIT;
+
+		buf_printf(&text, "must be a name in the store of an image: "
+		    "%s", why);
+		field_error(r, out, v, "asset.path", text.data);
+		buf_free(&text);
+		return 1;
+	}
 	put_base(u, &values[P_BASE]);
 	put_path(s, len, &values[P_PATH], &values[P_EXT]);
 	if (u->uses & 1u << P_SHA256) {

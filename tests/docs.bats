@@ -25,16 +25,52 @@ synopsis() {
 		assert_file_exists "$ROOT/man/$t.1"
 		run "$t" -h
 		assert_success
-		assert_output "usage: $(synopsis "$t")"
+		assert_equal "${lines[0]}" "usage: $(synopsis "$t")"
 	done
+}
+
+# The heading of each option a man page lists (its `.It Fl` lines), as
+# mandoc renders it, one a line.
+man_options() {
+	local it
+	grep '^\.It Fl' "$ROOT/man/$1.1" | while IFS= read -r it; do
+		printf '.Dd November 28, 2026\n.Dt X 1\n.Os\n.Sh NAME\n.Nm x\n.Nd x\n.Sh OPTIONS\n.Bl -tag -width 1n\n%s\nx\n.El\n' "$it" |
+			mandoc -Tascii -Owidth=1000 | col -bx | sed -n 's/^ *\(-.*\)$/\1/p' | head -1
+	done
+}
+
+@test "-h prints one line per option, headed as the man page lists it" {
+	local t
+	for t in $(tools); do
+		run "$t" -h
+		assert_success
+		diff <(printf '%s\n' "${lines[@]:1}" | sed 's/^  //; s/  .*//') <(man_options "$t") ||
+			fail "$t -h and $t.1 list different options"
+		[ "$(printf '%s\n' "${lines[@]:1}" | grep -cv '^  -[^ ].*  [^ ]')" -eq 0 ] ||
+			fail "$t -h has an option line without a description"
+	done
+}
+
+@test "a short option letter means one thing in every tool" {
+	local pairs
+	pairs=$(sed -n "s/^[[:space:]]*{ \"\([a-z-]*\)\", [a-z_]*argument, NULL, '\(.\)' }.*/\2 \1/p" "$ROOT"/tools/*.c | LC_ALL=C sort -u)
+	run awk '{ n[$1]++ } END { for (l in n) if (n[l] > 1) print l }' <<<"$pairs"
+	assert_output ""
+	grep -qx 's store' <<<"$pairs"
+	grep -qx 'n dry-run' <<<"$pairs"
+	grep -qx 'q quiet' <<<"$pairs"
+	run imgp-store -n x
+	assert_failure 2
+	run imgp-url -s hmac
+	assert_failure 2
 }
 
 @test "the README shows each tool's synopsis as -h prints it" {
 	local t
 	for t in $(tools); do
 		run "$t" -h
-		grep -qxF "    ${output#usage: }" "$ROOT/README.md" ||
-			fail "README.md lacks the synopsis of $t: ${output#usage: }"
+		grep -qxF "    ${lines[0]#usage: }" "$ROOT/README.md" ||
+			fail "README.md lacks the synopsis of $t: ${lines[0]#usage: }"
 	done
 }
 

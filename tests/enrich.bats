@@ -460,6 +460,20 @@ imgp-enrich: -:2: directives[3].when ran past limits.when_mb (16 MiB): counted a
 	assert_regex "$output" '^\{"request":\{"prompt":.*,"seed":1,.*\},"session":"s","turn":0,"image_prompt":"p","z":1\}$'
 }
 
+@test "13.9: a journal path that leaves the store is never a reference" {
+	local sha path
+	sha=$(printf 'c%.0s' $(seq 64))
+	for path in ../../private.png /etc/passwd cc/../../x.png .hidden/x.png "cc//x.png" "cc/x.png\u0001"; do
+		: >"$STORE/sessions/s.ndjson"
+		jq -cn --arg s "$sha" --arg p "$(printf "$path")" '{turn:0, sha256:$s, path:$p, image_prompt:"zero"}' >>"$STORE/sessions/s.ndjson"
+		enrich '{"session":"s","turn":1,"image_prompt":"p"}' --reference previous
+		assert_success
+		assert_equal "$(line_jq 1 '.request.references|length')" 0
+		# the line still counts for the history
+		assert_regex "$(prompt_of)" "T0:zero"
+	done
+}
+
 # --- continuity in the stream (imgp(7) CONTINUITY) ---------------------------
 
 # batch SESSION TURN... — one record a turn, "scene <turn>".

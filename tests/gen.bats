@@ -745,3 +745,22 @@ text_chunks() {
 	done
 	assert_equal "$(sent)" 5
 }
+
+@test "13.9: --on-failure previous refuses a journal path that leaves the store" {
+	mkdir -p "$STORE/sessions"
+	imgp-gen --api local <<<'{"request":{"prompt":"private","seed":1,"size":"8x8"}}' | jq -r .image.data | base64 -d >"$BATS_TEST_TMPDIR/private.png"
+	echo '{"turn":0,"sha256":"ab","path":"../private.png"}' >"$STORE/sessions/s.ndjson"
+	gen "$(req '[mock status=400] pv')" --on-failure previous -s "$STORE"
+	assert_failure 1
+	assert_regex "$(err .message)" "no usable path for turn 0"
+	refute_output --partial "$(base64 -w0 "$BATS_TEST_TMPDIR/private.png" | cut -c1-40)"
+}
+
+@test "13.9: --cache writes nothing through a link planted in the store" {
+	mkdir -p "$STORE" "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$STORE/requests"
+	gen "$(req 'cache link')" --cache -s "$STORE"
+	assert_success
+	assert_equal "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ""
+	assert_regex "$stderr" "requests.*(Too many levels of symbolic links|Not a directory)"
+}

@@ -97,6 +97,16 @@ sign() {
 	    jq -r .url
 }
 
+# The URL of path $1 signed by hand as nginx checks it (imgp-url refuses
+# to sign what these tests ask nginx for).
+hand_sign() {
+	local expires md5
+	expires=$(($(date +%s) + 3600))
+	md5=$(printf '%s/assets/%s %s' "$expires" "$1" "$KEY" |
+	    openssl md5 -binary | base64 | tr '+/' '-_' | tr -d '=')
+	printf '/assets/%s?md5=%s&expires=%s' "$1" "$md5" "$expires"
+}
+
 # HTTP status of GET $1 (a path on our nginx).
 status() {
 	curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT$1"
@@ -163,21 +173,70 @@ status() {
 }
 
 @test "session journals are never served, signed or not" {
-	url=$(sign sessions/s1.ndjson --expires 1h)
-	run status "$url"
+	run status "$(hand_sign sessions/s1.ndjson)"
 	assert_output 404
 	run status /assets/sessions/s1.ndjson
 	assert_output 404
 }
 
 @test "a store directory is not listed" {
-	expires=$(($(date +%s) + 3600))
-	md5=$(printf '%s/assets/%s/ %s' "$expires" "${IMAGE%%/*}" "$KEY" |
-	    openssl md5 -binary | base64 | tr '+/' '-_' | tr -d '=')
 	run curl -s -w '\n%{http_code}' \
-	    "http://127.0.0.1:$PORT/assets/${IMAGE%%/*}/?md5=$md5&expires=$expires"
+	    "http://127.0.0.1:$PORT$(hand_sign "${IMAGE%%/*}/")"
 	refute_output --partial "${IMAGE#*/}"
-	assert_line --index -1 403
+	assert_line --index -1 404
+}
+
+@test "13.10: imgp-gen's request files are never served, signed or not" {
+	mkdir -p "$STORE/requests/ab"
+	printf '{"request":{"prompt":"secret"}}' >"$STORE/requests/ab/abcd.json"
+	run status "$(hand_sign requests/ab/abcd.json)"
+	assert_output 404
+	run status /assets/requests/ab/abcd.json
+	assert_output 404
+	# a request file named like an image, too
+	printf 'x' >"$STORE/requests/ab/abcd.png"
+	run status "$(hand_sign requests/ab/abcd.png)"
+	assert_output 404
+	run --separate-stderr bash -c 'printf "{\"asset\":{\"path\":\"requests/ab/abcd.json\"}}\n" |
+	    imgp-url --sign nginx --key-file "$0" --expires 1h' "$BATS_FILE_TMPDIR/key"
+	assert_failure 1
+	assert_equal "$(jq -r .error.field <<<"$output")" asset.path
+}
+
+@test "13.10: only image files are served, signed or not" {
+	printf 'notes' >"$STORE/notes.txt"
+	printf 'notes' >"$STORE/notes"
+	run status "$(hand_sign notes.txt)"
+	assert_output 404
+	run status "$(hand_sign notes)"
+	assert_output 404
+	run status "$(hand_sign "${IMAGE%/*}/.tmp-1-0")"
+	assert_output 404
+	# the journals, even named like an image
+	printf 'x' >"$STORE/sessions/s2.png"
+	run status "$(hand_sign sessions/s2.png)"
+	assert_output 404
+}
+
+@test "13.10: a symbolic link inside the store is not followed" {
+	printf '\211PNG\r\n\032\nprivate' >"$BATS_FILE_TMPDIR/private.png"
+	ln -sf "$BATS_FILE_TMPDIR/private.png" "$STORE/out.png"
+	ln -sf "$STORE/$IMAGE" "$STORE/in.png"
+	mkdir -p "$BATS_FILE_TMPDIR/elsewhere"
+	cp "$BATS_FILE_TMPDIR/private.png" "$BATS_FILE_TMPDIR/elsewhere/x.png"
+	ln -sfn "$BATS_FILE_TMPDIR/elsewhere" "$STORE/linked"
+	local p
+	for p in out.png in.png linked/x.png; do
+		run curl -s -o "$BATS_TEST_TMPDIR/got" -w '%{http_code}' \
+		    "http://127.0.0.1:$PORT$(sign "$p" --expires 1h)"
+		# 403 for a link, 404 for a linked directory (ENOTDIR)
+		assert_regex "$output" '^40[34]$'
+		run grep -c private "$BATS_TEST_TMPDIR/got"
+		assert_output 0
+	done
+	# the real file still is
+	run status "$(sign "$IMAGE" --expires 1h)"
+	assert_output 200
 }
 
 # HTTP status of GET $1 on the plain configuration's port.

@@ -37,7 +37,7 @@ browse() {
 @test "journals: every session, frames in turn order, the last line of a turn, with prompts, seed, model, fallback and cost" {
 	pipeline 3
 	images() { python3 "$ROOT/tests/images.py" "$@"; }
-	images png 8 8 -n 2 -s other -t 4 | jq -c '.image.usage = {cost: 0.04} | .image.fallback = "relaxed"' |
+	images png 8 8 -n 2 -s other -t 4 | jq -c '.image.usage = {cost: 0.04} | .image.fallback = "relaxed" | .history = ["a <storm>", "b"]' |
 		imgp-store -s "$STORE" >/dev/null
 	# turn 1 again: the sheet shows its last line
 	images png 8 8 -n 1 -s other -t 4 --salt again | imgp-store -s "$STORE" >/dev/null
@@ -54,6 +54,10 @@ browse() {
 	assert_output --partial '<span class="fallback">fallback relaxed</span> · cost <span class="cost">0.04</span>'
 	assert_output --partial '2 frames · cost 0.04 (1 unpriced)'
 	assert_output --partial 'href="https://cdn.example/assets/lantern-coast-1/turn-000.png"'
+	# the journal keeps the judge's history and the references' roles: the
+	# previous frame is the turn before
+	assert_output --partial '<ol class="history"><li>a &lt;storm&gt;</li><li>b</li></ol>'
+	grep 'id="turn-2"' <<<"$output" | grep -q '<ul class="refs"><li>previous: <b class="ref">turn 1</b></li></ul>'
 	# the last line of turn 4 is the one without cost
 	grep 'id="turn-4"' <<<"$output" | grep -v fallback
 	# one session only

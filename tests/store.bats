@@ -48,7 +48,7 @@ small_disk() {
 	assert_equal "$(line_jq 1 '.asset | tojson')" "$(jq -c -n --arg s "$sha" --argjson n "$bytes" '{sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:$n,mime:"image/png",width:640,height:480}')"
 	cmp "$T/img" "$STORE/${sha:0:2}/$sha.png"
 	run jq -c 'del(.stored_at)' "$STORE/sessions/s.ndjson"
-	assert_output "$(jq -c -n --arg s "$sha" --argjson n "$bytes" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:$n,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null,options:{},judge:{session:"s",turn:0,image_prompt:"prompt 0"}}')"
+	assert_output "$(jq -c -n --arg s "$sha" --argjson n "$bytes" '{turn:0,sha256:$s,path:($s[0:2]+"/"+$s+".png"),bytes:$n,mime:"image/png",image_prompt:"prompt 0",prompt:"enriched prompt 0",seed:7,model:"test/model",fallback:null,cost:null,options:{},judge:{session:"s",turn:0,image_prompt:"prompt 0"},totals:{max_turn:0,spent:0,unknown:1}}')"
 	assert_regex "$(jq -r .stored_at "$STORE/sessions/s.ndjson")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
 }
 
@@ -248,26 +248,26 @@ PY
 	assert_success
 	assert_equal "$(line_jq 1 .asset.path)" game-1-turn-007.png
 	assert_equal "$(jq -r .path "$STORE/sessions/game-1.ndjson")" game-1-turn-007.png
-	store "$(images gif 2 2 -s g -t 12)" -n 'by-session/{session}/{turn}-{sha8}.{ext}'
+	store "$(images gif 2 2 -s g -t 12)" -N 'by-session/{session}/{turn}-{sha8}.{ext}'
 	assert_success
 	local sha
 	sha=$(line_jq 1 .asset.sha256)
 	assert_equal "$(line_jq 1 .asset.path)" "by-session/g/12-${sha:0:8}.gif"
 	assert_file_exists "$STORE/by-session/g/12-${sha:0:8}.gif"
-	store "$(images gif 2 2)" -n 'all/{sha256}'
+	store "$(images gif 2 2)" -N 'all/{sha256}'
 	assert_equal "$(line_jq 1 .asset.path)" "all/$(line_jq 1 .asset.sha256)"
 }
 
 @test "--name: a name holding other bytes is exists, never overwritten; same bytes are fine" {
-	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt a)" -N '{session}.{ext}'
 	assert_success
 	cp "$STORE/s.png" "$T/first"
-	store "$(images png 2 2 --salt b)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt b)" -N '{session}.{ext}'
 	assert_failure 1
 	assert_equal "$(line_jq 1 .error.code)" exists
 	assert_equal "$(line_jq 1 '.image.data | length > 0')" true
 	cmp "$T/first" "$STORE/s.png"
-	store "$(images png 2 2 --salt a)" -n '{session}.{ext}'
+	store "$(images png 2 2 --salt a)" -N '{session}.{ext}'
 	assert_success
 	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 2
 	assert_equal "$(find "$STORE" -name '.tmp-*' | wc -l)" 0
@@ -275,7 +275,7 @@ PY
 
 @test "--name: templates that leave the store or are not names are exit 2" {
 	for t in '/abs/{sha256}' '{session}/../x' '../{sha256}' 'a//{sha8}' '{session}/' '{nope}' '{turn:3}' '{session' '.hidden/{sha8}' 'sessions/{session}.ndjson' 'requests/{sha8}.json' $'a\tb' ''; do
-		store "$(images png 2 2)" -n "$t"
+		store "$(images png 2 2)" -N "$t"
 		assert_failure 2
 		assert_output ""
 		assert_regex "$stderr" "^imgp-store: --name: "
@@ -287,7 +287,7 @@ PY
 	store "$(images png 2 2 -s ../x)"
 	assert_failure 1
 	assert_equal "$(line_jq 1 '[.error.code, .error.field] | @tsv')" "$(printf 'invalid_field\tsession')"
-	store "$(images png 2 2 -s .x)" -n '{session}.{ext}'
+	store "$(images png 2 2 -s .x)" -N '{session}.{ext}'
 	assert_failure 1
 	assert_equal "$(line_jq 1 .error.code)" invalid_field
 	assert_equal "$(find "$T" -name '*.png' | wc -l)" 0
@@ -366,7 +366,7 @@ PY
 @test "stress: kill -9 at random moments: nothing torn, every record output is in the store" {
 	local i pid
 	# a kill before the store exists would leave nothing to check
-	mkdir -p "$STORE"
+	mkdir -p "$STORE/sessions"
 	for i in $(seq -w 0 $((${IMGP_KILLS:-50} - 1))); do
 		# new images each round, so that every round writes objects
 		images png 8 8 -n 60 --pad 4000 --salt "k$i" >"$T/part"
@@ -395,15 +395,87 @@ print(n, "records output and stored", file=sys.stderr)
 EOF
 }
 
-@test "a journal line left unterminated by a killed writer does not swallow the next" {
+@test "13.5: a journal line torn by a killed writer is cut off by the next append; --check then clean" {
 	mkdir -p "$STORE/sessions"
 	printf '{"turn":0,"sha256":"ab' >"$STORE/sessions/s.ndjson"
 	store "$(images png 2 2 -t 1)"
 	assert_success
-	assert_equal "$(sed -n 2p "$STORE/sessions/s.ndjson" | jq .turn)" 1
+	assert_equal "$(wc -l <"$STORE/sessions/s.ndjson")" 1
+	assert_equal "$(jq .turn "$STORE/sessions/s.ndjson")" 1
+	run imgp-store --check -s "$STORE"
+	assert_success
+	assert_line --partial "1 journal lines in 1 sessions, 0 temporary files removed, 0 problems"
+}
+
+@test "13.5: a last line whole but for its newline is kept and closed" {
+	store "$(images png 2 2 -t 0)"
+	head -c -1 "$STORE/sessions/s.ndjson" >"$T/j" && cp "$T/j" "$STORE/sessions/s.ndjson"
+	store "$(images png 2 2 -t 1)"
+	assert_success
+	assert_equal "$(jq -c '[.turn, .totals.max_turn]' "$STORE/sessions/s.ndjson" | paste -sd' ')" "[0,0] [1,1]"
+	run imgp-store --check -s "$STORE"
+	assert_success
+}
+
+@test "13.5: --check --repair seals a torn last line; --check then reports 0 problems" {
+	store "$(images png 2 2 -n 2)"
+	printf '{"turn":2,"sha256":"ab' >>"$STORE/sessions/s.ndjson"
 	run imgp-store --check -s "$STORE"
 	assert_failure 1
-	assert_line "sessions/s.ndjson: line 1 is not a JSON object"
+	assert_line "sessions/s.ndjson: line 3 has no newline: an append was cut short (--repair seals it)"
+	run imgp-store --check --repair -s "$STORE"
+	assert_success
+	assert_line "sessions/s.ndjson: removed the last line, 22 bytes torn by an interrupted write"
+	run imgp-store --check -s "$STORE"
+	assert_success
+	assert_line --partial "2 journal lines in 1 sessions, 0 temporary files removed, 0 problems"
+	assert_equal "$(jq -c . "$STORE/sessions/s.ndjson" | wc -l)" 2
+}
+
+# 4 MB prompts make a journal line long enough for a kill to land inside
+# its write(2) now and then; as that is rare, every other round also tears
+# the last line itself, cut at a random byte as such a kill leaves it.
+# Then the tail is healed, by the next append in odd rounds, by --repair
+# in even ones; either way the whole journal parses and --check is clean.
+@test "stress: 13.5 kill -9 with 4 MB journal lines: every torn line sealed, 0 unrecoverable" {
+	local i pid rounds=${IMGP_BIG_KILLS:-50} torn=0
+	mkdir -p "$STORE/sessions"
+	images png 8 8 -n 2 --salt big | python3 -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    r["image_prompt"] = "x" * (4 << 20)
+    print(json.dumps(r))' >"$T/big"
+	for i in $(seq -w 0 $((rounds - 1))); do
+		: >"$STORE/sessions/s.ndjson"
+		imgp-store -s "$STORE" --no-fsync "$T/big" >/dev/null &
+		pid=$!
+		sleep "0.$(printf '%03d' $((RANDOM % 300)))"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" || true
+		if [ -n "$(tail -c 1 "$STORE/sessions/s.ndjson")" ]; then
+			torn=$((torn + 1))
+		elif [ $((10#$i % 4)) -lt 2 ] && [ -s "$STORE/sessions/s.ndjson" ]; then
+			python3 - "$STORE/sessions/s.ndjson" <<'EOF2'
+import os, random, sys
+data = open(sys.argv[1], "rb").read()
+start = data.rfind(b"\n", 0, len(data) - 1) + 1
+os.truncate(sys.argv[1], random.randrange(start + 1, len(data) - 1))
+EOF2
+		fi
+		if [ $((10#$i % 2)) -eq 1 ]; then
+			store "$(images png 2 2 -t 9 --salt "r$i")" --no-fsync
+			assert_success
+		else
+			run imgp-store --check --repair -s "$STORE"
+			assert_success
+		fi
+		# every line a whole JSON object with its turn, sha256 and path
+		run imgp-store --check -s "$STORE"
+		assert_success
+		assert_line --partial ", 0 problems"
+	done
+	echo "$rounds rounds, $torn lines torn by the kill itself" >&3
 }
 
 @test "--check: damaged objects, leftovers, journal lines pointing nowhere; --repair removes leftovers" {
@@ -414,6 +486,7 @@ EOF
 	printf 'x' >>"$STORE/${sha1:0:2}/$sha1.png"
 	rm "$STORE/${sha2:0:2}/$sha2.png"
 	printf 'half' >"$STORE/${sha1:0:2}/.tmp-999-0"
+	touch -d '2 hours ago' "$STORE/${sha1:0:2}/.tmp-999-0"
 	printf 'not an image' >"$STORE/notes.txt"
 	printf '{"turn":9,"sha256":"%s","path":"../x"}\n' "$sha1" >>"$STORE/sessions/s.ndjson"
 	printf '{"turn":9' >>"$STORE/sessions/s.ndjson"
@@ -425,12 +498,13 @@ EOF
 	assert_line "sessions/s.ndjson: line 1: ${sha1:0:2}/$sha1.png does not hold the bytes of sha256 $sha1"
 	assert_line "sessions/s.ndjson: line 2: ${sha2:0:2}/$sha2.png is not in the store"
 	assert_line "sessions/s.ndjson: line 4 has no usable path"
-	assert_line "sessions/s.ndjson: line 5 has no newline: an append was cut short"
+	assert_line "sessions/s.ndjson: line 5 has no newline: an append was cut short (--repair seals it)"
 	assert_line "$STORE: 3 objects, 5 journal lines in 1 sessions, 0 temporary files removed, 7 problems"
 	run imgp-store --check --repair -s "$STORE"
 	assert_failure 1
 	assert_line "${sha1:0:2}/.tmp-999-0: removed temporary file left by an interrupted write"
-	assert_line "$STORE: 3 objects, 5 journal lines in 1 sessions, 1 temporary files removed, 6 problems"
+	assert_line "sessions/s.ndjson: removed the last line, 9 bytes torn by an interrupted write"
+	assert_line "$STORE: 3 objects, 4 journal lines in 1 sessions, 1 temporary files removed, 5 problems"
 	assert_file_not_exists "$STORE/${sha1:0:2}/.tmp-999-0"
 }
 
@@ -485,10 +559,10 @@ EOF
 @test "-h prints the synopsis, -V the version; bad usage is exit 2" {
 	run imgp-store -h
 	assert_success
-	assert_output "usage: imgp-store [-hV] [--check [--repair] | --export session | --report [session] | --delete-session session | --prune --older-than duration | --gc [--grace duration]] [--dry-run] [-s store] [-n template] [--embed] [--keep-data] [--no-fsync] [file ...]"
+	assert_equal "${lines[0]}" "usage: imgp-store [-hqV] [--check [--repair] [--grace duration] | --export session | --report [session] | --delete-session session | --prune --older-than duration | --gc [--grace duration]] [--dry-run] [-s store] [-N template] [--embed] [--keep-data] [--no-fsync] [file ...]"
 	run imgp-store -V
 	assert_output "imgp-store 0.1.0"
-	for args in "--repair" "--check x" "--check --keep-data" "--bogus" \
+	for args in "--repair" "--check --grace 0" "--export s --grace 1h" "--check x" "--check --keep-data" "--bogus" \
 	    "--export s x" "--export s --embed" "--export s --check" "--export ../x" \
 	    "--gc --check" "--gc x" "--dry-run" "--grace 1h" "--report --gc" \
 	    "--prune" "--older-than 1d" "--gc --no-fsync"; do
@@ -625,6 +699,184 @@ PY
 	    "$(jq -c '[.turn, .prompt, .seed]' "$STORE/sessions/s.ndjson")"
 	# The same prompts and seeds through the same renderer: the same picture.
 	assert_equal "$(jq -r .sha256 "$T/new/sessions/s.ndjson")" "$(jq -r .sha256 "$STORE/sessions/s.ndjson")"
+}
+
+# --- issue 13: what the store lets a record, a journal or a link do --------
+
+@test "13.4: --check --repair removes only temporaries older than --grace (1 hour by default)" {
+	store "$(images png 2 2)"
+	local dir
+	dir=$(dirname "$STORE/$(line_jq 1 .asset.path)")
+	printf 'old' >"$dir/.tmp-1-0"
+	touch -d '2 hours ago' "$dir/.tmp-1-0"
+	printf 'young' >"$dir/.tmp-1-1"
+	touch -d '10 minutes ago' "$dir/.tmp-1-1"
+	run imgp-store --check -s "$STORE"
+	assert_failure 1
+	assert_line --partial ".tmp-1-0: temporary file left by an interrupted write"
+	refute_line --partial ".tmp-1-1"
+	run imgp-store --check --repair -s "$STORE"
+	assert_success
+	assert_line --partial "1 temporary files removed, 0 problems"
+	assert_file_not_exists "$dir/.tmp-1-0"
+	assert_file_exists "$dir/.tmp-1-1"
+	run imgp-store --check --repair --grace 5m -s "$STORE"
+	assert_success
+	assert_line --partial "1 temporary files removed, 0 problems"
+	assert_file_not_exists "$dir/.tmp-1-1"
+}
+
+@test "13.4: --check --repair of a directory that is not a store is exit 2, nothing touched" {
+	mkdir -p "$T/home/ab"
+	printf 'mine' >"$T/home/.tmp-notes"
+	printf 'mine' >"$T/home/ab/.tmp-1-0"
+	touch -d '2 days ago' "$T/home/.tmp-notes" "$T/home/ab/.tmp-1-0"
+	for args in "--check" "--check --repair"; do
+		run --separate-stderr imgp-store $args -s "$T/home"
+		assert_failure 2
+		assert_equal "$output" ""
+		assert_regex "$stderr" "not an imgp store"
+	done
+	assert_file_exists "$T/home/.tmp-notes"
+	assert_file_exists "$T/home/ab/.tmp-1-0"
+	# A store imgp-gen --cache began (requests/ only) is one.
+	mkdir -p "$T/home/requests"
+	run imgp-store --check --repair -s "$T/home"
+	assert_line --partial "2 temporary files removed"
+}
+
+# make reliability: IMGP_REPAIR_RECORDS=1500 (12,000 records).
+@test "stress: 13.4 a --check --repair loop beside 8 writers fails 0 records" {
+	local writers=8 n=${IMGP_REPAIR_RECORDS:-40} p pids=() repairs=0
+	mkdir -p "$STORE/sessions"
+	for p in $(seq "$writers"); do
+		images png 8 8 -n "$n" -s "w$p" --salt "r$p" --pad 2000 >"$T/in$p"
+	done
+	for p in $(seq "$writers"); do
+		imgp-store -s "$STORE" "$T/in$p" >"$T/out$p" &
+		pids+=($!)
+	done
+	while kill -0 "${pids[@]}" 2>/dev/null; do
+		imgp-store --check --repair -s "$STORE" >"$T/repair" || true
+		repairs=$((repairs + 1))
+	done
+	wait "${pids[@]}" || true
+	echo "$repairs repair runs beside $writers writers of $n records" >&3
+	assert_equal "$(cat "$T"/out* | jq -c 'select(.error)' | wc -l)" 0
+	assert_equal "$(cat "$T"/out* | jq -c 'select(.asset)' | wc -l)" $((writers * n))
+	run imgp-store --check -s "$STORE"
+	assert_success
+}
+
+@test "13.9: a journal linked out of the store is not written through" {
+	mkdir -p "$STORE/sessions"
+	ln -s "$T/outside.ndjson" "$STORE/sessions/s.ndjson"
+	store "$(images png 2 2)"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" io
+	assert_regex "$(line_jq 1 .error.message)" "sessions/s.ndjson: Too many levels of symbolic links"
+	assert_file_not_exists "$T/outside.ndjson"
+}
+
+@test "13.9: a content-addressed directory linked out of the store is not written into" {
+	images png 2 2 --raw >"$T/img"
+	local sha
+	sha=$(sha_of "$T/img")
+	mkdir -p "$STORE/sessions" "$T/elsewhere"
+	ln -s "$T/elsewhere" "$STORE/${sha:0:2}"
+	store "$(images png 2 2)"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" io
+	assert_equal "$(ls -A "$T/elsewhere")" ""
+	# a readable name's directory, too
+	ln -s "$T/elsewhere" "$STORE/shots"
+	store "$(images png 2 2 --salt n)" --name 'shots/{turn}.png'
+	assert_failure 1
+	assert_equal "$(ls -A "$T/elsewhere")" ""
+}
+
+@test "13.9: an object name linked to another file is replaced, the file untouched" {
+	images png 2 2 --raw >"$T/img"
+	local sha
+	sha=$(sha_of "$T/img")
+	mkdir -p "$STORE/sessions" "$STORE/${sha:0:2}"
+	head -c "$(stat -c %s "$T/img")" /dev/zero >"$T/secret"
+	ln -s "$T/secret" "$STORE/${sha:0:2}/$sha.png"
+	store "$(images png 2 2)"
+	assert_success
+	assert [ ! -L "$STORE/${sha:0:2}/$sha.png" ]
+	cmp "$T/img" "$STORE/${sha:0:2}/$sha.png"
+	assert_equal "$(tr -d '\0' <"$T/secret" | wc -c)" 0
+}
+
+@test "13.9: --check --repair does not follow a directory linked out of the store" {
+	store "$(images png 2 2)"
+	mkdir -p "$T/elsewhere"
+	printf 'x' >"$T/elsewhere/.tmp-1-0"
+	touch -d '2 days ago' "$T/elsewhere/.tmp-1-0"
+	ln -s "$T/elsewhere" "$STORE/cd"
+	run imgp-store --check --repair -s "$STORE"
+	assert_failure 1
+	assert_line "cd: not a regular file"
+	assert_file_exists "$T/elsewhere/.tmp-1-0"
+}
+
+@test "13.9: --name results that take a content-addressed directory's name are refused" {
+	local session
+	for session in 7c AB; do
+		store "$(images png 2 2 -s "$session")" --name '{session}'
+		assert_failure 1
+		assert_equal "$(line_jq 1 .error.code)" invalid_field
+		assert_regex "$(line_jq 1 .error.message)" "two hex digits is the name of a content-addressed directory"
+		store "$(images png 2 2 -s "$session")" --name '{session}/{turn}.png'
+		assert_failure 1
+	done
+	store "$(images png 2 2 -s 7cx)" --name '{session}/{turn}.png'
+	assert_success
+	assert_file_exists "$STORE/7cx/0.png"
+}
+
+# issue 19: journals are read from the end; the answers stay those of a
+# whole read.
+@test "journal read backwards: out-of-order and repeated turns keep their meaning" {
+	local t
+	for t in 0 1 5 2 3 4; do
+		store "$(images png 2 2 -t "$t" --salt "o$t")"
+		assert_success
+	done
+	# turn 3 again, a re-generated turn: its last line wins
+	store "$(images png 2 2 -t 3 --salt again | jq -c '.image_prompt = "prompt 3 again"')"
+	assert_equal "$(jq -c '[.turn, .totals.max_turn]' "$STORE/sessions/s.ndjson" | paste -sd' ')" \
+		"[0,0] [1,1] [5,5] [2,5] [3,5] [4,5] [3,5]"
+	jq -n '{limits:{history_turns:2}}' >"$T/p.json"
+	run_with '{"session":"s","turn":6,"image_prompt":"p"}' imgp-enrich -s "$STORE" -p "$T/p.json"
+	assert_regex "$(line_jq 1 .request.prompt)" "T4:prompt 4 \| T5:prompt 5"
+	run_with '{"session":"s","turn":5,"image_prompt":"p"}' imgp-enrich -s "$STORE" -p "$T/p.json"
+	assert_regex "$(line_jq 1 .request.prompt)" "T3:prompt 3 again \| T4:prompt 4"
+	run_with '{"session":"s","turn":2,"image_prompt":"p"}' imgp-enrich -s "$STORE" -p "$T/p.json"
+	assert_regex "$(line_jq 1 .request.prompt)" "T0:prompt 0 \| T1:prompt 1"
+	run imgp-store --export s -s "$STORE"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r '"\(.turn):\(.image_prompt)"' | paste -sd,)" \
+		"0:prompt 0,1:prompt 1,2:prompt 2,3:prompt 3 again,4:prompt 4,5:prompt 5"
+}
+
+@test "journal read backwards: a session's cost is its last line's totals; lines without totals are summed" {
+	store "$(images png 2 2 -t 0 | jq -c '.image.usage = {cost: 0.25}')"
+	store "$(images png 2 2 -t 1 --salt b | jq -c '.image.usage = {cost: 0.5}')"
+	store "$(images png 2 2 -t 2 --salt c)"
+	assert_equal "$(tail -n 1 "$STORE/sessions/s.ndjson" | jq -c .totals)" '{"max_turn":2,"spent":0.75,"unknown":1}'
+	mock_start
+	IMGP_API_KEY=sk-test run_with "$(jq -cn '{session:"s",turn:3,request:{prompt:"p"}}')" \
+		imgp-gen --base-url "$MOCK_URL" -s "$STORE" --session-budget 0.75
+	mock_stop
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 1 .error.message)" "has spent 0.7500"
+	# a journal from before totals: summed from its first line, once
+	jq -c 'del(.totals)' "$STORE/sessions/s.ndjson" >"$T/old" && cp "$T/old" "$STORE/sessions/s.ndjson"
+	store "$(images png 2 2 -t 3 --salt d | jq -c '.image.usage = {cost: 1}')"
+	assert_equal "$(tail -n 1 "$STORE/sessions/s.ndjson" | jq -c .totals)" '{"max_turn":3,"spent":1.75,"unknown":1}'
 }
 
 @test "journal: the judge's own members as written and the request's image options" {

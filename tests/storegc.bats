@@ -31,9 +31,9 @@ objects() {
 }
 
 @test "--delete-session: the journal and its named images go, images another session references stay" {
-	put a x 3 -n '{session}/{turn}.{ext}'
-	put b y 2 -n 'shared/{turn}.{ext}'
-	put a y 2 -n 'shared/{turn}.{ext}'
+	put a x 3 -N '{session}/{turn}.{ext}'
+	put b y 2 -N 'shared/{turn}.{ext}'
+	put a y 2 -N 'shared/{turn}.{ext}'
 	put a z 1
 	run imgp-store -s "$STORE" --delete-session a --dry-run
 	assert_success

@@ -155,7 +155,7 @@ EOF
 	done
 }
 
-@test "bad_json in a named file says which file" {
+@test "bad_json in a named file says which file, in the record and on stderr; -q silences stderr" {
 	local t
 	printf '{"error":{}}\nnope\n' >"$BATS_TEST_TMPDIR/in"
 	for t in $(stages); do
@@ -163,6 +163,11 @@ EOF
 		assert_failure 1
 		assert_equal "$(line_jq 2 .error.file)" "$BATS_TEST_TMPDIR/in"
 		assert_equal "$(line_jq 2 .error.line)" 2
+		assert_equal "${stderr%%$'\n'*}" "$t: $BATS_TEST_TMPDIR/in:line 2: bad_json: $(line_jq 2 .error.message)"
+		run --separate-stderr $(stage_cmd "$t") -q "$BATS_TEST_TMPDIR/in"
+		assert_failure 1
+		assert_equal "$stderr" ""
+		assert_equal "${#lines[@]}" 2
 	done
 }
 

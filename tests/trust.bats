@@ -54,7 +54,7 @@ url_of() {
 		f=$(key_file nul "$content")
 		line=1
 		[[ $content == k1* ]] && line=2
-		run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$f" -e 1d
+		run_with '{"asset":{"path":"a.png"}}' imgp-url -S hmac -k "$f" -e 1d
 		assert_failure 2
 		assert_equal "$stderr" "imgp-url: --key-file $f: line $line holds a NUL byte"
 		assert_output ""
@@ -68,7 +68,7 @@ url_of() {
 	local a b url
 	a=$(key_file a 'shared-prefix-A')
 	b=$(key_file b 'shared-prefix-AB')
-	url=$(url_of ab/x.png -s hmac -k "$a" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S hmac -k "$a" --expires-at 2000000000)
 	run_with "$url" imgp-url --verify -k "$b"
 	assert_failure 1
 	assert_output bad_signature
@@ -80,17 +80,17 @@ url_of() {
 @test "trust: a one-line key file containing ':' is one bare key, never ID:SECRET" {
 	local f url want
 	f=$(key_file colon 'team:blue\n')
-	url=$(url_of ab/x.png -s hmac -k "$f" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S hmac -k "$f" --expires-at 2000000000)
 	want=$(printf 'imgp-url/1\n2000000000\n/assets/ab/x.png' |
 	    openssl dgst -sha256 -hmac team:blue -binary | b64url)
 	assert_equal "$url" "/assets/ab/x.png?expires=2000000000&sig=$want"
 	# nginx's secure_link_md5 gets the whole line too, as imgp.conf says.
-	url=$(url_of ab/x.png -s nginx -k "$f" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S nginx -k "$f" --expires-at 2000000000)
 	want=$(printf '2000000000/assets/ab/x.png team:blue' | openssl md5 -binary | b64url)
 	assert_equal "$url" "/assets/ab/x.png?md5=$want&expires=2000000000"
 	grep -q "whole line (colons included)" "$ROOT/contrib/nginx/imgp.conf"
 	# Listed second with an id, written as it was, it still verifies.
-	run_with "$(url_of ab/x.png -s hmac -k "$f" --expires-at 2000000000)" \
+	run_with "$(url_of ab/x.png -S hmac -k "$f" --expires-at 2000000000)" \
 	    imgp-url --verify -k "$(key_file both 'new:fresh\nold:team:blue\n')"
 	assert_success
 	assert_output ok
@@ -100,7 +100,7 @@ url_of() {
 	local f
 	for content in ' \n' '\t  \r\n' '\n'; do
 		f=$(key_file blank "$content")
-		run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$f" -e 1d
+		run_with '{"asset":{"path":"a.png"}}' imgp-url -S hmac -k "$f" -e 1d
 		assert_failure 2
 		assert_equal "$stderr" "imgp-url: --key-file $f: the file holds no key"
 		run_with '{"request":{"prompt":"p"}}' imgp-gen --api-key-file "$f"
@@ -108,7 +108,7 @@ url_of() {
 		assert_equal "$stderr" "imgp-gen: --api-key-file $f: the file holds no key"
 	done
 	f=$(key_file lines 'k1:secret-one\nk2: \t\n')
-	run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$f" -e 1d
+	run_with '{"asset":{"path":"a.png"}}' imgp-url -S hmac -k "$f" -e 1d
 	assert_failure 2
 	assert_equal "$stderr" "imgp-url: --key-file $f: line 2 has an empty secret"
 	IMGP_API_KEY='   ' run_with '{"request":{"prompt":"p"}}' imgp-gen

@@ -101,6 +101,26 @@ b64url() {
 	assert_equal "$(line_jq 1 .error.field)" asset
 }
 
+@test "13.10: imgp-url signs no journal, request file, dot segment or hidden file" {
+	local p sign
+	for p in sessions/s.ndjson requests/ab/abcd.json sessions requests \
+	    ab/../sessions/s.ndjson ./ab/x.png ab/.tmp-1-0 .hidden.png ab/.. ..; do
+		for sign in "" "--sign nginx --key-file $KEY --expires 1h" \
+		    "--sign hmac --key-file $KEY --expires 1h"; do
+			run_with "$(jq -cn --arg p "$p" '{asset:{path:$p}}')" imgp-url $sign
+			assert_failure 1
+			assert_equal "$(line_jq 1 .error.code)" invalid_field
+			assert_equal "$(line_jq 1 .error.field)" asset.path
+			assert_equal "$(line_jq 1 .url)" null
+		done
+	done
+	run_with '{"asset":{"path":"sessions/s.ndjson"}}' imgp-url
+	assert_regex "$(line_jq 1 .error.message)" "sessions/ holds the journals"
+	# names that only start like them are fine
+	run_with '{"asset":{"path":"sessions-2/x.png"}}' imgp-url --sign nginx --key-file "$KEY" --expires 1h
+	assert_success
+}
+
 @test "other members pass through byte for byte; an old url is replaced in place" {
 	local rec='{"n":123456789012345678901234567890,"x" : 1.10,"url":"old","s":"\u00e9\ud83d\ude00","asset":{ "path":"a.png", "sha256":"x" }}'
 	run_with "$rec" imgp-url
@@ -116,7 +136,7 @@ b64url() {
 }
 
 @test "nginx: md5 is base64url MD5 of expires, path, a space and the key" {
-	url=$(url_of 'ab/é x.png' -s nginx -k "$KEY" --expires-at 2000000000)
+	url=$(url_of 'ab/é x.png' -S nginx -k "$KEY" --expires-at 2000000000)
 	want=$(printf '2000000000/assets/ab/é x.png test-key-0123' |
 	    openssl md5 -binary | b64url)
 	assert_equal "$url" "/assets/ab/%C3%A9%20x.png?md5=$want&expires=2000000000"
@@ -126,7 +146,7 @@ b64url() {
 	local d want now
 	for d in 3600:3600 90m:5400 7d:604800; do
 		now=$(date +%s)
-		url=$(url_of a.png -s hmac -k "$KEY" -e "${d%%:*}")
+		url=$(url_of a.png -S hmac -k "$KEY" -e "${d%%:*}")
 		want=$((now + ${d#*:}))
 		expires=${url#*expires=}
 		expires=${expires%%&*}
@@ -137,20 +157,20 @@ b64url() {
 
 @test "verify: signed records and bare URLs of both schemes are ok" {
 	run_with '{"asset":{"path":"ab/a b#é.png"},"k":1.10}' \
-	    imgp-url -s hmac -k "$KEY" -e 1h -b https://cdn.example/x/
+	    imgp-url -S hmac -k "$KEY" -e 1h -b https://cdn.example/x/
 	assert_success
 	signed=$output
 	run_with "$signed" imgp-url --verify -k "$KEY"
 	assert_success
 	assert_output "${signed%\}},\"verify\":\"ok\"}"
-	nginx_url=$(url_of 'ab/a b.png' -s nginx -k "$KEY" -e 1h)
+	nginx_url=$(url_of 'ab/a b.png' -S nginx -k "$KEY" -e 1h)
 	run_with "$(jq -r .url <<<"$signed")"$'\n'" $nginx_url"$'\r' imgp-url --verify -k "$KEY"
 	assert_success
 	assert_output $'ok\nok'
 }
 
 @test "verify: tampered path, expiry or signature is bad_signature, exit 1" {
-	url=$(url_of ab/x.png -s hmac -k "$KEY" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S hmac -k "$KEY" --expires-at 2000000000)
 	sig=${url##*sig=}
 	flipped=$( [ "${sig:0:1}" = A ] && echo B || echo A )${sig:1}
 	run_with "${url/x.png/y.png}"$'\n'"${url/2000000000/2000000001}"$'\n'"${url/sig=$sig/sig=$flipped}"$'\n'"$url" \
@@ -160,14 +180,14 @@ b64url() {
 }
 
 @test "verify: a signature for one base does not hold for another" {
-	url=$(url_of ab/x.png -s hmac -k "$KEY" --expires-at 2000000000 -b https://cdn.example/a/)
+	url=$(url_of ab/x.png -S hmac -k "$KEY" --expires-at 2000000000 -b https://cdn.example/a/)
 	run_with "${url/\/a\//\/b\/}"$'\n'"${url/cdn.example/other.example}" imgp-url --verify -k "$KEY"
 	assert_failure 1
 	assert_output $'bad_signature\nok'
 }
 
 @test "verify: past the expiry is expired; a wrong key is bad_signature" {
-	url=$(url_of ab/x.png -s hmac -k "$KEY" --expires-at 1000000000)
+	url=$(url_of ab/x.png -S hmac -k "$KEY" --expires-at 1000000000)
 	run_with "{\"url\":\"$url\"}" imgp-url --verify -k "$KEY"
 	assert_failure 1
 	assert_equal "$(line_jq 1 .verify)" expired
@@ -179,7 +199,7 @@ b64url() {
 }
 
 @test "verify: malformed URLs" {
-	url=$(url_of ab/x.png -s hmac -k "$KEY" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S hmac -k "$KEY" --expires-at 2000000000)
 	sig=${url##*sig=}
 	run_with "not a url
 /assets/ab/x.png
@@ -205,19 +225,19 @@ $url" imgp-url --verify -k "$KEY"
 @test "key file: one trailing newline is not part of the key" {
 	printf 'test-key-0123' >"$BATS_TEST_TMPDIR/bare"
 	chmod 600 "$BATS_TEST_TMPDIR/bare"
-	a=$(url_of a.png -s hmac -k "$KEY" --expires-at 2000000000)
-	b=$(url_of a.png -s hmac -k "$BATS_TEST_TMPDIR/bare" --expires-at 2000000000)
+	a=$(url_of a.png -S hmac -k "$KEY" --expires-at 2000000000)
+	b=$(url_of a.png -S hmac -k "$BATS_TEST_TMPDIR/bare" --expires-at 2000000000)
 	assert_equal "$a" "$b"
 }
 
 @test "key file: readable by others warns; empty or missing is exit 2; never printed" {
 	chmod 644 "$KEY"
-	run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$KEY" -e 1h
+	run_with '{"asset":{"path":"a.png"}}' imgp-url -S hmac -k "$KEY" -e 1h
 	assert_success
 	assert_regex "$stderr" "^imgp-url: --key-file .*key: readable by others"
 	refute_regex "$stderr$output" test-key-0123
 	: >"$BATS_TEST_TMPDIR/empty"
-	run_with '{"asset":{"path":"a.png"}}' imgp-url -s hmac -k "$BATS_TEST_TMPDIR/empty" -e 1h
+	run_with '{"asset":{"path":"a.png"}}' imgp-url -S hmac -k "$BATS_TEST_TMPDIR/empty" -e 1h
 	assert_failure 2
 	assert_equal "$output" ""
 	run_with '' imgp-url --verify -k "$BATS_TEST_TMPDIR/missing"
@@ -226,7 +246,7 @@ $url" imgp-url --verify -k "$KEY"
 
 @test "nginx: a key that nginx.conf cannot hold as written is exit 2" {
 	printf 'a$b\n' >"$KEY"
-	run_with '' imgp-url -s nginx -k "$KEY" -e 1h
+	run_with '' imgp-url -S nginx -k "$KEY" -e 1h
 	assert_failure 2
 	assert_regex "$stderr" "printable ASCII"
 	refute_regex "$stderr" 'a\$b'
@@ -234,11 +254,11 @@ $url" imgp-url --verify -k "$KEY"
 
 @test "options that do not go together are exit 2" {
 	local args
-	for args in "-s hmac -e 1h" "-s hmac -k $KEY" "-s rsa -k $KEY -e 1h" \
-	    "-k $KEY" "-e 1h" "--verify" "--verify -k $KEY -s hmac" \
-	    "-s hmac -k $KEY -e 1h --expires-at 2000000000" \
-	    "-s hmac -k $KEY -e 0" "-s hmac -k $KEY -e 5y" \
-	    "-s hmac -k $KEY --expires-at 12x"; do
+	for args in "-S hmac -e 1h" "-S hmac -k $KEY" "-S rsa -k $KEY -e 1h" \
+	    "-k $KEY" "-e 1h" "--verify" "--verify -k $KEY -S hmac" \
+	    "-S hmac -k $KEY -e 1h --expires-at 2000000000" \
+	    "-S hmac -k $KEY -e 0" "-S hmac -k $KEY -e 5y" \
+	    "-S hmac -k $KEY --expires-at 12x"; do
 		run_with '' imgp-url $args
 		assert_failure 2
 	done
@@ -247,7 +267,7 @@ $url" imgp-url --verify -k "$KEY"
 @test "signing needs a path a server sees, and no query or fragment" {
 	local args
 	for args in "-b assets/" "-t {path}" "-t /x/{path}?a=b" "-t /x/{path}#f"; do
-		run_with '' imgp-url -s hmac -k "$KEY" -e 1h $args
+		run_with '' imgp-url -S hmac -k "$KEY" -e 1h $args
 		assert_failure 2
 		assert_regex "$stderr" "cannot be signed"
 	done
@@ -256,7 +276,8 @@ $url" imgp-url --verify -k "$KEY"
 @test "-h prints the synopsis" {
 	run imgp-url -h
 	assert_success
-	assert_output 'usage: imgp-url [-hV] [--verify] [-b base] [-t template] [-s hmac | nginx] [-k key-file] [-e duration | --expires-at time] [file ...]'
+	assert_equal "${lines[0]}" 'usage: imgp-url [-hqV] [--verify] [-b base] [-t template] [-S hmac | nginx] [-k key-file] [-e duration | --expires-at time] [file ...]'
+	assert_line '  -S hmac | nginx, --sign hmac | nginx  sign the URLs, with an HMAC or as nginx secure_link checks them'
 }
 
 @test "the EXAMPLES of imgp-url(1) run as printed" {
@@ -278,11 +299,11 @@ key_file() {
 	local old both url
 	old=$(key_file old $'old-1:test-key-0123\nolder:retired-key\n')
 	both=$(key_file both $'new_2:fresh-secret\nold-1:test-key-0123\n')
-	url=$(url_of ab/x.png -s hmac -k "$old" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S hmac -k "$old" --expires-at 2000000000)
 	want=$(printf 'imgp-url/1\n2000000000\n/assets/ab/x.png' |
 	    openssl dgst -sha256 -hmac test-key-0123 -binary | b64url)
 	assert_equal "$url" "/assets/ab/x.png?expires=2000000000&sig=$want&kid=old-1"
-	new=$(url_of ab/x.png -s hmac -k "$both" --expires-at 2000000000)
+	new=$(url_of ab/x.png -S hmac -k "$both" --expires-at 2000000000)
 	assert_regex "$new" '&kid=new_2$'
 	run_with "$url"$'\n'"$new" imgp-url --verify -k "$both"
 	assert_success
@@ -300,7 +321,7 @@ key_file() {
 @test "rotation: kid chooses the key; an unknown kid is bad_signature" {
 	local both url sig
 	both=$(key_file both $'new:fresh-secret\nold:test-key-0123')
-	url=$(url_of ab/x.png -s hmac -k "$both" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S hmac -k "$both" --expires-at 2000000000)
 	run_with "${url/kid=new/kid=old}"$'\n'"${url/kid=new/kid=gone}"$'\n'"${url/kid=new/kid=}"$'\n'"$url&kid=new" \
 	    imgp-url --verify -k "$both"
 	assert_failure 1
@@ -309,10 +330,10 @@ key_file() {
 
 @test "rotation: URLs signed with a bare key hold once it is listed second with an id" {
 	local both url
-	url=$(url_of ab/x.png -s hmac -k "$KEY" --expires-at 2000000000)
+	url=$(url_of ab/x.png -S hmac -k "$KEY" --expires-at 2000000000)
 	refute_regex "$url" kid
 	both=$(key_file both $'new:fresh-secret\nold:test-key-0123\n')
-	nginx_url=$(url_of ab/x.png -s nginx -k "$KEY" --expires-at 2000000000)
+	nginx_url=$(url_of ab/x.png -S nginx -k "$KEY" --expires-at 2000000000)
 	run_with "$url"$'\n'"$nginx_url" imgp-url --verify -k "$both"
 	assert_success
 	assert_output $'ok\nok'
@@ -321,7 +342,7 @@ key_file() {
 @test "rotation: --sign nginx signs with the first key and adds no kid" {
 	local both
 	both=$(key_file both $'new:fresh-secret\nold:test-key-0123\n')
-	url=$(url_of 'ab/x.png' -s nginx -k "$both" --expires-at 2000000000)
+	url=$(url_of 'ab/x.png' -S nginx -k "$both" --expires-at 2000000000)
 	want=$(printf '2000000000/assets/ab/x.png fresh-secret' | openssl md5 -binary | b64url)
 	assert_equal "$url" "/assets/ab/x.png?md5=$want&expires=2000000000"
 }
@@ -329,7 +350,7 @@ key_file() {
 @test "a one-line bare key stays a bare key: no kid, the whole line is the secret" {
 	local bare
 	bare=$(key_file bare 'not an id:has a colon')
-	url=$(url_of a.png -s hmac -k "$bare" --expires-at 2000000000)
+	url=$(url_of a.png -S hmac -k "$bare" --expires-at 2000000000)
 	want=$(printf 'imgp-url/1\n2000000000\n/assets/a.png' |
 	    openssl dgst -sha256 -hmac 'not an id:has a colon' -binary | b64url)
 	assert_equal "$url" "/assets/a.png?expires=2000000000&sig=$want"

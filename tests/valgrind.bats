@@ -65,8 +65,10 @@ example_stream() {
 	local t=$BATS_TEST_TMPDIR
 	mock_start --key vg-key
 	# one answer shape or failure per turn
-	jq -c '.image_prompt += ([" ", " [mock status=500 times=1]", " [mock reply=url]",
-		" [mock strict=400]", " [mock reply=redirect]", " [mock reply=notimage]",
+	jq -c --arg here "http://127.0.0.1:$MOCK_PORT" \
+		'.image_prompt += ([" ", " [mock status=500 times=1]", " [mock reply=url]",
+		" [mock strict=400]", " [mock reply=redirect redirect-to=\($here)]",
+		" [mock reply=notimage]",
 		" [mock reply=refused403 times=1]", " [mock reply=text]",
 		" [mock status=429 retry-after=0 times=1]", " [mock reply=truncated times=1]"][.turn])' \
 		examples/judge.ndjson >"$t/judge"

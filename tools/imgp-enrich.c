@@ -14,15 +14,36 @@
 #include "out.h"
 
 static const char synopsis[] =
-    "imgp-enrich [-hV] [-p profile] [-s store] [--reference previous] "
+    "imgp-enrich [-hqV] [-p profile] [-s store] [--reference previous] "
     "[--seed n] [--aspect-ratio ratio] [--size WxH] [--model model] "
     "[--quality quality] [file ...]";
+
+/* One line per option, headed as in the man page. */
+static const char *const help[] = {
+	"-h, --help\tprint this help and exit",
+	"-V, --version\tprint the version and exit",
+	"-q, --quiet\tno line on stderr for each record that becomes an error "
+	    "record",
+	"-p profile, --profile profile\tthe world's profile "
+	    "(default $IMGP_PROFILE)",
+	"-s store, --store store\tthe store whose journals give history "
+	    "and the previous frame (default $IMGP_STORE, else ./imgp-store)",
+	"--reference previous\tsend the session's previous frame as a "
+	    "reference image",
+	"--seed n\tthe seed of every request",
+	"--aspect-ratio ratio\tthe requests' aspect ratio (W:H)",
+	"--size WxH\tthe requests' size in pixels",
+	"--model model\tthe requests' model",
+	"--quality quality\tthe requests' quality",
+	NULL
+};
 
 enum { OPT_REFERENCE = 256, OPT_SEED, OPT_ASPECT, OPT_SIZE, OPT_MODEL,
     OPT_QUALITY };
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "profile", required_argument, NULL, 'p' },
 	{ "store", required_argument, NULL, 's' },
 	{ "reference", required_argument, NULL, OPT_REFERENCE },
@@ -44,10 +65,11 @@ main(int argc, char *argv[])
 
 	diag_init("imgp-enrich");
 	out_init();
-	while ((c = getopt_long(argc, argv, "hVp:s:", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqVp:s:", options, NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(synopsis, 0);
+		case 'h': cli_usage(synopsis, help, 0);
 		case 'V': cli_version();
+		case 'q': filter_set_quiet(1); break;
 		case 'p': profile = optarg; break;
 		case 's': e.store = optarg; break;
 		case OPT_REFERENCE:
@@ -65,7 +87,7 @@ main(int argc, char *argv[])
 		case OPT_SIZE: e.size = cli_size("--size", optarg); break;
 		case OPT_MODEL: e.model = optarg; break;
 		case OPT_QUALITY: e.quality = optarg; break;
-		default: cli_usage(synopsis, 2);
+		default: cli_usage(synopsis, help, 2);
 		}
 	}
 	if (e.store == NULL)

@@ -26,6 +26,52 @@ static const char synopsis[] =
     "[--list-models] [--unordered] "
     "[--progress | --no-progress] [file ...]";
 
+/* One line per option, headed as in the man page. */
+static const char *const help[] = {
+	"-h, --help\tprint this help and exit",
+	"-V, --version\tprint the version and exit",
+	"-n, --dry-run\tsend nothing: add each record's first request as "
+	    "dry_run",
+	"-q, --quiet\tno line on stderr per failed record, no totals after "
+	    "a failure",
+	"-v, --verbose\tprint the run's totals on stderr",
+	"-j jobs, --jobs jobs\trequests in flight at once (default 4)",
+	"-m model, --model model\tthe model when the request names none",
+	"-s store, --store store\tthe store of --cache, --on-failure "
+	    "previous, --session-budget",
+	"--api api\topenrouter, openrouter-images, openai or local",
+	"--base-url url\tthe API's base URL (each API has its own default)",
+	"--api-key-file file\tread the API key from file",
+	"--modalities list\timage,text (default) or image",
+	"--reasoning-effort effort\tlow, medium or high (chat completions)",
+	"--max-tokens n\tsend max_tokens n (chat completions)",
+	"--param name=json\tadd a member to every request body (repeatable)",
+	"--list-models\tread no records: list the API's image models",
+	"--referer url, --title title\tOpenRouter's attribution headers",
+	"--retries n\tretries of a transient failure (default 3)",
+	"--retry-delay seconds\tthe backoff base (default 1)",
+	"--timeout seconds\tthe limit of one attempt (default 120)",
+	"--stall-timeout seconds\tabort an attempt stalled this long "
+	    "(default 90)",
+	"--fallback-model model\ta model to try when the others failed "
+	    "(repeatable)",
+	"--on-failure action\terror (default), previous or placeholder",
+	"--max-bytes n\trefuse larger answers (default 33554432)",
+	"--profile file\tthe profile imgp-enrich used: references may lie "
+	    "beside it",
+	"--reference-root dir\treferences may also lie beneath dir "
+	    "(repeatable)",
+	"--max-reference-bytes n\trefuse larger reference files (default "
+	    "20971520)",
+	"--cache\tanswer known requests from the store's request cache",
+	"--budget amount\tsend no more requests once the run spent amount",
+	"--session-budget amount\tthe same for each session, its journal "
+	    "counted",
+	"--unordered\twrite each record when done, a session's in order",
+	"--progress, --no-progress\tshow a progress line on stderr, or not",
+	NULL
+};
+
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
 	{ "dry-run", no_argument, NULL, 'n' },
@@ -76,11 +122,11 @@ main(int argc, char *argv[])
 	genopt_init(&cfg);
 	while ((c = getopt_long(argc, argv, "hnqVvj:m:s:", options, NULL)) != -1) {
 		if (c == 'h')
-			cli_usage(synopsis, 0);
+			cli_usage(synopsis, help, 0);
 		if (c == 'V')
 			cli_version();
 		if (genopt_set(&cfg, c, optarg) < 0)
-			cli_usage(synopsis, 2);
+			cli_usage(synopsis, help, 2);
 	}
 	genopt_finish(&cfg);
 	status = cfg.list_models ? models_list(&cfg) :

@@ -16,6 +16,19 @@ static const char synopsis[] =
     "imgp-sheet [-hV] [-b base] [-t template] [-T title] [-s store] [-r] "
     "[session ... | file ...]";
 
+/* One line per option, headed as in the man page. */
+static const char *const help[] = {
+	"-h, --help\tprint this help and exit",
+	"-V, --version\tprint the version and exit",
+	"-b base, --base base\tthe public URL of the store, as imgp-url's",
+	"-t template, --template template\tthe links' paths, as imgp-url's",
+	"-T title, --title title\tthe sheet's title",
+	"-s store, --store store\tread the sessions' journals from this "
+	    "store (default $IMGP_STORE, else ./imgp-store)",
+	"-r, --records\tread records (files or stdin) instead of journals",
+	NULL
+};
+
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
 	{ "base", required_argument, NULL, 'b' },
@@ -37,14 +50,14 @@ main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "hVb:t:T:s:r", options,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(synopsis, 0);
+		case 'h': cli_usage(synopsis, help, 0);
 		case 'V': cli_version();
 		case 'b': s.url.base = optarg; s.relink = 1; break;
 		case 't': s.url.template = optarg; s.relink = 1; break;
 		case 'T': s.title = optarg; break;
 		case 's': s.store = optarg; break;
 		case 'r': records = 1; break;
-		default: cli_usage(synopsis, 2);
+		default: cli_usage(synopsis, help, 2);
 		}
 	}
 	if (records && s.store)

@@ -13,16 +13,38 @@
 #include "url.h"
 
 static const char synopsis[] =
-    "imgp-url [-hV] [--verify] [-b base] [-t template] [-s hmac | nginx] "
+    "imgp-url [-hqV] [--verify] [-b base] [-t template] [-S hmac | nginx] "
     "[-k key-file] [-e duration | --expires-at time] [file ...]";
+
+/* One line per option, headed as in the man page. */
+static const char *const help[] = {
+	"-h, --help\tprint this help and exit",
+	"-V, --version\tprint the version and exit",
+	"-q, --quiet\tno line on stderr for each record that becomes an error "
+	    "record",
+	"--verify\tcheck signed URLs instead of making them",
+	"-b base, --base base\tthe public URL of the store "
+	    "(default $IMGP_PUBLIC_BASE_URL, else /assets/)",
+	"-t template, --template template\tthe URL's path from the "
+	    "record ({path}, {session}, {turn}, ...)",
+	"-S hmac | nginx, --sign hmac | nginx\tsign the URLs, with an "
+	    "HMAC or as nginx secure_link checks them",
+	"-k key-file, --key-file key-file\tthe signing key (or keys, "
+	    "one ID:SECRET a line)",
+	"-e duration, --expires duration\tsigned URLs expire after "
+	    "duration (3600, 90m, 7d)",
+	"--expires-at time\tsigned URLs expire at this Unix time",
+	NULL
+};
 
 enum { OPT_EXPIRES_AT = 256, OPT_VERIFY };
 
 static const struct option options[] = {
 	CLI_COMMON_OPTIONS,
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "base", required_argument, NULL, 'b' },
 	{ "template", required_argument, NULL, 't' },
-	{ "sign", required_argument, NULL, 's' },
+	{ "sign", required_argument, NULL, 'S' },
 	{ "key-file", required_argument, NULL, 'k' },
 	{ "expires", required_argument, NULL, 'e' },
 	{ "expires-at", required_argument, NULL, OPT_EXPIRES_AT },
@@ -41,14 +63,15 @@ main(int argc, char *argv[])
 
 	diag_init("imgp-url");
 	out_init();
-	while ((c = getopt_long(argc, argv, "hVb:t:s:k:e:", options,
+	while ((c = getopt_long(argc, argv, "hqVb:t:S:k:e:", options,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'h': cli_usage(synopsis, 0);
+		case 'h': cli_usage(synopsis, help, 0);
 		case 'V': cli_version();
+		case 'q': filter_set_quiet(1); break;
 		case 'b': u.base = optarg; break;
 		case 't': u.template = optarg; break;
-		case 's': u.scheme = sign_parse_scheme("--sign", optarg); break;
+		case 'S': u.scheme = sign_parse_scheme("--sign", optarg); break;
 		case 'k': u.key_file = optarg; break;
 		case 'e':
 			u.expires_in = (long long)cli_duration("--expires",
@@ -59,7 +82,7 @@ main(int argc, char *argv[])
 			    optarg, 1, MAX_TIME);
 			break;
 		case OPT_VERIFY: u.verify = 1; break;
-		default: cli_usage(synopsis, 2);
+		default: cli_usage(synopsis, help, 2);
 		}
 	}
 	if (u.base == NULL)
