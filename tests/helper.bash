@@ -59,24 +59,35 @@ man_examples() {
 		sed -n '/^EXAMPLES$/,/^SEE ALSO$/p' | sed -n 's/^         *//p'
 }
 
+# Start a mock provider with its port and log files in DIR, with the
+# mock's own options after DIR; sets SPAWNED_PID and SPAWNED_PORT.  A busy
+# machine may take seconds to start python: wait up to 60 s for the port.
+mock_spawn() {
+	local dir=$1 i
+	shift
+	: >"$dir/mock.log"
+	rm -f "$dir/mock.port"
+	python3 "$ROOT/tests/mock-provider.py" --port-file "$dir/mock.port" \
+		--log "$dir/mock.log" --max-seconds 120 "$@" 3>&- &
+	SPAWNED_PID=$!
+	for i in $(seq 1200); do
+		[ -s "$dir/mock.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$dir/mock.port" ] || { echo "mock provider did not start" >&2; return 1; }
+	SPAWNED_PORT=$(cat "$dir/mock.port")
+}
+
 # The mock provider (tests/mock-provider.py): `mock_start [--latency MS]
 # [--key KEY]` starts it on a free port and sets MOCK_URL (its /v1 base)
 # and MOCK_LOG (one JSON line per request); `mock_stop` (call it in
 # teardown) stops it.  The server also stops itself after 120 s.
 mock_start() {
-	local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR} i
+	local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}
+	mock_spawn "$dir" "$@" || return 1
 	MOCK_LOG="$dir/mock.log"
-	: >"$MOCK_LOG"
-	rm -f "$dir/mock.port"
-	python3 "$ROOT/tests/mock-provider.py" --port-file "$dir/mock.port" \
-		--log "$MOCK_LOG" --max-seconds 120 "$@" 3>&- &
-	MOCK_PID=$!
-	for i in $(seq 100); do
-		[ -s "$dir/mock.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$dir/mock.port" ] || { echo "mock provider did not start" >&2; return 1; }
-	MOCK_PORT=$(cat "$dir/mock.port")
+	MOCK_PID=$SPAWNED_PID
+	MOCK_PORT=$SPAWNED_PORT
 	MOCK_URL="http://127.0.0.1:$MOCK_PORT/v1"
 	export MOCK_LOG MOCK_PID MOCK_PORT MOCK_URL
 }

@@ -120,18 +120,12 @@ url_of() {
 
 # other_start — a second mock on another port: OTHER_ORIGIN, OTHER_LOG.
 other_start() {
-	local dir=$BATS_TEST_TMPDIR/other i
+	local dir=$BATS_TEST_TMPDIR/other
 	mkdir -p "$dir"
+	mock_spawn "$dir" || return 1
 	OTHER_LOG=$dir/mock.log
-	: >"$OTHER_LOG"
-	python3 "$ROOT/tests/mock-provider.py" --port-file "$dir/port" \
-		--log "$OTHER_LOG" --max-seconds 120 3>&- &
-	OTHER_PID=$!
-	for i in $(seq 100); do
-		[ -s "$dir/port" ] && break
-		sleep 0.05
-	done
-	OTHER_ORIGIN=http://127.0.0.1:$(cat "$dir/port")
+	OTHER_PID=$SPAWNED_PID
+	OTHER_ORIGIN=http://127.0.0.1:$SPAWNED_PORT
 }
 
 other_stop() {
