@@ -45,9 +45,14 @@ shot_late=$(p50 "$out/late.txt" 1 "$k")
 
 # linear: a session of n/10 turns against one of n
 small=$((n / 10))
+# the small store holds only the objects its journal names, so that
+# --check reads a store of the session's size, not of the long one's
 mkdir -p "$out/small/sessions"
-cp -r "$out/long/." "$out/small/"
 head -n "$small" "$out/long/sessions/long.ndjson" >"$out/small/sessions/long.ndjson"
+jq -r .path "$out/small/sessions/long.ndjson" | sort -u | while read -r f; do
+	mkdir -p "$out/small/${f%/*}"
+	cp "$out/long/$f" "$out/small/$f"
+done
 head -n "$n" "$out/long/sessions/long.ndjson" >"$out/big.ndjson"
 cp "$out/big.ndjson" "$out/late/sessions/long.ndjson"
 mb() { wc -c <"$1" | awk '{ print $1 / 1e6 }'; }
