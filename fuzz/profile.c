@@ -1,7 +1,7 @@
 /*
  * Fuzz profile loading and prompt assembly: any file is either refused
  * with a message or gives a profile whose directives' `when`s run on a
- * fixed record and whose prompt is valid UTF-8 (json_validate of it as a
+ * fixed record (in the helper process of whens.h) and whose prompt is valid UTF-8 (json_validate of it as a
  * JSON string).
  */
 #include <stdint.h>
@@ -12,10 +12,11 @@
 
 #include <sanitizer/lsan_interface.h>
 
-#include "jqx.h"
 #include "json.h"
 #include "profile.h"
 #include "prompt.h"
+#include "rec.h"
+#include "whens.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,13 +55,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    "\"dominant_direction\":\"carnival\"}}";
 		struct prompt_input in = { "a  harbor\xc2\xa0" "at dawn", 19,
 		    NULL, 0, 1, "one | two", 9, NULL };
-		jv record = jqx_parse(line, sizeof(line) - 1);
+		struct rec record = REC_INIT;
+		size_t tests = 0;
 
 		for (size_t i = 0; i < p.ndirectives; i++)
 			if (p.directives[i].when >= 0)
-				jqx_test(p.whens, (size_t)p.directives[i].when,
-				    record);
-		jqx_free(record);
+				tests++;
+		if (rec_parse(&record, line, sizeof(line) - 1) < 0)
+			__builtin_trap();
+		if (tests > 0)
+			(void)whens_first(p.whens, tests, &record);
+		rec_free(&record);
 		prompt_build(&p, &in, &prompt);
 		json_put_string(&quoted, prompt.data, prompt.len);
 		if (json_validate(quoted.data, quoted.len, &why, &where) < 0)
