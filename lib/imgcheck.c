@@ -13,18 +13,6 @@
  * a length near 2^32 reads past the buffer or wraps an offset.
  */
 
-static uint32_t
-le24(const unsigned char *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return le24(p) | (uint32_t)p[3] << 24;
-}
-
 /* a * b, or UINT64_MAX when that does not fit. */
 static uint64_t
 mul_sat(uint64_t a, uint64_t b)
@@ -380,7 +368,7 @@ webp_next_chunk(const unsigned char *buf, size_t len, size_t *pos,
 	if (len - *pos < RIFF_CHUNK_HEADER_LEN)
 		return *why = "a WebP cut short inside a chunk header", -1;
 	c->fourcc = buf + *pos;
-	c->len = le32(buf + *pos + 4);
+	c->len = imgsniff_le32(buf + *pos + 4);
 	c->data = buf + *pos + RIFF_CHUNK_HEADER_LEN;
 	padded = c->len + (c->len & 1);
 	if (c->len == UINT32_MAX ||
@@ -408,7 +396,7 @@ webp_bitstream(const struct riff_chunk *c, uint32_t *width, uint32_t *height,
 	if (is_fourcc(c, "VP8 ")) {
 		if (c->len < VP8_FIXED_LEN)
 			return *why = "a WebP with a cut VP8 frame header", -1;
-		tag = le24(c->data);
+		tag = imgsniff_le24(c->data);
 		/* key frame (bit 0 clear), version 0-3, shown (bit 4),
 		 * then the first partition's size */
 		if ((tag & 1) || (tag >> 1 & 7) > 3 || !(tag >> 4 & 1) ||
@@ -423,7 +411,7 @@ webp_bitstream(const struct riff_chunk *c, uint32_t *width, uint32_t *height,
 	if (is_fourcc(c, "VP8L")) {
 		if (c->len < VP8L_FIXED_LEN)
 			return *why = "a WebP with a cut VP8L header", -1;
-		bits = le32(c->data + 1);
+		bits = imgsniff_le32(c->data + 1);
 		if (c->data[0] != 0x2f || bits >> 29)
 			return *why = "a WebP with an invalid VP8L header", -1;
 		*width = (bits & 0x3fff) + 1;
@@ -438,8 +426,8 @@ static int
 webp_extended(const unsigned char *buf, size_t len, size_t pos,
     const struct riff_chunk *vp8x, const char **why)
 {
-	uint32_t canvas_w = le24(vp8x->data + 4) + 1;
-	uint32_t canvas_h = le24(vp8x->data + 7) + 1, w, h;
+	uint32_t canvas_w = imgsniff_le24(vp8x->data + 4) + 1;
+	uint32_t canvas_h = imgsniff_le24(vp8x->data + 7) + 1, w, h;
 	int animated = vp8x->data[0] & VP8X_ANIMATION;
 	int anim = 0, frames = 0, images = 0;
 	struct riff_chunk c;
@@ -480,9 +468,9 @@ webp_check(const unsigned char *buf, size_t len, const char **why)
 	uint32_t w, h;
 
 	/* The chunks end where the RIFF says, not where the file does. */
-	if (le32(buf + 4) > len - 8)
+	if (imgsniff_le32(buf + 4) > len - 8)
 		return *why = "a WebP cut short of its RIFF size", -1;
-	len = 8 + (size_t)le32(buf + 4);
+	len = 8 + (size_t)imgsniff_le32(buf + 4);
 	if (webp_next_chunk(buf, len, &pos, &first, why) < 0)
 		return -1;
 	if (is_fourcc(&first, "VP8X"))

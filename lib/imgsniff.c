@@ -22,16 +22,16 @@ read_le16(const unsigned char *p)
 	return p[0] | (unsigned)p[1] << 8;
 }
 
-static uint32_t
-read_le24(const unsigned char *p)
+uint32_t
+imgsniff_le24(const unsigned char *p)
 {
 	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
 }
 
-static uint32_t
-read_le32(const unsigned char *p)
+uint32_t
+imgsniff_le32(const unsigned char *p)
 {
-	return read_le24(p) | (uint32_t)p[3] << 24;
+	return imgsniff_le24(p) | (uint32_t)p[3] << 24;
 }
 
 /* ---- PNG ---- */
@@ -149,7 +149,7 @@ vp8_size(const unsigned char *data, unsigned *width, unsigned *height)
 static int
 vp8l_size(const unsigned char *data, unsigned *width, unsigned *height)
 {
-	uint32_t bits = read_le32(data + 1);
+	uint32_t bits = imgsniff_le32(data + 1);
 
 	/* 14 bits width - 1, 14 bits height - 1, alpha hint, 3-bit version 0 */
 	if (data[0] != 0x2f || bits >> 29)
@@ -162,8 +162,8 @@ vp8l_size(const unsigned char *data, unsigned *width, unsigned *height)
 static int
 vp8x_size(const unsigned char *data, unsigned *width, unsigned *height)
 {
-	*width = read_le24(data + 4) + 1;
-	*height = read_le24(data + 7) + 1;
+	*width = imgsniff_le24(data + 4) + 1;
+	*height = imgsniff_le24(data + 7) + 1;
 	return 0;
 }
 
@@ -189,8 +189,8 @@ webp_size(const unsigned char *buf, size_t len, unsigned *width,
 	if (len < data_at || memcmp(buf, "RIFF", 4) ||
 	    memcmp(buf + 8, "WEBP", 4))
 		return -1;
-	riff_len = read_le32(buf + 4);	/* counts from "WEBP" on */
-	chunk_len = read_le32(buf + 16);
+	riff_len = imgsniff_le32(buf + 4);	/* counts from "WEBP" on */
+	chunk_len = imgsniff_le32(buf + 16);
 	if (riff_len < 4 + CHUNK_HEADER_LEN ||
 	    chunk_len > riff_len - 4 - CHUNK_HEADER_LEN)
 		return -1;

@@ -2,6 +2,7 @@
 #define IMGP_IMGSNIFF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Image type and pixel size from the first bytes of a file, without
@@ -47,5 +48,10 @@ struct imgsniff {
  * used.
  */
 int imgsniff(const unsigned char *buf, size_t len, struct imgsniff *out);
+
+/* The little-endian integers of RIFF (WebP) and GIF, 3 and 4 bytes at p
+ * (the big-endian ones of PNG and JPEG are png.h's). */
+uint32_t imgsniff_le24(const unsigned char *p);
+uint32_t imgsniff_le32(const unsigned char *p);
 
 #endif
