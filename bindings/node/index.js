@@ -201,15 +201,20 @@ class Pipeline extends EventEmitter {
       child.on('exit', (code, signal) => {
         if (proc.exited) return;
         proc.exited = true;
-        proc.signal = signal;
-        gen.running--;
-        if (!gen.ended) {
-          const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-          const kind = signal ? 'crashed' : code === 2 && gen.answered === 0 ? 'setup' : 'exited';
-          const why = proc.stderr.trim().split('\n').pop();
-          this._fault(gen, stage, kind, `imgp-${stage} ${how}` + (why ? ` (${why})` : ''));
-        }
-        this._settleGeneration(gen);
+        const report = () => {
+          proc.signal = signal;
+          gen.running--;
+          if (!gen.ended) {
+            const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+            const kind = signal ? 'crashed' : code === 2 && gen.answered === 0 ? 'setup' : 'exited';
+            const why = proc.stderr.trim().split('\n').pop();
+            this._fault(gen, stage, kind, `imgp-${stage} ${how}` + (why ? ` (${why})` : ''));
+          }
+          this._settleGeneration(gen);
+        };
+        // 'exit' may come before the last of stderr, which says why, is read
+        if (child.stderr.readableEnded || child.stderr.destroyed) report();
+        else child.stderr.once('close', report);
       });
     }
     this._gen = gen;
