@@ -3,14 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "diag.h"
+#include "durable.h"
 #include "xalloc.h"
 
 struct root {
@@ -108,51 +107,6 @@ under(const char *dir, const char *path)
 	return path + len + 1;
 }
 
-/* The O_NOFOLLOW walk of open_beneath: `rel` has no empty, "." or ".."
- * segment (normalise). */
-static int
-walk_beneath(int rootfd, const char *rel)
-{
-	char name[NAME_MAX + 1];
-	int dfd = rootfd, fd, saved;
-
-	for (;;) {
-		size_t len = strcspn(rel, "/");
-
-		if (len > NAME_MAX) {
-			errno = ENAMETOOLONG;
-			fd = -1;
-		} else {
-			memcpy(name, rel, len);
-			name[len] = '\0';
-			fd = openat(dfd, name, rel[len] ? O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC : FILE_FLAGS | O_NOFOLLOW);
-		}
-		saved = errno;
-		if (dfd != rootfd)
-			close(dfd);
-		errno = saved;
-		if (fd < 0 || rel[len] == '\0')
-			return fd;
-		dfd = fd;
-		rel += len + 1;
-	}
-}
-
-/* Open `rel` beneath the directory `rootfd`, through no symbolic link. */
-static int
-open_beneath(int rootfd, const char *rel)
-{
-	struct open_how how = { .flags = FILE_FLAGS,
-	    .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS };
-	int fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
-
-	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-		return fd;
-	/* No openat2(2) (Linux < 5.6), or a seccomp filter refusing it. */
-	return walk_beneath(rootfd, rel);
-}
-
 /* Read the open regular file `fd` of at most `max` bytes. */
 static int
 read_file(int fd, const char *path, size_t max, struct buf *bytes,
@@ -205,7 +159,7 @@ refroot_read(struct refroot_set *s, const char *path, struct buf *bytes,
 		buf_printf(why, "reference %s: not a file imgp-gen may read "
 		    "(only files under the store, the profile's directory and "
 		    "each --reference-root are)", path);
-	else if ((fd = open_beneath(r->fd, rel)) < 0)
+	else if ((fd = durable_open_beneath(r->fd, rel, FILE_FLAGS, 0)) < 0)
 		buf_printf(why, "reference %s: %s", path, errno == ELOOP ?
 		    "a symbolic link, which is not followed" :
 		    errno == EXDEV ? "outside its root" : strerror(errno));
