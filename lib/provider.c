@@ -580,11 +580,18 @@ no_image(struct provider_reply *r, jv body, jv choice)
 		    "the provider's content filter stopped the image");
 		return;
 	}
+	/* Member names and finish_reason are the provider's words too: made
+	 * one line and cut like its text, so the message stays one line. */
 	jqx_each(body, list_key, &keys);
-	buf_printf(&r->message, "the answer carries no image (members: %s",
-	    keys.len ? keys.data : "none");
-	if (finish)
-		buf_printf(&r->message, "; finish_reason %s", finish);
+	buf_puts(&r->message, "the answer carries no image (members: ");
+	if (keys.len)
+		text_compact(&r->message, keys.data, keys.len, 120);
+	else
+		buf_puts(&r->message, "none");
+	if (finish) {
+		buf_puts(&r->message, "; finish_reason ");
+		text_compact(&r->message, finish, strlen(finish), 40);
+	}
 	text = jqx_str(jqx_get(jqx_get(choice, "message"), "content"), &len);
 	if (text && len) {
 		buf_puts(&r->message, "; text: ");
