@@ -26,7 +26,9 @@ unset tool
 # Nothing from the developer's environment may leak into a test.
 unset IMGP_STORE IMGP_API IMGP_API_KEY OPENROUTER_API_KEY IMGP_BASE_URL \
 	OPENROUTER_BASE_URL IMGP_MODEL IMAGE_MODEL IMGP_PUBLIC_BASE_URL \
-	PUBLIC_ASSETS_BASE_URL IMGP_PROFILE
+	PUBLIC_ASSETS_BASE_URL IMGP_PROFILE AWS_ENDPOINT_URL AWS_REGION \
+	AWS_DEFAULT_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY \
+	AWS_SESSION_TOKEN AWS_PROFILE
 
 # ASan/UBSan: fail the test on any report.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
@@ -110,4 +112,52 @@ mock_wait_idle() {
 # The mock's log through jq, one result per request: `mock_jq FILTER`.
 mock_jq() {
 	jq -c "$1" "$MOCK_LOG"
+}
+
+# The S3-compatible server (tests/s3/server.js, installed by
+# scripts/install-deps): `s3_start [server options]` starts it on a free
+# loopback port with a bucket "imgp", data and log in the test's directory,
+# and points the AWS_* variables at it (path-style, its fixed credentials):
+# S3_URL is its base, S3_LOG one line per request ("METHOD target status"),
+# S3_FAULTS a file whose lines inject failures (see server.js).  If it cannot
+# start, the test fails.  `s3_stop` (call it in teardown) stops it.
+s3_start() {
+	local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR} i
+	S3_LOG="$dir/s3.log" S3_FAULTS="$dir/s3.faults"
+	: >"$S3_LOG"
+	: >"$S3_FAULTS"
+	rm -f "$dir/s3.port"
+	node "$ROOT/tests/s3/server.js" --dir "$dir/s3.data" \
+		--port-file "$dir/s3.port" --log "$S3_LOG" --faults "$S3_FAULTS" \
+		--bucket imgp --max-seconds 300 "$@" 3>&- &
+	S3_PID=$!
+	for i in $(seq 1200); do
+		[ -s "$dir/s3.port" ] && break
+		sleep 0.05
+	done
+	[ -s "$dir/s3.port" ] || { echo "S3 server did not start" >&2; return 1; }
+	S3_PORT=$(cat "$dir/s3.port")
+	S3_URL="http://127.0.0.1:$S3_PORT"
+	AWS_ENDPOINT_URL=$S3_URL AWS_REGION=us-east-1
+	AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+	export S3_LOG S3_FAULTS S3_PID S3_PORT S3_URL AWS_ENDPOINT_URL \
+		AWS_REGION AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+	unset AWS_SESSION_TOKEN AWS_DEFAULT_REGION
+}
+
+s3_stop() {
+	if [ -n "${S3_PID:-}" ]; then
+		kill "$S3_PID" 2>/dev/null
+		wait "$S3_PID" 2>/dev/null
+		S3_PID=
+	fi
+	return 0
+}
+
+# curl signing for the S3 server, as a shell user of the store would:
+# `s3_curl [curl options] URL`.
+s3_curl() {
+	curl -sS --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
+		--user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
 }
