@@ -177,7 +177,7 @@ s3_list_parse(const char *xml, size_t len, struct s3_page *page)
 	    sizeof(root) - 1)) == NULL)
 		return -1;
 	body += sizeof(root) - 1;
-	if ((*body != '>' && *body != ' ') ||
+	if (body == xml + len || (*body != '>' && *body != ' ') ||
 	    (body = memchr(body, '>', len - (size_t)(body - xml))) == NULL ||
 	    (end = memmem(body, len - (size_t)(body - xml),
 	    "</ListBucketResult>", 19)) == NULL)
