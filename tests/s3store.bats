@@ -195,3 +195,35 @@ error_lines() {
 	assert_failure 2
 	assert_output --partial 'an s3:// store takes --check and --export'
 }
+
+# One turn through the whole pipeline on the bucket, as a server would run
+# it: imgp-enrich reads the session's previous frame and history from the
+# bucket, imgp-gen reads that frame from it (and --cache keeps its answers
+# there), imgp-store writes the frame and its journal line.
+turn() {
+	printf '{"session":"%s","turn":%d,"image_prompt":"scene %d"}\n' "$1" "$2" "$2" |
+		imgp-enrich -s "$STORE" --reference previous -p "$ROOT/tests/fixtures/profile.json" |
+		imgp-gen --api local -s "$STORE" ${3:-} | imgp-store -s "$STORE"
+}
+
+@test "s3 store: imgp-gen reads the previous frame and keeps --cache in the bucket" {
+	turn s 0 >"$T/0"
+	: >"$S3_LOG"
+	turn s 1 --cache >"$T/1"
+	jq -e '.asset and (.error | not)' "$T/1"
+	local sha0
+	sha0=$(jq -r .asset.sha256 "$T/0")
+	# The reference is turn 0's frame, read from the bucket by imgp-gen.
+	assert_equal "$(jq -r '.request.references[0].path' "$T/1")" "$STORE/${sha0:0:2}/$sha0.png"
+	grep -q "^GET /imgp/games/${sha0:0:2}/$sha0.png 200$" "$S3_LOG"
+	grep -q '^PUT /imgp/games/requests/[0-9a-f][0-9a-f]/[0-9a-f]\{64\}\.json 200$' "$S3_LOG"
+	assert_equal "$(jq -r .image.cached "$T/1")" false
+	# The same turn again: the answer comes from the bucket's cache.
+	imgp-gen --api local -s "$STORE" --cache < <(jq -c 'del(.asset, .image)' "$T/1") >"$T/again"
+	assert_equal "$(jq -r .image.cached "$T/again")" true
+	assert_equal "$(jq -r .image.data "$T/again" | base64 -d | sha256sum | cut -c1-64)" "$(jq -r .asset.sha256 "$T/1")"
+	# A reference path that climbs out of the store is no object of it.
+	jq -c '.request.references[0].path = "s3://imgp/games/../other/x.png" | del(.asset, .image)' "$T/1" |
+		imgp-gen --api local -s "$STORE" >"$T/bad" || true
+	assert_regex "$(jq -r .error.message "$T/bad")" 'not an object of the store'
+}
