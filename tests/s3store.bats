@@ -227,3 +227,71 @@ turn() {
 		imgp-gen --api local -s "$STORE" >"$T/bad" || true
 	assert_regex "$(jq -r .error.message "$T/bad")" 'not an object of the store'
 }
+
+# feed PIPELINE: the records of one of the 4 pipelines of the test below.
+# Sessions shared-0 (pipelines 0 and 1) and shared-1 (2 and 3) are written
+# in blocks of 10 turns, the two pipelines taking turns; before its block a
+# pipeline waits until the other's last turn is in the bucket, as a game
+# server takes a session's next turn only once the last one is answered.
+# Each pipeline also has its own session.  100 records a pipeline.
+feed() {
+	local p=$1 shared="shared-$(($1 / 2))" b t tries
+	for b in $(seq 0 9); do
+		if [ $((b % 2)) -eq $((p % 2)) ]; then
+			if [ "$b" -gt 0 ]; then
+				t=$((b * 10 - 1))
+				for tries in $(seq 3000); do
+					imgp-store -s "$STORE" --export "$shared" 2>/dev/null |
+						jq .turn | grep -qx "$t" && break
+					sleep 0.1
+				done
+			fi
+			for t in $(seq $((b * 10)) $((b * 10 + 9))); do
+				printf '{"session":"%s","turn":%d,"image_prompt":"scene %s %d"}\n' \
+					"$shared" "$t" "$shared" "$t"
+			done
+		fi
+		for t in $(seq $((b * 5)) $((b * 5 + 4))); do
+			printf '{"session":"own-%d","turn":%d,"image_prompt":"scene own-%d %d"}\n' \
+				"$p" "$t" "$p" "$t"
+		done
+	done
+}
+
+@test "s3 store: 4 pipelines on one bucket, 400 records, sessions shared: none lost or doubled, history and previous frames resolved, --check clean" {
+	local p pids=()
+	for p in 0 1 2 3; do
+		mkdir "$T/machine-$p"
+		(cd "$T/machine-$p" && feed "$p" |
+			imgp-enrich -s "$STORE" --reference previous -p "$ROOT/tests/fixtures/profile.json" |
+			imgp-gen --api local -s "$STORE" | imgp-store -s "$STORE" >out.ndjson 2>err) &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p"
+	done
+	cat "$T"/machine-*/out.ndjson >"$T/all"
+	assert_equal "$(wc -l <"$T/all")" 400
+	assert_equal "$(jq -s 'map(select(.asset and (.error | not))) | length' "$T/all")" 400
+	assert_equal "$(jq -r '[.session, .turn] | @tsv' "$T/all" | sort -u | wc -l)" 400
+	# Every turn after the first has the previous turn as its previous
+	# frame (pending, from this run, or stored in the bucket) and in its
+	# history.
+	assert_equal "$(jq -s --arg store "$STORE" '
+		(map({key: "\(.session) \(.turn)", value: .asset.path}) | from_entries) as $path |
+		map(select(.turn > 0) | (.turn - 1) as $p | .session as $s |
+			select(([.request.references[] | select(.role == "previous" and
+				(.turn == $p or .path == "\($store)/\($path["\($s) \($p)"])"))] | length) != 1 or
+			(.request.prompt | contains("T\($p):scene \($s) \($p)") | not))) | length' "$T/all")" 0
+	# One journal line per record, in the journal of its session.
+	for p in shared-0:99 shared-1:99 own-0:49 own-1:49 own-2:49 own-3:49; do
+		run imgp-store -s "$STORE" --export "${p%:*}"
+		assert_success
+		assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .turn | tr '\n' ' ')" \
+			"$(seq 0 "${p#*:}" | tr '\n' ' ')"
+	done
+	assert_equal "$(keys sessions/ | wc -l)" 400
+	run imgp-store -s "$STORE" --check
+	assert_success
+	assert_output --partial ": 400 objects, 400 journal lines in 6 sessions, 0 temporary files removed, 0 problems"
+}
