@@ -186,7 +186,8 @@ refroot_read(struct refroot_set *s, const char *path, struct buf *bytes,
 	normalise(path, &abs);
 	for (i = 0; *path && rel == NULL && i < s->n; i++) {
 		r = &s->roots[i];
-		if (!r->s3 && open_root(r) >= 0 && ((rel = under(r->given, abs.data)) ||
+		if (!r->s3 && open_root(r) >= 0 &&
+		    ((rel = under(r->given, abs.data)) ||
 		    (r->real && (rel = under(r->real, abs.data)))))
 			break;
 	}
