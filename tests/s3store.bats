@@ -14,6 +14,7 @@ setup() {
 
 teardown() {
 	s3_stop
+	mock_stop
 }
 
 images() {
@@ -294,4 +295,32 @@ feed() {
 	run imgp-store -s "$STORE" --check
 	assert_success
 	assert_output --partial ": 400 objects, 400 journal lines in 6 sessions, 0 temporary files removed, 0 problems"
+}
+
+@test "s3 store: --session-budget adds up the costs of the session's lines in the bucket" {
+	local turn
+	for turn in 0 1 2; do
+		printf '{"turn":%d,"cost":%s}' "$turn" "$([ "$turn" = 1 ] && echo null || echo 0.03)" >"$T/line"
+		s3_curl -f -T "$T/line" "$S3_URL/imgp/games/sessions/s/$(printf '%016d' $((9007199254740991 - turn)))-$(printf '%020d' "$turn")-00000000000000a$turn.json"
+	done
+	printf '%s\n' '{"session":"s","turn":3,"request":{"prompt":"a"}}' \
+		'{"session":"t","turn":3,"request":{"prompt":"b"}}' >"$T/in"
+	mock_start
+	IMGP_API_KEY=sk-test-0123456789abcdef run --separate-stderr imgp-gen \
+		--base-url "$MOCK_URL" -j 1 --session-budget 0.05 -s "$STORE" "$T/in"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 1 .error.message)" 'session s has spent 0\.0600 of its --session-budget 0\.0500'
+	assert_equal "$(line_jq 2 .image.mime)" image/png
+}
+
+@test "s3 store: imgp-sheet draws a session from the bucket's journal" {
+	images png 64 48 -n 3 >"$T/rec"
+	imgp-store -s "$STORE" "$T/rec" >"$T/out"
+	run --separate-stderr imgp-sheet -s "$STORE" -b https://cdn.example/ s
+	assert_success
+	local path
+	for path in $(jq -r .asset.path "$T/out"); do
+		assert_output --partial "https://cdn.example/$path"
+	done
 }
