@@ -14,14 +14,9 @@ out=bench/out/s3
 n=${BENCH_S3_RECORDS:-200}
 size=$((1024 * 1024))
 rm -rf "$out"
-mkdir -p "$out/b64" "$out/base"
+mkdir -p "$out/base"
 python3 tests/images.py png 512 512 -n "$n" --pad $((size - 64)) >"$out/in.ndjson"
-python3 - "$out" <<'PY'
-import json, sys
-for i, line in enumerate(open(sys.argv[1] + "/in.ndjson")):
-    open("%s/b64/%05d" % (sys.argv[1], i), "w").write(json.loads(line)["image"]["data"])
-PY
-bytes=$(python3 -c 'import json,sys; print(sum(json.loads(l)["image"]["bytes"] for l in open(sys.argv[1])))' "$out/in.ndjson")
+bytes=$(python3 bench/image-data.py "$out/in.ndjson" "$out/b64")
 
 # The server on a free loopback port, for at most 10 minutes.
 node --openssl-legacy-provider tests/s3/server.js --dir "$out/data" \
