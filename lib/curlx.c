@@ -45,6 +45,7 @@ curlx_init(void)
 		diag_errx(2, "cannot load libcurl: %s", dlerror());
 	SYMBOL(lib, global_init);
 	SYMBOL(lib, easy_escape);
+	SYMBOL(lib, easy_unescape);
 	SYMBOL(lib, free);
 	SYMBOL(lib, url);
 	SYMBOL(lib, url_cleanup);
@@ -96,6 +97,26 @@ curlx_escape(struct buf *out, const char *s, size_t len)
 	escaped = xcheck(curlx_fn.easy_escape(NULL, s, (int)len));
 	buf_puts(out, escaped);
 	curlx_fn.free(escaped);
+}
+
+int
+curlx_unescape(struct buf *out, const char *s, size_t len)
+{
+	char *plain;
+	int n = 0, rc = -1;
+
+	if (!memchr(s, '%', len)) {
+		buf_add(out, s, len);
+		return 0;
+	}
+	curlx_init();
+	plain = xcheck(curlx_fn.easy_unescape(NULL, s, (int)len, &n));
+	if (!memchr(plain, '\0', (size_t)n)) {
+		buf_add(out, plain, (size_t)n);
+		rc = 0;
+	}
+	curlx_fn.free(plain);
+	return rc;
 }
 
 /* Append URL part `what` of h to out, decoded or not. */

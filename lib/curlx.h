@@ -32,6 +32,7 @@
 struct curlx_lib {
 	CURLcode (*global_init)(long);
 	char *(*easy_escape)(CURL *, const char *, int);
+	char *(*easy_unescape)(CURL *, const char *, int, int *);
 	void (*free)(void *);
 	CURLU *(*url)(void);
 	void (*url_cleanup)(CURLU *);
@@ -75,6 +76,11 @@ void curlx_init(void);
  * loaded only when some byte needs it).  s is part of a NUL-terminated
  * string; len is at most a few kilobytes (libcurl refuses over 8 MB). */
 void curlx_escape(struct buf *out, const char *s, size_t len);
+
+/* Append the percent-decoding of s[0..len) (a query name or value as
+ * written; `+` stays `+`), by libcurl; -1 (nothing appended) when it
+ * decodes to a NUL byte.  Same limits as curlx_escape. */
+int curlx_unescape(struct buf *out, const char *s, size_t len);
 
 /*
  * Parse `url`, an absolute URL or a path starting with `/` (resolved as a

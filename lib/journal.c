@@ -24,15 +24,6 @@
 #include "xalloc.h"
 
 int
-journal_session_valid(const char *name)
-{
-	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
-
-	return n > 0 && n <= 128 && name[n] == '\0' &&
-	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
-
-int
 journal_record_key(const struct rec *r, struct buf *out, const char **session,
     long long *turn)
 {

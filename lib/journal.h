@@ -18,6 +18,7 @@
 #define IMGP_JOURNAL_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 #include "digest.h"
@@ -46,8 +47,17 @@ struct journal_view {
 };
 
 /* Whether `name` is a valid session name: [A-Za-z0-9._-]{1,128}, not "."
- * or "..", so that it is safe as a file name. */
-int journal_session_valid(const char *name);
+ * or "..", so that it is safe as a file name.  Inline, so that a tool
+ * that only checks a name (imgp-url) does not link the journal's readers,
+ * and with them S3's requests and libcurl. */
+static inline int
+journal_session_valid(const char *name)
+{
+	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+
+	return n > 0 && n <= 128 && name[n] == '\0' &&
+	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
 
 /*
  * Read a record's `session` and `turn` (design.md §1), which place it in a
