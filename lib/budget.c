@@ -22,8 +22,6 @@ budget_session(struct budget *b, const char *session)
 	struct journal_cost cost;
 	size_t i;
 
-	if (b->session_limit < 0)
-		return NULL;
 	/* Runs hold few sessions; a list is enough. */
 	for (i = 0; i < b->nsessions; i++)
 		if (strcmp(b->sessions[i]->name, session) == 0)
@@ -34,15 +32,17 @@ budget_session(struct budget *b, const char *session)
 	if (b->sessions == NULL || s == NULL ||
 	    (s->name = strdup(session)) == NULL)
 		diag_errx(1, "out of memory");
+	b->sessions[b->nsessions++] = s;
+	if (b->session_limit < 0)
+		return s;
 	if (journal_session_cost(b->store, session, &cost) < 0)
 		s->unreadable = errno;
 	s->spent = cost.spent;
 	if (!plausible(s->spent)) {
-		diag_warnx("session %s: its journal's cost is not a plausible "
-		    "amount; only this run's costs count", session);
+		diag_warnx("session %s: its spend ledger's total is not a "
+		    "plausible amount; only this run's costs count", session);
 		s->spent = 0;
 	}
-	b->sessions[b->nsessions++] = s;
 	return s;
 }
 
@@ -56,11 +56,11 @@ budget_check(const struct budget *b, const struct budget_session *s,
 		    b->spent, b->limit);
 		return -1;
 	}
-	if (s == NULL)
+	if (s == NULL || b->session_limit < 0)
 		return 0;
 	if (s->unreadable) {
 		*code = "io";
-		buf_printf(why, "cannot read the journal of %s in %s for "
+		buf_printf(why, "cannot read the spend ledger of %s in %s for "
 		    "--session-budget: %s", s->name, b->store,
 		    strerror(s->unreadable));
 		return -1;
@@ -75,18 +75,41 @@ budget_check(const struct budget *b, const struct budget_session *s,
 }
 
 void
-budget_spend(struct budget *b, struct budget_session *s, double cost)
+budget_spend(struct budget *b, struct budget_session *s, long long turn,
+    const char *request_key, double cost)
 {
-	if (cost != PROVIDER_COST_UNKNOWN && !plausible(cost))
+	struct journal_cost ledger;
+	int budgeted = b->session_limit >= 0;
+
+	if (cost != PROVIDER_COST_UNKNOWN && !plausible(cost)) {
 		diag_warnx("an answer reported the cost %.4g, which is not a "
 		    "plausible amount: not counted", cost);
-	if (!plausible(cost)) {
-		b->unknown++;
-		return;
+		cost = PROVIDER_COST_UNKNOWN;
 	}
-	b->spent += cost;
-	if (s)
+	if (cost == PROVIDER_COST_UNKNOWN)
+		b->unknown++;
+	else
+		b->spent += cost;
+	if (s == NULL)
+		return;
+	if (journal_spend(b->store, s->name, turn, request_key, cost,
+	    budgeted, &ledger) < 0) {
+		/* No store, and no --session-budget to make one: nothing
+		 * to record in. */
+		if ((errno != ENOENT || budgeted) && !s->unrecorded) {
+			s->unrecorded = 1;
+			diag_warn("cannot record the spend of session %s in "
+			    "%s/sessions/%s" JOURNAL_SPEND_EXT, s->name,
+			    b->store, s->name);
+		}
+		ledger.spent = 0;
+	}
+	if (cost != PROVIDER_COST_UNKNOWN)
 		s->spent += cost;
+	/* The ledger's total has other runs' answers too; one that makes no
+	 * sense (see budget_session) leaves the count to this run. */
+	if (plausible(ledger.spent) && ledger.spent > s->spent)
+		s->spent = ledger.spent;
 }
 
 void

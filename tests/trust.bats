@@ -322,6 +322,52 @@ refs() {
 	    imgp-gen --base-url "$MOCK_URL" -s "$t/store" --session-budget 1 -v
 	assert_success
 	assert_equal "$(line_jq 1 .image.mime)" image/png
-	assert_regex "$stderr" "session s: its journal's cost is not a plausible amount; only this run's costs count"
 	refute_regex "$output$stderr" '[0-9]{20}'
+}
+
+# A plausible cost is the forgery that matters: 0.9 of a budget of 1.
+forged() {
+	jq -cn --arg d "$data" --argjson t "$1" '{session:"s",turn:$t,image:{data:$d,mime:"image/png",usage:{cost:0.9}}}'
+}
+
+real() {
+	jq -cn --argjson t "$1" '{session:"s",turn:$t,request:{prompt:"real \($t)"}}'
+}
+
+@test "trust: a plausible cost a record carries counts toward neither --budget nor --session-budget, in this run or later ones" {
+	local t=$BATS_TEST_TMPDIR data
+	mock_start
+	data=$(imgp-gen --api local <<<'{"request":{"prompt":"x","seed":1,"size":"8x8"}}' | jq -r .image.data)
+	# Through imgp-gen (which passes a record with an image on) and
+	# straight into imgp-store: the journal keeps what the records said.
+	{ forged 1; real 2; } |
+		imgp-gen --base-url "$MOCK_URL" -s "$t/store" --budget 0.5 --session-budget 0.5 -v 2>"$t/err" |
+		imgp-store -s "$t/store" >/dev/null
+	assert_equal "$(tail -n 1 "$t/err")" "imgp-gen: 1 image, 0 cached, 0 failed, cost 0.0390"
+	forged 3 | imgp-store -s "$t/store" >/dev/null
+	assert_equal "$(jq -c .cost "$t/store/sessions/s.ndjson" | paste -sd,)" "0.9,0.039,0.9"
+	# The next run counts what imgp-gen paid (0.039), not 1.839: turns 4
+	# and 5 are made, turn 6 finds 0.117 spent.
+	run_with "$(real 4; real 5; real 6)" imgp-gen --base-url "$MOCK_URL" -s "$t/store" -j 1 --session-budget 0.1
+	assert_failure 1
+	assert_equal "$(line_jq 1 .image.mime) $(line_jq 2 .image.mime)" "image/png image/png"
+	assert_equal "$(line_jq 3 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 3 .error.message)" "session s has spent 0.1170 of its --session-budget 0.1000"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 3
+}
+
+@test "trust: a cost the request cache recorded counts once, across runs, whether or not its image was stored" {
+	local t=$BATS_TEST_TMPDIR
+	mock_start
+	# Paid for and cached; the image never reaches a journal.
+	real 1 | imgp-gen --base-url "$MOCK_URL" -s "$t/store" --cache --session-budget 1 >/dev/null
+	# The cache answers turn 1 again for nothing; turn 2 is paid
+	# (0.078 in all) and turn 3 is past 0.05.  Counted twice, turn 1's
+	# cost would stop turn 2; not counted, turn 3 would be made.
+	run_with "$(real 1; real 2; real 3)" imgp-gen --base-url "$MOCK_URL" -s "$t/store" -j 1 --cache --session-budget 0.05
+	assert_failure 1
+	assert_equal "$(line_jq 1 .image.cached) $(line_jq 2 .image.cached)" "true false"
+	assert_equal "$(line_jq 3 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 3 .error.message)" "session s has spent 0.0780"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 2
 }
