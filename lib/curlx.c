@@ -1,6 +1,8 @@
 #include "curlx.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -19,7 +21,9 @@
  * (imgp-gen) links libcurl anyway and calls curlx_init() at start.
  */
 static struct {
-	CURLcode (*global_init)(long);
+	CURLcode (*global_init_mem)(long, curl_malloc_callback,
+	    curl_free_callback, curl_realloc_callback, curl_strdup_callback,
+	    curl_calloc_callback);
 	char *(*easy_escape)(CURL *, const char *, int);
 	void (*free)(void *);
 	CURLU *(*url)(void);
@@ -38,23 +42,67 @@ symbol(void *lib, const char *name)
 	return f;
 }
 
+/*
+ * libcurl's memory, wiped when libcurl frees it: the requests it builds
+ * hold the Authorization header, and a freed block keeps its bytes until
+ * something else is put there, so without this the API key outlives
+ * imgp-gen's own wiped copy (design.md §7).  Blocks are the C library's,
+ * so anything libcurl hands over may be freed with free(3).
+ */
+static void
+wiping_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+/* realloc(3) would leave the old block unwiped when it moves it. */
+static void *
+wiping_realloc(void *p, size_t size)
+{
+	void *moved;
+	size_t had;
+
+	if (p == NULL)
+		return malloc(size);
+	if ((had = malloc_usable_size(p)) >= size && size > 0)
+		return p;
+	if ((moved = malloc(size ? size : 1)) == NULL)
+		return NULL;
+	memcpy(moved, p, had < size ? had : size);
+	wiping_free(p);
+	return moved;
+}
+
+static char *
+wiping_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *copy = malloc(n);
+
+	return copy ? memcpy(copy, s, n) : NULL;
+}
+
 void
 curlx_init(void)
 {
 	void *lib;
 
-	if (curl.global_init)
+	if (curl.global_init_mem)
 		return;
 	if ((lib = dlopen("libcurl.so.4", RTLD_NOW)) == NULL)
 		diag_errx(2, "cannot load libcurl: %s", dlerror());
-	*(void **)&curl.global_init = symbol(lib, "curl_global_init");
+	*(void **)&curl.global_init_mem = symbol(lib, "curl_global_init_mem");
 	*(void **)&curl.easy_escape = symbol(lib, "curl_easy_escape");
 	*(void **)&curl.free = symbol(lib, "curl_free");
 	*(void **)&curl.url = symbol(lib, "curl_url");
 	*(void **)&curl.url_cleanup = symbol(lib, "curl_url_cleanup");
 	*(void **)&curl.url_set = symbol(lib, "curl_url_set");
 	*(void **)&curl.url_get = symbol(lib, "curl_url_get");
-	if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (curl.global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
+	    wiping_realloc, wiping_strdup, calloc) != CURLE_OK)
 		diag_errx(2, "libcurl failed to initialise");
 }
 

@@ -20,7 +20,8 @@
 #include "buf.h"
 
 /* Load and initialise libcurl once (later calls do nothing); exit 2 on
- * failure. */
+ * failure.  Every block libcurl frees is wiped first: the requests it
+ * builds hold the API key. */
 void curlx_init(void);
 
 /* Append s[0..len) percent-encoded as one path segment or query value:

@@ -298,6 +298,45 @@ refs() {
 	assert_equal "$(line_jq 1 .image.text)" "You sent [redacted]"
 }
 
+# core_at STOP FILE ARGS… — run imgp-gen ARGS… under gdb, stopped at STOP
+# (a function, or "exit" for its last system call), and write its whole
+# memory to FILE.
+core_at() {
+	local stop=$1 core=$2
+	shift 2
+	if [ "$stop" = exit ]; then
+		stop='catch syscall exit_group'
+	else
+		stop="break $stop"
+	fi
+	gdb -nx -batch -ex 'set pagination off' -ex "$stop" -ex run \
+	    -ex "generate-core-file $core" -ex kill --args "$ROOT/bin/imgp-gen" "$@" \
+	    >"$core.log" 2>&1
+	[ -s "$core" ] || { cat "$core.log"; return 1; }
+}
+
+@test "trust: the API key is wiped from memory at the end: a core of imgp-gen at exit holds no copy" {
+	local t=$BATS_TEST_TMPDIR key=sk-wipe-0123456789abcdefghijklmnopqrstuv
+	# ASan reserves terabytes of shadow memory: no core of it is sane.
+	[[ $(readlink "$ROOT/bin") != build/sanitize/* ]] || skip "the sanitizer build"
+	mock_start
+	printf '%s\n' "$key" >"$t/key"
+	chmod 600 "$t/key"
+	# Read from a file (the environment's copy is the process's own, and
+	# stays), sent on requests that succeed, fail and are retried.
+	for p in one '[mock status=500] two'; do
+		jq -cn --arg p "$p" '{request:{prompt:$p}}'
+	done >"$t/in"
+	unset IMGP_API_KEY
+	# The check can fail: before genopt_free the key is there.
+	core_at genopt_free "$t/before" --base-url "$MOCK_URL" --retries 1 --retry-delay 0.01 -j 2 --api-key-file "$t/key" "$t/in"
+	[ "$(grep -c -a -F -e "$key" "$t/before")" -ge 1 ]
+	core_at exit "$t/core" --base-url "$MOCK_URL" --retries 1 --retry-delay 0.01 -j 2 --api-key-file "$t/key" "$t/in"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 6
+	run grep -c -a -F -e "$key" -e "${key#sk-}" "$t/core"
+	assert_output 0
+}
+
 @test "trust: --dry-run hides the user name and password of the base URL" {
 	run_with '{"request":{"prompt":"p"}}' imgp-gen --dry-run \
 	    --base-url 'https://alice:s3cret-pw@api.example/v1'
