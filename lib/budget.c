@@ -95,8 +95,9 @@ budget_spend(struct budget *b, struct budget_session *s, long long turn,
 	if (journal_spend(b->store, s->name, turn, request_key, cost,
 	    budgeted, &ledger) < 0) {
 		/* No store, and no --session-budget to make one: nothing
-		 * to record in. */
-		if ((errno != ENOENT || budgeted) && !s->unrecorded) {
+		 * to record in (nor yet in an S3 store). */
+		if ((budgeted || (errno != ENOENT && errno != EOPNOTSUPP)) &&
+		    !s->unrecorded) {
 			s->unrecorded = 1;
 			diag_warn("cannot record the spend of session %s in "
 			    "%s/sessions/%s" JOURNAL_SPEND_EXT, s->name,

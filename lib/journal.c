@@ -16,6 +16,7 @@
 #include "durable.h"
 #include "jqx.h"
 #include "json.h"
+#include "s3loc.h"
 #include "storelayout.h"
 #include "xalloc.h"
 
@@ -562,6 +563,11 @@ journal_spend(const char *store, const char *session, long long turn,
 	struct totals t;
 	int root, dfd = -1, status = -1, saved;
 
+	/* Not yet kept on S3: never as a local directory named "s3:". */
+	if (s3loc_is_uri(store)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
 	if ((root = make_store ? durable_open_dir(store, 1, NULL) :
 	    open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
