@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "journal.h"
@@ -13,6 +14,18 @@ static int
 plausible(double cost)
 {
 	return isfinite(cost) && cost >= 0 && cost <= BUDGET_MAX_COST;
+}
+
+void
+budget_init(struct budget *b, double limit, double session_limit,
+    const char *store)
+{
+	struct stat st;
+
+	*b = (struct budget){ .limit = limit, .session_limit = session_limit,
+	    .store = store };
+	b->keep_ledgers = session_limit >= 0 ||
+	    (stat(store, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
 struct budget_session *
@@ -78,8 +91,7 @@ void
 budget_spend(struct budget *b, struct budget_session *s, long long turn,
     const char *request_key, double cost)
 {
-	struct journal_cost ledger;
-	int budgeted = b->session_limit >= 0;
+	struct journal_cost ledger = { .spent = 0 };
 
 	if (cost != PROVIDER_COST_UNKNOWN && !plausible(cost)) {
 		diag_warnx("an answer reported the cost %.4g, which is not a "
@@ -92,18 +104,15 @@ budget_spend(struct budget *b, struct budget_session *s, long long turn,
 		b->spent += cost;
 	if (s == NULL)
 		return;
-	if (journal_spend(b->store, s->name, turn, request_key, cost,
-	    budgeted, &ledger) < 0) {
-		/* No store, and no --session-budget to make one: nothing
-		 * to record in (nor yet in an S3 store). */
-		if ((budgeted || (errno != ENOENT && errno != EOPNOTSUPP)) &&
-		    !s->unrecorded) {
-			s->unrecorded = 1;
-			diag_warn("cannot record the spend of session %s in "
-			    "%s/sessions/%s" JOURNAL_SPEND_EXT, s->name,
-			    b->store, s->name);
-		}
-		ledger.spent = 0;
+	/* An S3 store keeps none yet, and then has no --session-budget
+	 * (genopt refuses it): nothing to say. */
+	if (b->keep_ledgers && journal_spend(b->store, s->name, turn,
+	    request_key, cost, b->session_limit >= 0, &ledger) < 0 &&
+	    errno != EOPNOTSUPP && !s->unrecorded) {
+		s->unrecorded = 1;
+		diag_warn("cannot record the spend of session %s in "
+		    "%s/sessions/%s" JOURNAL_SPEND_EXT, s->name, b->store,
+		    s->name);
 	}
 	if (cost != PROVIDER_COST_UNKNOWN)
 		s->spent += cost;

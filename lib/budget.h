@@ -9,11 +9,11 @@
  * answer from the request cache was paid for when it was first made.
  *
  * Each answer for a record of a session is written to the session's
- * spend ledger in the store (journal_spend), when the store exists or
- * there is a --session-budget.  A session's spend is what its ledger says,
- * read when the run first meets the session, then as each append leaves
- * it (so other runs sharing the store count too).  Journal `cost`
- * members, which records feed, are never read.
+ * spend ledger in the store (journal_spend), when the store existed as
+ * the run began or there is a --session-budget.  A session's spend is
+ * what its ledger says, read when the run first meets the session, then
+ * as each append leaves it (so other runs sharing the store count too).
+ * Journal `cost` members, which records feed, are never read.
  *
  * The check is made before each paid request is sent; answers count when
  * they arrive.  So with -j N in flight a budget is overshot by at most the
@@ -44,12 +44,21 @@ struct budget_session {
 struct budget {
 	double limit;		/* --budget, or BUDGET_NONE */
 	double session_limit;	/* --session-budget, or BUDGET_NONE */
-	const char *store;	/* where the journals are */
+	const char *store;	/* where the spend ledgers are */
+	int keep_ledgers;	/* --session-budget, or the store existed */
 	double spent;		/* this run: the reported costs */
 	unsigned long unknown;	/* this run: answers with no reported cost */
 	struct budget_session **sessions;
 	size_t nsessions;
 };
+
+/* Set up `b` for a run with --budget `limit` and --session-budget
+ * `session_limit` (BUDGET_NONE: none) and the store `store`, which keeps
+ * the ledgers if it exists now, or with a --session-budget (it is then
+ * made): whether a run records its spend never depends on when a
+ * downstream imgp-store happens to make the store. */
+void budget_init(struct budget *b, double limit, double session_limit,
+    const char *store);
 
 /* The tally of the valid session name `session` (with --session-budget,
  * read from its ledger the first time). */
