@@ -198,14 +198,16 @@ s3sign_url(const struct s3loc *loc, const char *key, long long now,
 	buf_free(&sig);
 }
 
-/* Read `query` (as written, encoded) into decoded arguments: -1 when a
- * piece is empty, decodes to a NUL or names an argument twice (which one
- * would S3 believe?). */
+/* Read `query` (as written, encoded) into decoded arguments, sorted: -1
+ * when a piece is empty, decodes to a NUL or names an argument twice
+ * (which one would S3 believe?).  Sorting finds the twice-named in
+ * O(n log n), however many arguments a hostile URL has. */
 static int
 parse_query(const char *query, struct args *a)
 {
 	struct buf name = BUF_INIT, value = BUF_INIT;
 	const char *p = query;
+	size_t i;
 	int rc = -1;
 
 	while (*p) {
@@ -215,13 +217,16 @@ parse_query(const char *query, struct args *a)
 		buf_reset(&value);
 		if (len == 0 || curlx_unescape(&name, p, name_len) < 0 ||
 		    (name_len < len && curlx_unescape(&value, p + name_len + 1,
-		    len - name_len - 1) < 0) || args_get(a, name.data ?
-		    name.data : ""))
+		    len - name_len - 1) < 0))
 			goto done;
 		args_add(a, name.data ? name.data : "",
 		    value.data ? value.data : "");
 		p += len + (p[len] == '&');
 	}
+	qsort(a->v, a->n, sizeof(*a->v), arg_order);
+	for (i = 1; i < a->n; i++)
+		if (strcmp(a->v[i - 1].name, a->v[i].name) == 0)
+			goto done;
 	rc = 0;
 done:
 	buf_free(&name);
