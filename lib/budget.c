@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "journal.h"
 #include "provider.h"
+#include "s3loc.h"
 
 static int
 plausible(double cost)
@@ -24,7 +25,8 @@ budget_init(struct budget *b, double limit, double session_limit,
 
 	*b = (struct budget){ .limit = limit, .session_limit = session_limit,
 	    .store = store };
-	b->keep_ledgers = session_limit >= 0 ||
+	/* A bucket is there before any run. */
+	b->keep_ledgers = session_limit >= 0 || s3loc_is_uri(store) ||
 	    (stat(store, &st) == 0 && S_ISDIR(st.st_mode));
 }
 
@@ -104,15 +106,12 @@ budget_spend(struct budget *b, struct budget_session *s, long long turn,
 		b->spent += cost;
 	if (s == NULL)
 		return;
-	/* An S3 store keeps none yet, and then has no --session-budget
-	 * (genopt refuses it): nothing to say. */
 	if (b->keep_ledgers && journal_spend(b->store, s->name, turn,
 	    request_key, cost, b->session_limit >= 0, &ledger) < 0 &&
-	    errno != EOPNOTSUPP && !s->unrecorded) {
+	    !s->unrecorded) {
 		s->unrecorded = 1;
-		diag_warn("cannot record the spend of session %s in "
-		    "%s/sessions/%s" JOURNAL_SPEND_EXT, s->name, b->store,
-		    s->name);
+		diag_warn("cannot record the spend of session %s in %s",
+		    s->name, b->store);
 	}
 	if (cost != PROVIDER_COST_UNKNOWN)
 		s->spent += cost;

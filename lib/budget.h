@@ -10,9 +10,12 @@
  *
  * Each answer for a record of a session is written to the session's
  * spend ledger in the store (journal_spend), when the store existed as
- * the run began or there is a --session-budget.  A session's spend is
- * what its ledger says, read when the run first meets the session, then
- * as each append leaves it (so other runs sharing the store count too).
+ * the run began (an s3:// store always does) or there is a
+ * --session-budget.  A session's spend is what its ledger says, read when
+ * the run first meets the session, then as each append leaves it (so
+ * other runs sharing the store count too; on S3, where an entry is its own
+ * object and a read is a listing, other runs' count as the run meets the
+ * session, then only this run's are added).
  * Journal `cost` members, which records feed, are never read.
  *
  * The check is made before each paid request is sent; answers count when

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -549,6 +550,8 @@ journal_append(int dirfd, const char *session, const char *line, size_t len,
 	return status;
 }
 
+static int s3_spend(const char *, const char *, const struct buf *, double);
+
 int
 journal_spend(const char *store, const char *session, long long turn,
     const char *request_key, double cost, int make_store,
@@ -556,18 +559,9 @@ journal_spend(const char *store, const char *session, long long turn,
 {
 	struct buf name = BUF_INIT, line = BUF_INIT;
 	struct totals t;
-	int root, dfd = -1, status = -1, saved;
+	int root = -1, dfd = -1, status = -1, saved;
 
-	/* Not yet kept on S3: never as a local directory named "s3:". */
-	if (s3loc_is_uri(store)) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	if ((root = make_store ? durable_open_dir(store, 1, NULL) :
-	    open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	if ((dfd = durable_open_dir_beneath(root, "sessions", 1, NULL)) < 0)
-		goto done;
+	memset(after, 0, sizeof(*after));
 	buf_putc(&line, '{');
 	if (turn >= 0)
 		buf_printf(&line, "\"turn\":%lld,", turn);
@@ -579,6 +573,16 @@ journal_spend(const char *store, const char *session, long long turn,
 	buf_puts(&line, ",\"at\":");
 	json_put_now(&line);
 	buf_putc(&line, '}');
+	/* Never as a local directory named "s3:". */
+	if (s3loc_is_uri(store)) {
+		status = s3_spend(store, session, &line, cost);
+		goto done;
+	}
+	if ((root = make_store ? durable_open_dir(store, 1, NULL) :
+	    open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		goto done;
+	if ((dfd = durable_open_dir_beneath(root, "sessions", 1, NULL)) < 0)
+		goto done;
 	buf_printf(&name, "%s" JOURNAL_SPEND_EXT, session);
 	if ((status = append_with_totals(dfd, name.data, line.data, line.len,
 	    1, &t)) == 0) {
@@ -589,7 +593,8 @@ done:
 	saved = errno;
 	if (dfd >= 0)
 		close(dfd);
-	close(root);
+	if (root >= 0)
+		close(root);
 	buf_free(&name);
 	buf_free(&line);
 	errno = saved;
@@ -710,8 +715,15 @@ open_session_file(const char *store, const char *session, const char *ext,
  * 64 KiB and prompts, far below this. */
 #define S3_LINE_MAX (64u << 20)
 
-void
-journal_object_key(struct buf *key, const char *session, long long turn)
+/* A spend ledger entry's key below spent/<session>/ (journal.h): the
+ * writer's stamp, then the cost's IEEE 754 bits in hex. */
+#define SPENT_COST_DIGITS 16
+#define SPENT_KEY_LEN (KEY_TIME_DIGITS + 1 + 2 * KEY_RANDOM_BYTES + 1 + \
+	SPENT_COST_DIGITS + sizeof(JOURNAL_KEY_SUFFIX) - 1)
+
+/* Append T-U to a key: newest first, and no two writers alike. */
+static void
+put_writer_stamp(struct buf *key)
 {
 	unsigned char unique[KEY_RANDOM_BYTES];
 	unsigned long long ns;
@@ -723,11 +735,125 @@ journal_object_key(struct buf *key, const char *session, long long turn)
 	    (unsigned long long)now.tv_nsec;
 	if (getrandom(unique, sizeof(unique), 0) != (ssize_t)sizeof(unique))
 		diag_err(1, "getrandom");
-	buf_printf(key, "sessions/%s/%0*lld-%0*llu-", session, KEY_TURN_DIGITS,
-	    (long long)JQX_MAX_EXACT - turn, KEY_TIME_DIGITS, ULLONG_MAX - ns);
+	buf_printf(key, "%0*llu-", KEY_TIME_DIGITS, ULLONG_MAX - ns);
 	for (i = 0; i < sizeof(unique); i++)
 		buf_printf(key, "%02x", unique[i]);
+}
+
+void
+journal_object_key(struct buf *key, const char *session, long long turn)
+{
+	buf_printf(key, "sessions/%s/%0*lld-", session, KEY_TURN_DIGITS,
+	    (long long)JQX_MAX_EXACT - turn);
+	put_writer_stamp(key);
 	buf_puts(key, JOURNAL_KEY_SUFFIX);
+}
+
+static void
+spent_key(struct buf *key, const char *session, double cost)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &cost, sizeof(bits));
+	buf_printf(key, JOURNAL_SPENT_PREFIX "%s/", session);
+	put_writer_stamp(key);
+	buf_printf(key, "-%0*llx" JOURNAL_KEY_SUFFIX, SPENT_COST_DIGITS,
+	    (unsigned long long)bits);
+}
+
+int
+journal_spent_cost(const char *key, struct buf *session, double *cost)
+{
+	const size_t plen = sizeof(JOURNAL_SPENT_PREFIX) - 1;
+	const char *name = strncmp(key, JOURNAL_SPENT_PREFIX, plen) ? NULL :
+	    strchr(key + plen, '/');
+	const char *hex = "0123456789abcdef";
+	uint64_t bits;
+	char *s;
+	int valid;
+
+	if (name == NULL || strlen(++name) != SPENT_KEY_LEN ||
+	    strspn(name, "0123456789") != KEY_TIME_DIGITS ||
+	    name[KEY_TIME_DIGITS] != '-' ||
+	    strspn(name + KEY_TIME_DIGITS + 1, hex) != 2 * KEY_RANDOM_BYTES ||
+	    name[KEY_TIME_DIGITS + 1 + 2 * KEY_RANDOM_BYTES] != '-' ||
+	    strspn(name + KEY_TIME_DIGITS + 2 + 2 * KEY_RANDOM_BYTES, hex) !=
+	    SPENT_COST_DIGITS ||
+	    strcmp(name + SPENT_KEY_LEN - (sizeof(JOURNAL_KEY_SUFFIX) - 1),
+	    JOURNAL_KEY_SUFFIX) != 0)
+		return -1;
+	s = xcheck(strndup(key + plen, (size_t)(name - 1 - key - plen)));
+	valid = journal_session_valid(s);
+	if (valid && session)
+		buf_puts(session, s);
+	free(s);
+	bits = strtoull(name + KEY_TIME_DIGITS + 2 + 2 * KEY_RANDOM_BYTES,
+	    NULL, 16);
+	memcpy(cost, &bits, sizeof(*cost));
+	return valid ? 0 : -1;
+}
+
+/* A failed S3 request of a reader: its reason on standard error, errno
+ * EIO (journal.h). */
+static int
+s3_failed(const struct buf *why)
+{
+	diag_warnx("%s", why->data);
+	errno = EIO;
+	return -1;
+}
+
+/* journal_spend on S3: the ledger line (without totals, which no writer
+ * can know without a lock) as its own object. */
+static int
+s3_spend(const char *store, const char *session, const struct buf *line,
+    double cost)
+{
+	struct buf key = BUF_INIT, why = BUF_INIT;
+	struct s3 s;
+	int status = 0;
+
+	spent_key(&key, session, cost);
+	if (s3_open(&s, store, &why) < 0 || s3_put(&s, key.data, line->data,
+	    line->len, "application/json", 1, &why) != S3_OK)
+		status = s3_failed(&why);
+	s3_close(&s);
+	buf_free(&key);
+	buf_free(&why);
+	return status;
+}
+
+/* Add the cost of a ledger entry's key; a key that is none is unknown. */
+static int
+add_spent_key(const char *key, long long size, void *arg)
+{
+	struct totals *t = arg;
+	double cost = NAN;
+
+	(void)size;
+	if (journal_spent_cost(key, NULL, &cost) < 0)
+		diag_warnx("%s: not a spend ledger entry's key; its cost is "
+		    "unknown", key);
+	totals_add(t, -1, cost);
+	return 0;
+}
+
+/* journal_session_cost on S3: one listing, no entry read. */
+static int
+s3_session_spent(const char *store, const char *session, struct totals *t)
+{
+	struct buf prefix = BUF_INIT, why = BUF_INIT;
+	struct s3 s;
+	int status = 0;
+
+	buf_printf(&prefix, JOURNAL_SPENT_PREFIX "%s/", session);
+	if (s3_open(&s, store, &why) < 0 || s3_list(&s, prefix.data, NULL,
+	    1000, add_spent_key, t, &why) != S3_OK)
+		status = s3_failed(&why);
+	s3_close(&s);
+	buf_free(&prefix);
+	buf_free(&why);
+	return status;
 }
 
 /* The turn of a line's key (below its session's prefix), or -1 when it is
@@ -816,16 +942,6 @@ s3_lines_free(struct s3_lines *l)
 		free(l->keys[i]);
 	free(l->keys);
 	free(l->turn);
-}
-
-/* A failed S3 request of a reader: its reason on standard error, errno
- * EIO (journal.h). */
-static int
-s3_failed(const struct buf *why)
-{
-	diag_warnx("%s", why->data);
-	errno = EIO;
-	return -1;
 }
 
 /* Open the store and list the keys of the lines of `session` below
@@ -1119,19 +1235,20 @@ journal_session_cost(const char *store, const char *session,
 	int fd, status, saved;
 
 	memset(cost, 0, sizeof(*cost));
-	/* Not yet kept on S3 (genopt refuses --session-budget there). */
-	if (s3loc_is_uri(store)) {
-		errno = EOPNOTSUPP;
-		return -1;
-	}
-	if ((fd = open_session_file(store, session, JOURNAL_SPEND_EXT, 1)) < 0)
+	if (s3loc_is_uri(store))
+		status = s3_session_spent(store, session, &t);
+	else if ((fd = open_session_file(store, session, JOURNAL_SPEND_EXT,
+	    1)) < 0)
 		return errno == ENOENT ? 0 : -1;
-	status = fstat(fd, &st) < 0 ? -1 : journal_totals(fd, st.st_size, &t);
-	saved = errno;
-	close(fd);
+	else {
+		status = fstat(fd, &st) < 0 ? -1 :
+		    journal_totals(fd, st.st_size, &t);
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
 	cost->spent = t.spent;
 	cost->unknown = (unsigned long)t.unknown;
-	errno = saved;
 	return status;
 }
 

@@ -142,7 +142,8 @@ void journal_sessions_free(char **names, size_t n);
 
 /*
  * What imgp-gen has paid for a session (design.md §4.4), kept in its spend
- * ledger <store>/sessions/<session>.spent beside the journal: one line
+ * ledger <store>/sessions/<session>.spent beside the journal (on S3, see
+ * journal_spent_cost): one line
  * per answer that imgp-gen received for a record of the session,
  *	{"turn":N,"request_key":K,"cost":C,"at":T,"totals":{...}}
  * with `turn` left out when the record had none and `cost` null when the
@@ -162,7 +163,8 @@ struct journal_cost {
  * sessions/ if need be (and the store, with `make_store`; else a store
  * that does not exist is ENOENT), and fsync it; *after gets the ledger's
  * totals with it (other runs' answers included).  0, or -1 with errno
- * set (EOPNOTSUPP on an s3:// store, which keeps no ledger yet). */
+ * set: on S3 (EIO, the reason on standard error) *after is all 0, for
+ * no writer knows the others' there. */
 int journal_spend(const char *store, const char *session, long long turn,
     const char *request_key, double cost, int make_store,
     struct journal_cost *after);
@@ -171,7 +173,9 @@ int journal_spend(const char *store, const char *session, long long turn,
  * What the session's ledger says it has spent: the totals of its last
  * line, so O(1) however long the session.  A ledger that does not exist
  * has spent nothing.  0, or -1 with errno set when it cannot be read
- * (EOPNOTSUPP on an s3:// store).
+ * (on S3: EIO, the reason on standard error).  On S3 it is the sum over
+ * one listing of the ledger's keys, O(entries / 1000) requests, no entry
+ * read; a key that is no entry's counts as unknown, with a warning.
  */
 int journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost);
@@ -192,7 +196,7 @@ int journal_session_cost(const char *store, const char *session,
  * writer can know without a lock.  Every reader above (journal_scan,
  * journal_each, journal_sessions) takes an s3:// store and reads it so;
  * on a failed request it says why on standard error and fails with errno
- * EIO.  A spend ledger is not kept on S3 yet.
+ * EIO.  A spend ledger's entries are objects below spent/ (below).
  */
 #define JOURNAL_KEY_SUFFIX ".json"
 
@@ -203,6 +207,18 @@ void journal_object_key(struct buf *key, const char *session, long long turn);
  * store), its session appended to `session` when not NULL; -1 when the
  * key is no line's (nor of a valid session). */
 long long journal_object_turn(const char *key, struct buf *session);
+
+/*
+ * A spend ledger on S3 has no lock to append under: each line (without
+ * totals) is its own object spent/<session>/<T>-<U>-<C>.json, T and U as
+ * a journal line's, C the cost's IEEE 754 bits in 16 hex digits (a
+ * negative one: none reported), so that a listing alone sums a session's
+ * spend.  Not below sessions/, where a session may be named "x.spent".
+ * journal_spent_cost: 0 with the session (appended to `session` unless
+ * NULL) and the cost of a ledger entry's key, or -1 when it is none.
+ */
+#define JOURNAL_SPENT_PREFIX "spent/"
+int journal_spent_cost(const char *key, struct buf *session, double *cost);
 
 /* The previous frame: the latest entry of the view, or NULL. */
 const struct journal_entry *journal_previous(const struct journal_view *view);

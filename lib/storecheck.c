@@ -419,6 +419,39 @@ get_s3(struct check *c, struct s3 *s, const char *key)
 	return status == S3_OK ? 0 : -1;
 }
 
+static int
+is_spent(const char *key)
+{
+	return !strncmp(key, JOURNAL_SPENT_PREFIX,
+	    sizeof(JOURNAL_SPENT_PREFIX) - 1);
+}
+
+/* A spend ledger entry on S3 (journal.h): a line, and the cost its key
+ * says is the line's, for the key alone is what a budget reads. */
+static void
+check_spent_s3(struct check *c, struct s3 *s, const char *key)
+{
+	const char *text;
+	double cost;
+	jv line, said;
+
+	if (journal_spent_cost(key, NULL, &cost) < 0) {
+		report(c, 1, key, "not a spend ledger entry");
+		return;
+	}
+	if (get_s3(c, s, key) < 0)
+		return;
+	text = c->bytes.data ? c->bytes.data : "";
+	check_spend_entry(c, key, 1, text, c->bytes.len);
+	line = jqx_parse(text, c->bytes.len);
+	said = jqx_get(line, "cost");
+	if (jv_get_kind(line) == JV_KIND_OBJECT && (cost >= 0 ?
+	    jv_get_kind(said) != JV_KIND_NUMBER ||
+	    jv_number_value(said) != cost : jv_get_kind(said) != JV_KIND_NULL))
+		report(c, 1, key, "its key's cost is not the line's");
+	jqx_free(line);
+}
+
 /*
  * --check on an s3:// store: the whole listing, every object read and
  * checked as a file is, then every journal line (its own object,
@@ -444,16 +477,21 @@ check_s3(struct check *c)
 	}
 	for (i = 0; i < k.n && status == 0; i++)
 		is_store |= !strncmp(k.v[i], "sessions/", 9) ||
-		    !strncmp(k.v[i], "requests/", 9);
+		    !strncmp(k.v[i], "requests/", 9) || is_spent(k.v[i]);
 	if (status == 0 && !is_store) {
-		diag_warnx("%s: not an imgp store (nothing under sessions/ or "
-		    "requests/); nothing was checked", c->dir);
+		diag_warnx("%s: not an imgp store (nothing under sessions/, "
+		    "requests/ or " JOURNAL_SPENT_PREFIX "); nothing was "
+		    "checked", c->dir);
 		status = 2;
 	}
 	for (i = 0; i < k.n && status == 0; i++) {
 		if (!strncmp(k.v[i], "sessions/", 9) ||
 		    !strncmp(k.v[i], "requests/", 9))
 			continue;
+		if (is_spent(k.v[i])) {
+			check_spent_s3(c, &s, k.v[i]);
+			continue;
+		}
 		/* A key another writer of the bucket made, with a ".."
 		 * segment, would name another object once in a URL. */
 		if ((problem = storelayout_name_problem(k.v[i])))

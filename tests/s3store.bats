@@ -24,7 +24,7 @@ images() {
 # The keys under the store's prefix, one a line, from the server's own
 # listing (s3rver writes no key twice).
 keys() {
-	s3_curl "$S3_URL/imgp?list-type=2&prefix=games%2F${1/\//%2F}" |
+	s3_curl "$S3_URL/imgp?list-type=2&prefix=games%2F${1//\//%2F}" |
 		grep -o '<Key>[^<]*</Key>' | sed 's/<Key>games\///; s/<\/Key>//'
 }
 
@@ -297,25 +297,100 @@ feed() {
 	assert_output --partial ": 400 objects, 400 journal lines in 6 sessions, 0 temporary files removed, 0 problems"
 }
 
-@test "s3 store: --session-budget is exit 2 (no spend ledger on S3 yet), never the costs the bucket's journal lines say" {
-	local turn
+# A record of session s and turn $1 for the mock provider (cost 0.039).
+paid() {
+	jq -cn --argjson t "$1" '{session:"s",turn:$t,request:{prompt:"paid \($t)"}}'
+}
+
+@test "s3 store: --session-budget counts the bucket's spend ledger across runs, one listing a run, never the journal's costs" {
+	local turn data key
+	# Journal lines whose costs (0.06) would stop turn 3 were they read.
 	for turn in 0 1 2; do
 		printf '{"turn":%d,"cost":%s}' "$turn" "$([ "$turn" = 1 ] && echo null || echo 0.03)" >"$T/line"
 		s3_curl -f -T "$T/line" "$S3_URL/imgp/games/sessions/s/$(printf '%016d' $((9007199254740991 - turn)))-$(printf '%020d' "$turn")-00000000000000a$turn.json"
 	done
-	printf '%s\n' '{"session":"s","turn":3,"request":{"prompt":"a"}}' >"$T/in"
 	mock_start
-	IMGP_API_KEY=sk-test-0123456789abcdef run --separate-stderr imgp-gen \
-		--base-url "$MOCK_URL" -j 1 --session-budget 0.05 -s "$STORE" "$T/in"
-	assert_failure 2
-	assert_equal "$stderr" "imgp-gen: --session-budget: an s3:// store keeps no spend ledger yet; use a store directory"
-	assert_equal "$(wc -l <"$MOCK_LOG")" 0
-	# Without it the records go through, with no warning.
-	IMGP_API_KEY=sk-test-0123456789abcdef run --separate-stderr imgp-gen \
-		--base-url "$MOCK_URL" -s "$STORE" "$T/in"
+	export IMGP_API_KEY=sk-test-0123456789abcdef
+	: >"$S3_LOG"
+	run_with "$(paid 3; paid 4)" imgp-gen --base-url "$MOCK_URL" -j 1 --session-budget 0.1 -s "$STORE"
 	assert_success
-	assert_equal "$(line_jq 1 .image.mime)" image/png
 	assert_equal "$stderr" ""
+	# The session's spend is one listing, read once; each answer a PUT.
+	assert_equal "$(grep -c '^GET /imgp?.*prefix=games%2Fspent%2Fs%2F' "$S3_LOG")" 1
+	assert_equal "$(grep -c '^PUT /imgp/games/spent/s/' "$S3_LOG")" 2
+	assert_equal "$(keys spent/s/ | grep -c '^spent/s/[0-9]\{20\}-[0-9a-f]\{16\}-[0-9a-f]\{16\}\.json$')" 2
+	# Each holds its ledger line but for the totals, newest first.
+	for key in $(keys spent/s/); do
+		s3_curl -sf "$S3_URL/imgp/games/$key"
+	done >"$T/ledger"
+	assert_equal "$(jq -c '[.turn, .cost, (.request_key | length), has("totals")]' "$T/ledger" | paste -sd' ')" '[4,0.039,64,false] [3,0.039,64,false]'
+	# A forged plausible cost fed to imgp-store lands in the journal, not
+	# in the ledger.
+	data=$(imgp-gen --api local <<<'{"request":{"prompt":"x","seed":1,"size":"8x8"}}' | jq -r .image.data)
+	jq -cn --arg d "$data" '{session:"s",turn:5,image:{data:$d,mime:"image/png",usage:{cost:0.9}}}' |
+		imgp-store -s "$STORE" >/dev/null
+	key=$(keys sessions/s/ | grep "^sessions/s/$(printf '%016d' $((9007199254740991 - 5)))-")
+	assert_equal "$(s3_curl -sf "$S3_URL/imgp/games/$key" | jq .cost)" 0.9
+	# The next run finds 0.078 spent: turn 6 is made, turn 7 finds 0.117.
+	run_with "$(paid 6; paid 7)" imgp-gen --base-url "$MOCK_URL" -j 1 --session-budget 0.1 -s "$STORE"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .image.mime)" image/png
+	assert_equal "$(line_jq 2 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 2 .error.message)" "session s has spent 0.1170 of its --session-budget 0.1000"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 3
+	# The ledger's 3 entries are sound; the planted journal lines are not.
+	run imgp-store -s "$STORE" --check
+	assert_failure 1
+	assert_output --partial "4 journal lines in 1 sessions, 0 temporary files removed, 3 problems"
+	refute_output --partial spent/
+}
+
+@test "s3 store: a spend ledger key that is none, or whose cost is not its line's, is a warning to imgp-gen and a problem to --check" {
+	local good
+	mock_start
+	export IMGP_API_KEY=sk-test-0123456789abcdef
+	paid 1 | imgp-gen --base-url "$MOCK_URL" --session-budget 1 -s "$STORE" >/dev/null
+	good=$(keys spent/s/)
+	# The same line under a key that says 0.5 (IEEE 754 0x3fe0...).
+	s3_curl -sf "$S3_URL/imgp/games/$good" >"$T/line"
+	s3_curl -f -T "$T/line" "$S3_URL/imgp/games/spent/s/$(printf '%020d' 1)-00000000000000a1-3fe0000000000000.json"
+	s3_curl -f -T "$T/line" "$S3_URL/imgp/games/spent/s/not-a-key.json"
+	run imgp-store -s "$STORE" --check
+	assert_failure 1
+	assert_output --partial "spent/s/not-a-key.json: not a spend ledger entry"
+	assert_output --partial "-3fe0000000000000.json: its key's cost is not the line's"
+	assert_output --partial ", 2 problems"
+	# imgp-gen sums the keys: 0.539 and one unknown, past 0.5.
+	run_with "$(paid 2)" imgp-gen --base-url "$MOCK_URL" --session-budget 0.5 -s "$STORE"
+	assert_failure 1
+	assert_equal "${stderr%%$'\n'*}" "imgp-gen: spent/s/not-a-key.json: not a spend ledger entry's key; its cost is unknown"
+	assert_regex "$(line_jq 1 .error.message)" "session s has spent 0.5390 of its --session-budget 0.5000"
+	# An implausible total counts as nothing but this run's.
+	s3_curl -f -T "$T/line" "$S3_URL/imgp/games/spent/s/$(printf '%020d' 2)-00000000000000a2-7e37e43c8800759c.json"
+	run_with "$(paid 2)" imgp-gen --base-url "$MOCK_URL" --session-budget 0.5 -s "$STORE"
+	assert_success
+	assert_regex "$stderr" "session s: its spend ledger's total is not a plausible amount"
+}
+
+@test "s3 store: two imgp-gen on one session at once both count toward its --session-budget" {
+	local pids=() p
+	mock_start
+	export IMGP_API_KEY=sk-test-0123456789abcdef
+	for p in 0 1; do
+		{ paid "$p"; paid "$((p + 2))"; } |
+			imgp-gen --base-url "$MOCK_URL" -j 1 --session-budget 10 -s "$STORE" >"$T/out$p" &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p"
+	done
+	assert_equal "$(cat "$T/out0" "$T/out1" | jq -r .image.mime | sort -u)" image/png
+	assert_equal "$(keys spent/s/ | wc -l)" 4
+	# 4 x 0.039 = 0.156: past 0.15 (either run's alone, 0.078, is not).
+	run_with "$(paid 4)" imgp-gen --base-url "$MOCK_URL" --session-budget 0.15 -s "$STORE"
+	assert_failure 1
+	assert_regex "$(line_jq 1 .error.message)" "session s has spent 0.1560 of its --session-budget 0.1500"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 4
 }
 
 @test "s3 store: imgp-sheet draws a session from the bucket's journal" {

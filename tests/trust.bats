@@ -395,12 +395,6 @@ real() {
 	assert_equal "$(wc -l <"$MOCK_LOG")" 3
 }
 
-@test "trust: --session-budget on an s3:// store is exit 2 (it keeps no spend ledger yet), never the journal's costs" {
-	run --separate-stderr imgp-gen --session-budget 1 -s s3://bucket/store </dev/null
-	assert_failure 2
-	assert_equal "$stderr" "imgp-gen: --session-budget: an s3:// store keeps no spend ledger yet; use a store directory"
-}
-
 @test "trust: a cost the request cache recorded counts once, across runs, whether or not its image was stored" {
 	local t=$BATS_TEST_TMPDIR
 	mock_start
