@@ -34,7 +34,8 @@ struct jqx_prog {
  * is built member by member from json.h's spans, and a large string
  * without escapes goes straight to jv_string_sized; everything small goes
  * to libjq's parser as it is.  `skip` (a NULL-ended path of member names,
- * or NULL) names a member of a large object to leave out.
+ * or NULL) names a member to leave out: the objects on its path are built
+ * member by member whatever their size.
  */
 #ifndef LARGE_VALUE
 #define LARGE_VALUE 65536	/* the fuzz build makes it small, to reach */
@@ -89,9 +90,9 @@ parse_value(const char *text, size_t len, const char *const *skip)
 	}
 	while (len > 0 && strchr(" \t\r\n", text[len - 1]) && text[len - 1])
 		len--;
-	if (len >= LARGE_VALUE && len < INT_MAX && *text == '{')
+	if (len < INT_MAX && *text == '{')
 		return parse_large_object(text, len, skip);
-	if (len >= LARGE_VALUE && len < INT_MAX && *text == '"' &&
+	if (len < INT_MAX && *text == '"' &&
 	    text[len - 1] == '"' && !memchr(text, '\\', len))
 		return jv_string_sized(text + 1, (int)len - 2);
 	if (len > INT_MAX)
