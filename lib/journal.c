@@ -106,6 +106,10 @@ struct backwards {
 };
 
 #define BLOCK 65536
+/* The least read from the end: a turn wants the last few lines (about a
+ * kilobyte each), and copying 64 KiB for them on every record would cost
+ * more than the rest of reading them. */
+#define BACK_BLOCK 8192
 
 static void
 backwards_init(struct backwards *b, int fd, off_t size, int keep_tail)
@@ -119,7 +123,7 @@ backwards_init(struct backwards *b, int fd, off_t size, int keep_tail)
 static int
 refill(struct backwards *b)
 {
-	size_t want = b->buf.len > BLOCK ? b->buf.len : BLOCK;
+	size_t want = b->buf.len > BACK_BLOCK ? b->buf.len : BACK_BLOCK;
 	struct buf more = BUF_INIT;
 
 	if (b->start == 0)
@@ -447,30 +451,33 @@ done:
 }
 
 /* Open and lock the journal `name` in the directory dirfd, never through
- * a symbolic link, and only a regular file. */
+ * a symbolic link, and only a regular file; *st is its state once locked
+ * (its size stays so while the lock is held). */
 static int
-open_locked(int dirfd, const char *name, int flags, int lock)
+open_locked(int dirfd, const char *name, int flags, int lock,
+    struct stat *st)
 {
-	struct stat st;
 	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0644),
 	    saved;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, st) < 0)
 		goto fail;
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		errno = EINVAL;
 		goto fail;
 	}
 	while (flock(fd, lock) < 0)
 		if (errno != EINTR)
 			goto fail;
+	if (fstat(fd, st) < 0)
+		goto fail;
 	/* imgp-store --delete-session removed the journal while we waited
 	 * for its lock: an append starts the session's new journal. */
-	if ((flags & O_CREAT) && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+	if ((flags & O_CREAT) && st->st_nlink == 0) {
 		close(fd);
-		return open_locked(dirfd, name, flags, lock);
+		return open_locked(dirfd, name, flags, lock, st);
 	}
 	return fd;
 fail:
@@ -500,9 +507,9 @@ journal_append(int dirfd, const char *session, const char *line, size_t len,
 	}
 	buf_printf(&name, "%s.ndjson", session);
 	if ((fd = open_locked(dirfd, name.data, O_RDWR | O_APPEND | O_CREAT,
-	    LOCK_EX)) < 0)
+	    LOCK_EX, &st)) < 0)
 		goto fail;
-	if (fstat(fd, &st) < 0 || seal(fd, &st.st_size, &removed) < 0 ||
+	if (seal(fd, &st.st_size, &removed) < 0 ||
 	    journal_totals(fd, st.st_size, &t) < 0)
 		goto fail;
 	created = st.st_size == 0;
@@ -524,9 +531,11 @@ journal_append(int dirfd, const char *session, const char *line, size_t len,
 			saved = errno;
 		goto fail;
 	}
-	flock(fd, LOCK_UN);	/* the fsync below needs no lock */
-	if (sync && (fsync(fd) < 0 || (created && fsync(dirfd) < 0)))
-		goto fail;
+	if (sync) {
+		flock(fd, LOCK_UN);	/* the fsync needs no lock */
+		if (fsync(fd) < 0 || (created && fsync(dirfd) < 0))
+			goto fail;
+	}
 	json_members_free(&members);
 	buf_free(&name);
 	buf_free(&out);
@@ -548,12 +557,12 @@ journal_repair(int dirfd, const char *name)
 {
 	struct stat st;
 	size_t removed = 0;
-	int fd = open_locked(dirfd, name, O_RDWR | O_APPEND, LOCK_EX), saved;
+	int fd = open_locked(dirfd, name, O_RDWR | O_APPEND, LOCK_EX, &st),
+	    saved;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || seal(fd, &st.st_size, &removed) < 0 ||
-	    fsync(fd) < 0) {
+	if (seal(fd, &st.st_size, &removed) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		errno = saved;
