@@ -119,6 +119,20 @@ jqx_free(jv v)
 	jv_free(v);
 }
 
+int
+jqx_accepts(const char *text, size_t len)
+{
+	jv v;
+	int ok;
+
+	if (len > INT_MAX)
+		return 0;
+	v = jv_parse_sized(text, (int)len);
+	ok = jv_is_valid(v);
+	jv_free(v);
+	return ok;
+}
+
 /* Values fetched from a container are also referenced by it: dropping
  * our reference at once lends them for the container's lifetime. */
 static jv

@@ -36,6 +36,10 @@ jv jqx_parse(const char *text, size_t len);
 jv jqx_parse_except(const char *text, size_t len, const char *const *skip);
 void jqx_free(jv v);
 
+/* Whether libjq's own parser takes text[0..len) (json.h-valid text it
+ * refuses: a \uD800-\uDBFF escape that its low half does not follow). */
+int jqx_accepts(const char *text, size_t len);
+
 /* obj[key] (borrowed), or an invalid jv when obj is not an object or has
  * no such member. */
 jv jqx_get(jv obj, const char *key);

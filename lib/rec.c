@@ -47,6 +47,24 @@ values_clear(struct rec_values *v)
 	v->whole = jv_invalid();
 }
 
+/* Whether libjq refuses the line (json.h reads a lone \uD800-\uDBFF as
+ * U+FFFD, libjq 1.6 fails on it): no stage takes it as a record, as when
+ * libjq read every line whole.  Only a line with such an escape, or with
+ * text that looks like one, is read by libjq to know. */
+static int
+libjq_refuses(const char *line, size_t len)
+{
+	const char *p = line, *end = line + len;
+
+	while ((p = memmem(p, (size_t)(end - p), "\\u", 2)) != NULL) {
+		if (end - p >= 4 && (p[2] == 'd' || p[2] == 'D') && p[3] &&
+		    strchr("89abAB", p[3]))
+			return !jqx_accepts(line, len);
+		p += 2;
+	}
+	return 0;
+}
+
 int
 rec_parse(struct rec *r, const char *line, size_t len)
 {
@@ -64,6 +82,10 @@ rec_parse(struct rec *r, const char *line, size_t len)
 	r->why = NULL;
 	if (json_scan_object(line, len, &r->members, &r->why, &where) < 0)
 		return -1;
+	if (libjq_refuses(line, len)) {
+		r->why = "libjq could not parse it";
+		return -1;
+	}
 	if (r->members.n > v->cap) {
 		v->cap = r->members.n;
 		v->member = xcheck(reallocarray(v->member, v->cap,
