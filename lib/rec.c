@@ -49,16 +49,17 @@ values_clear(struct rec_values *v)
 
 /* Whether libjq refuses the line (json.h reads a lone \uD800-\uDBFF as
  * U+FFFD, libjq 1.6 fails on it): no stage takes it as a record, as when
- * libjq read every line whole.  Only a line with such an escape, or with
- * text that looks like one, is read by libjq to know. */
+ * libjq read every line whole.  Only a line with a \uD800-\uDBFF escape
+ * is read by libjq to know.  The line is valid JSON, so a backslash
+ * starts an escape, and the character after it ends a short one. */
 static int
 libjq_refuses(const char *line, size_t len)
 {
 	const char *p = line, *end = line + len;
 
-	while ((p = memmem(p, (size_t)(end - p), "\\u", 2)) != NULL) {
-		if (end - p >= 4 && (p[2] == 'd' || p[2] == 'D') && p[3] &&
-		    strchr("89abAB", p[3]))
+	while (p < end && (p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p >= 4 && p[1] == 'u' && (p[2] == 'd' ||
+		    p[2] == 'D') && p[3] && strchr("89abAB", p[3]))
 			return !jqx_accepts(line, len);
 		p += 2;
 	}
