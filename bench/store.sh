@@ -11,17 +11,12 @@ out=bench/out/store
 n=${BENCH_STORE_RECORDS:-200}
 size=$((4 * 1024 * 1024))
 rm -rf "$out"
-mkdir -p "$out/b64" "$out/base"
+mkdir -p "$out/base"
 # A 1024x1024 PNG whose salt and padding make it 4 MiB.
 python3 tests/images.py png 1024 1024 -n "$n" --pad $((size - 64)) >"$out/in.ndjson"
 # The baseline is handed each image's base64 ready to decode.
-python3 - "$out" <<'PY'
-import json, sys
-for i, line in enumerate(open(sys.argv[1] + "/in.ndjson")):
-    open("%s/b64/%05d" % (sys.argv[1], i), "w").write(json.loads(line)["image"]["data"])
-PY
+bytes=$(python3 bench/image-data.py "$out/in.ndjson" "$out/b64")
 record=$(head -n 1 "$out/in.ndjson" | wc -c)
-bytes=$(( $(python3 -c 'import json,sys; print(sum(json.loads(l)["image"]["bytes"] for l in open(sys.argv[1])))' "$out/in.ndjson") ))
 
 set -- $(python3 bench/measure.py -i "$out/in.ndjson" -o "$out/imgp.ndjson" -- \
 	bin/imgp-store -s "$out/store")

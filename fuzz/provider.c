@@ -3,12 +3,13 @@
  * bodies with data URLs, b64_json bodies, error bodies, downloads.  The
  * first byte picks the HTTP status and whether the body is a download; the
  * rest is the body.  Whatever the bytes, the verdict is consistent: a
- * success carries an image whose type was sniffed, or an http(s) URL; a
- * failure carries a code and a one-line message; the model's text and the
- * usage are valid JSON.
+ * success carries an image whose type was sniffed, or an http(s) URL (the
+ * scheme in any case, as RFC 3986 allows); a failure carries a code and a
+ * one-line message; the model's text and the usage are valid JSON.
  */
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "imgsniff.h"
 #include "json.h"
@@ -49,7 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r.url.len == 0 && imgsniff((const unsigned char *)
 		    r.image.data, r.image.len, &sniff) < 0)
 			__builtin_trap();
-		if (r.url.len && strncmp(r.url.data, "http", 4) != 0)
+		if (r.url.len && strncasecmp(r.url.data, "http", 4) != 0)
 			__builtin_trap();
 	} else if (r.next == NEXT_DONE || r.message.len == 0 ||
 	    memchr(r.message.data, '\n', r.message.len)) {

@@ -21,6 +21,7 @@
 static struct {
 	CURLcode (*global_init)(long);
 	char *(*easy_escape)(CURL *, const char *, int);
+	char *(*easy_unescape)(CURL *, const char *, int, int *);
 	void (*free)(void *);
 	CURLU *(*url)(void);
 	void (*url_cleanup)(CURLU *);
@@ -49,6 +50,7 @@ curlx_init(void)
 		diag_errx(2, "cannot load libcurl: %s", dlerror());
 	*(void **)&curl.global_init = symbol(lib, "curl_global_init");
 	*(void **)&curl.easy_escape = symbol(lib, "curl_easy_escape");
+	*(void **)&curl.easy_unescape = symbol(lib, "curl_easy_unescape");
 	*(void **)&curl.free = symbol(lib, "curl_free");
 	*(void **)&curl.url = symbol(lib, "curl_url");
 	*(void **)&curl.url_cleanup = symbol(lib, "curl_url_cleanup");
@@ -76,6 +78,26 @@ curlx_escape(struct buf *out, const char *s, size_t len)
 	escaped = xcheck(curl.easy_escape(NULL, s, (int)len));
 	buf_puts(out, escaped);
 	curl.free(escaped);
+}
+
+int
+curlx_unescape(struct buf *out, const char *s, size_t len)
+{
+	char *plain;
+	int n = 0, rc = -1;
+
+	if (!memchr(s, '%', len)) {
+		buf_add(out, s, len);
+		return 0;
+	}
+	curlx_init();
+	plain = xcheck(curl.easy_unescape(NULL, s, (int)len, &n));
+	if (!memchr(plain, '\0', (size_t)n)) {
+		buf_add(out, plain, (size_t)n);
+		rc = 0;
+	}
+	curl.free(plain);
+	return rc;
 }
 
 /* Append URL part `what` of h to out, decoded or not. */

@@ -29,6 +29,11 @@ void curlx_init(void);
  * string; len is at most a few kilobytes (libcurl refuses over 8 MB). */
 void curlx_escape(struct buf *out, const char *s, size_t len);
 
+/* Append the percent-decoding of s[0..len) (a query name or value as
+ * written; `+` stays `+`), by libcurl; -1 (nothing appended) when it
+ * decodes to a NUL byte.  Same limits as curlx_escape. */
+int curlx_unescape(struct buf *out, const char *s, size_t len);
+
 /*
  * Parse `url`, an absolute URL or a path starting with `/` (resolved as a
  * browser would, against an origin that does not matter), and append to

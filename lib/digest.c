@@ -89,6 +89,14 @@ digest_sha256_hex(const void *data, size_t len, char hex[65])
 	to_hex(bin, sizeof(bin), hex);
 }
 
+void
+digest_hex(struct buf *out, const void *bin, size_t len)
+{
+	buf_grow(out, 2 * len);
+	to_hex(bin, len, out->data + out->len);
+	out->len += 2 * len;
+}
+
 int
 digest_file_sha256_hex(const char *path, char hex[65])
 {

@@ -22,6 +22,9 @@ void digest_sha256(const void *data, size_t len,
 void digest_sha256_hex(const void *data, size_t len,
     char hex[DIGEST_HEX_LEN + 1]);
 
+/* Append `len` bytes as lower-case hex. */
+void digest_hex(struct buf *out, const void *bin, size_t len);
+
 /* SHA-256 of a file's contents, streamed; -1 with errno on I/O error. */
 int digest_file_sha256_hex(const char *path, char hex[DIGEST_HEX_LEN + 1]);
 

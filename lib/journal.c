@@ -3,12 +3,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -16,17 +19,9 @@
 #include "durable.h"
 #include "jqx.h"
 #include "json.h"
+#include "s3.h"
 #include "storelayout.h"
 #include "xalloc.h"
-
-int
-journal_session_valid(const char *name)
-{
-	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
-
-	return n > 0 && n <= 128 && name[n] == '\0' &&
-	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
 
 int
 journal_record_key(const struct rec *r, struct buf *out, const char **session,
@@ -64,7 +59,8 @@ journal_path(const char *store, const char *session)
 {
 	struct buf path = BUF_INIT;
 
-	buf_printf(&path, "%s/sessions/%s.ndjson", store, session);
+	buf_printf(&path, s3loc_is_uri(store) ? "%s/sessions/%s/" :
+	    "%s/sessions/%s.ndjson", store, session);
 	return buf_detach(&path, NULL);
 }
 
@@ -673,6 +669,229 @@ open_journal(const char *store, const char *session, int lock)
 	return fd;
 }
 
+/* A line's key on S3 (journal.h): the turn, the time, the writer. */
+#define KEY_TURN_DIGITS 16
+#define KEY_TIME_DIGITS 20
+#define KEY_RANDOM_BYTES 8
+#define KEY_LEN (KEY_TURN_DIGITS + 1 + KEY_TIME_DIGITS + 1 + \
+	2 * KEY_RANDOM_BYTES + sizeof(JOURNAL_KEY_SUFFIX) - 1)
+/* A journal line on S3 is read whole; a local one may hold a judge of
+ * 64 KiB and prompts, far below this. */
+#define S3_LINE_MAX (64u << 20)
+
+void
+journal_object_key(struct buf *key, const char *session, long long turn)
+{
+	unsigned char unique[KEY_RANDOM_BYTES];
+	unsigned long long ns;
+	struct timespec now;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	ns = (unsigned long long)now.tv_sec * 1000000000ULL +
+	    (unsigned long long)now.tv_nsec;
+	if (getrandom(unique, sizeof(unique), 0) != (ssize_t)sizeof(unique))
+		diag_err(1, "getrandom");
+	buf_printf(key, "sessions/%s/%0*lld-%0*llu-", session, KEY_TURN_DIGITS,
+	    (long long)JQX_MAX_EXACT - turn, KEY_TIME_DIGITS, ULLONG_MAX - ns);
+	for (i = 0; i < sizeof(unique); i++)
+		buf_printf(key, "%02x", unique[i]);
+	buf_puts(key, JOURNAL_KEY_SUFFIX);
+}
+
+/* The turn of a line's key (below its session's prefix), or -1 when it is
+ * no line's key. */
+static long long
+key_turn(const char *name)
+{
+	long long n = 0;
+	size_t i;
+
+	if (strlen(name) != KEY_LEN || name[KEY_TURN_DIGITS] != '-' ||
+	    name[KEY_TURN_DIGITS + 1 + KEY_TIME_DIGITS] != '-' ||
+	    strcmp(name + KEY_LEN - (sizeof(JOURNAL_KEY_SUFFIX) - 1),
+	    JOURNAL_KEY_SUFFIX) != 0)
+		return -1;
+	for (i = 0; i < KEY_TURN_DIGITS; i++) {
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+		n = n * 10 + (name[i] - '0');
+	}
+	return n <= (long long)JQX_MAX_EXACT ? (long long)JQX_MAX_EXACT - n : -1;
+}
+
+long long
+journal_object_turn(const char *key, struct buf *session)
+{
+	const char *name = strncmp(key, "sessions/", 9) ? NULL :
+	    strchr(key + 9, '/');
+	char *s;
+	int valid;
+
+	if (name == NULL)
+		return -1;
+	s = xcheck(strndup(key + 9, (size_t)(name - key - 9)));
+	valid = journal_session_valid(s);
+	if (valid && session)
+		buf_puts(session, s);
+	free(s);
+	return valid ? key_turn(name + 1) : -1;
+}
+
+/* The keys of a session's lines on S3, in listing order (turns
+ * descending, newest line first within a turn). */
+struct s3_lines {
+	size_t plen;		/* of "sessions/<session>/" */
+	size_t keep;		/* turns wanted */
+	int newest_only;	/* the newest line of each turn only */
+	long long last_turn;
+	size_t turns;
+	char **keys;
+	long long *turn;
+	size_t n, cap;
+};
+
+static int
+s3_line_key(const char *key, long long size, void *arg)
+{
+	struct s3_lines *l = arg;
+	long long turn = key_turn(key + l->plen);
+
+	(void)size;
+	if (turn < 0 || (l->newest_only && turn == l->last_turn))
+		return 0;
+	if (turn != l->last_turn && ++l->turns > l->keep)
+		return 1;
+	l->last_turn = turn;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->keys = xcheck(reallocarray(l->keys, l->cap,
+		    sizeof(*l->keys)));
+		l->turn = xcheck(reallocarray(l->turn, l->cap,
+		    sizeof(*l->turn)));
+	}
+	l->turn[l->n] = turn;
+	l->keys[l->n++] = xstrdup(key);
+	return 0;
+}
+
+static void
+s3_lines_free(struct s3_lines *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	free(l->turn);
+}
+
+/* A failed S3 request of a reader: its reason on standard error, errno
+ * EIO (journal.h). */
+static int
+s3_failed(const struct buf *why)
+{
+	diag_warnx("%s", why->data);
+	errno = EIO;
+	return -1;
+}
+
+/* Open the store and list the keys of the lines of `session` below
+ * `before_turn` (LLONG_MAX: all) into `l`: 0, or -1 (s3_failed). */
+static int
+s3_list_lines(struct s3 *s, const char *store, const char *session,
+    long long before_turn, struct s3_lines *l)
+{
+	struct buf prefix = BUF_INIT, after = BUF_INIT, why = BUF_INIT;
+	int status = 0;
+
+	l->last_turn = -1;
+	buf_printf(&prefix, "sessions/%s/", session);
+	l->plen = prefix.len;
+	/* Keys of turns below before_turn sort after this. */
+	if (before_turn <= (long long)JQX_MAX_EXACT)
+		buf_printf(&after, "%s%0*lld~", prefix.data, KEY_TURN_DIGITS,
+		    (long long)JQX_MAX_EXACT - before_turn);
+	if (s3_open(s, store, &why) < 0 ||
+	    s3_list(s, prefix.data, after.len ? after.data : NULL,
+	    l->keep < 1000 ? l->keep + 1 : 1000, s3_line_key, l, &why) != S3_OK)
+		status = s3_failed(&why);
+	buf_free(&prefix);
+	buf_free(&after);
+	buf_free(&why);
+	return status;
+}
+
+/* GET the line `key` into `line` and check it: 1 when it is a strictly
+ * valid object of `turn` (members in `members`), 0 when it is not or is
+ * gone, -1 (s3_failed) when it cannot be read. */
+static int
+s3_line(struct s3 *s, const char *key, long long turn, struct buf *line,
+    struct json_members *members)
+{
+	struct buf why = BUF_INIT;
+	enum s3_status got;
+	const char *problem;
+	size_t where;
+	int status;
+
+	buf_reset(line);
+	got = s3_get(s, key, S3_LINE_MAX, line, &why);
+	if (got == S3_FAILED || got == S3_UNAVAILABLE)
+		status = s3_failed(&why);
+	else
+		status = got == S3_OK && json_scan_object(line->data ?
+		    line->data : "", line->len, members, &problem, &where) == 0 &&
+		    line_turn(members) == turn;
+	buf_free(&why);
+	return status;
+}
+
+/* fn(line, len, members, arg) for each valid line of `session` below
+ * `before_turn` on S3, turns ascending, the newest line of a turn last
+ * (as a local journal's lines come). */
+static int
+s3_each_line(const char *store, const char *session, long long before_turn,
+    void (*fn)(const char *line, size_t len,
+    const struct json_members *members, void *arg), void *arg)
+{
+	struct s3_lines l = { .keep = SIZE_MAX };
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct buf line = BUF_INIT;
+	struct s3 s = { 0 };
+	size_t i;
+	int status = s3_list_lines(&s, store, session, before_turn, &l), got;
+
+	for (i = l.n; i > 0 && status == 0; i--)
+		if ((got = s3_line(&s, l.keys[i - 1], l.turn[i - 1], &line,
+		    &members)) < 0)
+			status = -1;
+		else if (got)
+			fn(line.data, line.len, &members, arg);
+	s3_close(&s);
+	s3_lines_free(&l);
+	json_members_free(&members);
+	buf_free(&line);
+	return status;
+}
+
+struct each_parsed {
+	void (*fn)(jv line, void *arg);
+	void *arg;
+};
+
+static void
+each_parsed(const char *line, size_t len, const struct json_members *members,
+    void *arg)
+{
+	struct each_parsed *e = arg;
+	jv parsed = jqx_parse(line, len);
+
+	(void)members;
+	e->fn(parsed, e->arg);
+	jqx_free(parsed);
+}
+
 /* Unlocked, so that a caller holding the journal's lock (imgp-store --gc,
  * --delete-session) may read it: a line being appended meanwhile is seen
  * without its newline, and skipped, or whole. */
@@ -687,6 +906,9 @@ journal_each(const char *store, const char *session, long long before_turn,
 	FILE *f;
 	int fd, saved, failed;
 
+	if (s3loc_is_uri(store))
+		return s3_each_line(store, session, before_turn, each_parsed,
+		    &(struct each_parsed){ fn, arg });
 	if ((fd = open_journal(store, session, 0)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if ((f = fdopen(fd, "r")) == NULL) {
@@ -757,22 +979,47 @@ scan_take(struct scan *s, long long turn, const struct json_members *raw)
 	entry_fill(&v->entries[i], turn, raw, v->with_judge);
 }
 
-int
-journal_scan(const char *store, const char *session, long long before_turn,
-    size_t keep, struct journal_view *view)
+/* The entries of the `keep` latest turns before `before_turn` from S3:
+ * the listing meets the lines in the order of a backwards read, newest
+ * first (journal.h), and stops past the turns kept. */
+static int
+scan_s3(const char *store, const char *session, struct scan *sc)
+{
+	struct s3_lines l = { .keep = sc->keep, .newest_only = 1 };
+	struct json_members members = JSON_MEMBERS_INIT;
+	struct buf line = BUF_INIT;
+	struct s3 s = { 0 };
+	size_t i;
+	int status = s3_list_lines(&s, store, session, sc->before_turn, &l),
+	    got;
+
+	for (i = 0; i < l.n && status == 0; i++)
+		if ((got = s3_line(&s, l.keys[i], l.turn[i], &line,
+		    &members)) < 0)
+			status = -1;
+		else if (got)
+			scan_take(sc, l.turn[i], &members);
+	s3_close(&s);
+	s3_lines_free(&l);
+	json_members_free(&members);
+	buf_free(&line);
+	return status;
+}
+
+/* The entries of a local journal, read backwards (journal.h). */
+static int
+scan_local(const char *store, const char *session, struct scan *s)
 {
 	struct json_members members = JSON_MEMBERS_INIT;
-	struct scan s = { view, keep ? keep : 1, 0, before_turn };
+	struct journal_view *view = s->view;
 	struct backwards b;
 	struct totals t;
 	struct stat st;
 	const char *line, *why;
-	size_t len, where, i;
+	size_t len, where;
 	long long turn;
 	int fd, got, saved;
 
-	view->n = 0;
-	view->entries = NULL;
 	if ((fd = open_journal(store, session, 1)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0) {
@@ -787,17 +1034,33 @@ journal_scan(const char *store, const char *session, long long before_turn,
 		if (json_scan_object(line, len, &members, &why, &where) < 0)
 			continue;
 		/* No line up to this one has a turn we could still take. */
-		if (view->n == s.keep && line_totals(&members, &t) &&
+		if (view->n == s->keep && line_totals(&members, &t) &&
 		    t.max_turn < view->entries[view->n - 1].turn)
 			break;
-		if ((turn = line_turn(&members)) >= 0 && turn < before_turn)
-			scan_take(&s, turn, &members);
+		if ((turn = line_turn(&members)) >= 0 && turn < s->before_turn)
+			scan_take(s, turn, &members);
 	}
 	saved = errno;
 	backwards_free(&b);
 	json_members_free(&members);
 	close(fd);
-	if (got < 0) {
+	errno = saved;
+	return got < 0 ? -1 : 0;
+}
+
+int
+journal_scan(const char *store, const char *session, long long before_turn,
+    size_t keep, struct journal_view *view)
+{
+	struct scan s = { view, keep ? keep : 1, 0, before_turn };
+	size_t i;
+	int saved;
+
+	view->n = 0;
+	view->entries = NULL;
+	if ((s3loc_is_uri(store) ? scan_s3(store, session, &s) :
+	    scan_local(store, session, &s)) < 0) {
+		saved = errno;
 		journal_view_free(view);
 		errno = saved;
 		return -1;
@@ -811,6 +1074,15 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	return 0;
 }
 
+static void
+cost_add_line(const char *line, size_t len, const struct json_members *members,
+    void *arg)
+{
+	(void)line;
+	(void)len;
+	totals_add_line(arg, members);
+}
+
 int
 journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost)
@@ -820,14 +1092,20 @@ journal_session_cost(const char *store, const char *session,
 	int fd, status, saved;
 
 	memset(cost, 0, sizeof(*cost));
-	if ((fd = open_journal(store, session, 1)) < 0)
-		return errno == ENOENT ? 0 : -1;
-	status = fstat(fd, &st) < 0 ? -1 : journal_totals(fd, st.st_size, &t);
-	saved = errno;
-	close(fd);
+	if (s3loc_is_uri(store)) {
+		status = s3_each_line(store, session, LLONG_MAX, cost_add_line,
+		    &t);
+	} else {
+		if ((fd = open_journal(store, session, 1)) < 0)
+			return errno == ENOENT ? 0 : -1;
+		status = fstat(fd, &st) < 0 ? -1 :
+		    journal_totals(fd, st.st_size, &t);
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
 	cost->spent = t.spent;
 	cost->unknown = (unsigned long)t.unknown;
-	errno = saved;
 	return status;
 }
 
@@ -855,6 +1133,58 @@ by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The sessions of an s3:// store, as journal_sessions: the listing of
+ * sessions/ is sorted, so a session's lines come together. */
+struct s3_sessions {
+	char ***names;
+	size_t *n, cap;
+	size_t *skipped;
+};
+
+static int
+s3_session_key(const char *key, long long size, void *arg)
+{
+	struct s3_sessions *l = arg;
+	struct buf name = BUF_INIT;
+
+	(void)size;
+	if (journal_object_turn(key, &name) < 0) {
+		if (l->skipped)
+			++*l->skipped;
+	} else if (*l->n == 0 || strcmp((*l->names)[*l->n - 1], name.data)) {
+		if (*l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 16;
+			*l->names = xcheck(reallocarray(*l->names, l->cap,
+			    sizeof(**l->names)));
+		}
+		(*l->names)[(*l->n)++] = buf_detach(&name, NULL);
+	}
+	buf_free(&name);
+	return 0;
+}
+
+static int
+s3_sessions(const char *store, char ***names, size_t *n, size_t *skipped)
+{
+	struct s3_sessions l = { names, n, 0, skipped };
+	struct buf why = BUF_INIT;
+	struct s3 s;
+	int status = 0;
+
+	if (s3_open(&s, store, &why) < 0 ||
+	    s3_list(&s, "sessions/", NULL, 1000, s3_session_key, &l,
+	    &why) != S3_OK)
+		status = s3_failed(&why);
+	s3_close(&s);
+	buf_free(&why);
+	if (status < 0) {
+		journal_sessions_free(*names, *n);
+		*names = NULL;
+		*n = 0;
+	}
+	return status;
+}
+
 int
 journal_sessions(const char *store, char ***names, size_t *n,
     size_t *skipped)
@@ -867,6 +1197,8 @@ journal_sessions(const char *store, char ***names, size_t *n,
 
 	*names = NULL;
 	*n = 0;
+	if (s3loc_is_uri(store))
+		return s3_sessions(store, names, n, skipped);
 	buf_printf(&dir, "%s/sessions", store);
 	dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	buf_free(&dir);

@@ -18,6 +18,7 @@
 #define IMGP_JOURNAL_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 #include "digest.h"
@@ -46,8 +47,17 @@ struct journal_view {
 };
 
 /* Whether `name` is a valid session name: [A-Za-z0-9._-]{1,128}, not "."
- * or "..", so that it is safe as a file name. */
-int journal_session_valid(const char *name);
+ * or "..", so that it is safe as a file name.  Inline, so that a tool
+ * that only checks a name (imgp-url) does not link the journal's readers,
+ * and with them S3's requests and libcurl. */
+static inline int
+journal_session_valid(const char *name)
+{
+	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+
+	return n > 0 && n <= 128 && name[n] == '\0' &&
+	    strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
 
 /*
  * Read a record's `session` and `turn` (design.md §1), which place it in a
@@ -57,7 +67,8 @@ int journal_session_valid(const char *name);
 int journal_record_key(const struct rec *r, struct buf *out,
     const char **session, long long *turn);
 
-/* The journal file of `session` in `store` (malloc'd). */
+/* The journal file of `session` in `store` (malloc'd); on S3, the prefix
+ * of its lines' keys. */
 char *journal_path(const char *store, const char *session);
 
 /*
@@ -139,6 +150,35 @@ struct journal_cost {
  */
 int journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost);
+
+/*
+ * On an s3:// store (design.md §2 "A store on S3") an object cannot be
+ * appended to: each line is its own object,
+ *
+ *	sessions/<session>/<R>-<T>-<U>.json
+ *
+ * R is 2^53-1 minus the turn in 16 digits, T 2^64-1 minus the time it
+ * was stored in nanoseconds in 20 digits, U 16 random hex digits: keys
+ * sort by turn descending and, within a turn, newest first, and two
+ * writers never make the same key.  A listing from the turn asked about
+ * (start-after) thus meets the lines in the order a backwards read of a
+ * local journal does, and stops after the turns it keeps.  The object
+ * holds the line as a local journal has it, but for "totals", which no
+ * writer can know without a lock: a session's cost is a sum over its
+ * lines.  Every reader above (journal_scan, journal_each,
+ * journal_session_cost, journal_sessions) takes an s3:// store and reads
+ * it so; on a failed request it says why on standard error and fails with
+ * errno EIO.
+ */
+#define JOURNAL_KEY_SUFFIX ".json"
+
+/* Append the key of a new line of `session`'s `turn` to `key`. */
+void journal_object_key(struct buf *key, const char *session, long long turn);
+
+/* The turn of a line's key ("sessions/<session>/…", relative to the
+ * store), its session appended to `session` when not NULL; -1 when the
+ * key is no line's (nor of a valid session). */
+long long journal_object_turn(const char *key, struct buf *session);
 
 /* The previous frame: the latest entry of the view, or NULL. */
 const struct journal_entry *journal_previous(const struct journal_view *view);

@@ -495,6 +495,15 @@ take_first(struct found *f, jv list, const char *path)
 	return 0;
 }
 
+/* A member name of the answer, for a message: the provider's words, made
+ * one line and cut like its text, so that no name breaks the message's
+ * one line. */
+static void
+put_member_name(struct buf *b, const char *key)
+{
+	text_compact(b, key, strlen(key), 40);
+}
+
 struct walk {
 	struct found *f;
 	struct buf path;
@@ -510,7 +519,8 @@ walk_member(const char *key, jv value, void *arg)
 
 	if (w->f->b64 || w->f->url)
 		return;
-	buf_printf(&w->path, ".%s", key);
+	buf_putc(&w->path, '.');
+	put_member_name(&w->path, key);
 	if (strcmp(key, "b64_json") == 0 &&
 	    (w->f->b64 = jqx_str(value, &w->f->b64_len)) != NULL)
 		buf_add(&w->f->where, w->path.data, w->path.len);
@@ -563,7 +573,9 @@ list_key(const char *key, jv value, void *arg)
 	struct buf *b = arg;
 
 	(void)value;
-	buf_printf(b, "%s%s", b->len ? ", " : "", key);
+	if (b->len)
+		buf_puts(b, ", ");
+	put_member_name(b, key);
 }
 
 /* No image: say what the answer holds instead, for the error message. */
@@ -580,8 +592,8 @@ no_image(struct provider_reply *r, jv body, jv choice)
 		    "the provider's content filter stopped the image");
 		return;
 	}
-	/* Member names and finish_reason are the provider's words too: made
-	 * one line and cut like its text, so the message stays one line. */
+	/* finish_reason is the provider's word too; the member list is cut
+	 * as a whole. */
 	jqx_each(body, list_key, &keys);
 	buf_puts(&r->message, "the answer carries no image (members: ");
 	if (keys.len)

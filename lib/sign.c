@@ -41,7 +41,9 @@ sign_parse_scheme(const char *option, const char *name)
 		return SIGN_HMAC;
 	if (strcmp(name, "nginx") == 0)
 		return SIGN_NGINX;
-	diag_errx(2, "%s: '%s' is not hmac or nginx", option, name);
+	if (strcmp(name, "s3") == 0)
+		return SIGN_S3;
+	diag_errx(2, "%s: '%s' is not hmac, nginx or s3", option, name);
 }
 
 /* The length of the ID before "ID:" at the start of `line`, else 0. */

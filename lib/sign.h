@@ -1,5 +1,6 @@
 /*
- * sign — signed URLs: the two schemes imgp-url writes and checks.
+ * sign — signed URLs: the two schemes of imgp-url's own key files.  (The
+ * third, s3, presigns with the store's AWS credentials: s3sign.h.)
  *
  * Both sign the path of the URL as the web server sees it (percent escapes
  * decoded, the base path included: /assets/ab/ab12….png) together with an
@@ -27,9 +28,10 @@
 
 #include "buf.h"
 
-enum sign_scheme { SIGN_NONE, SIGN_HMAC, SIGN_NGINX };
+enum sign_scheme { SIGN_NONE, SIGN_HMAC, SIGN_NGINX, SIGN_S3 };
 
-/* The scheme called `name` ("hmac" or "nginx"), or exit 2 naming option. */
+/* The scheme called `name` ("hmac", "nginx" or "s3"), or exit 2 naming
+ * option. */
 enum sign_scheme sign_parse_scheme(const char *option, const char *name);
 
 struct sign_key;
@@ -51,8 +53,8 @@ struct sign_key *sign_key_load(const char *option, const char *path,
 void sign_key_free(struct sign_key *key);
 
 /*
- * Append to `url` the query that signs it, under `scheme`, until the Unix
- * time `expires`.  -1 (url unchanged) when the URL has no path a server
+ * Append to `url` the query that signs it, under `scheme` (hmac or
+ * nginx), until the Unix time `expires`.  -1 (url unchanged) when the URL has no path a server
  * would see (it is neither absolute nor starts with /) or already has a
  * query or fragment, which the signature would not cover.
  */

@@ -20,6 +20,7 @@
 #include "png.h"
 #include "provenance.h"
 #include "storelayout.h"
+#include "xalloc.h"
 
 /* What a record brings to the store. */
 struct item {
@@ -348,7 +349,7 @@ open_dir(struct store *s, const char *rel, struct buf *what)
 	return fd;
 }
 
-enum { PUT_OK, PUT_IO, PUT_EXISTS };
+enum { PUT_OK, PUT_IO, PUT_EXISTS, PUT_RETRY };
 
 /* Put the item's bytes under its name; on PUT_IO, `what` says what failed
  * (errno is set). */
@@ -405,6 +406,89 @@ done:
 	buf_free(&dir);
 	buf_free(&rel);
 	return status;
+}
+
+int
+store_open(struct store *s, struct buf *why)
+{
+	if (!s3loc_is_uri(s->dir))
+		return 0;
+	s->s3 = xcalloc(1, sizeof(*s->s3));
+	if (s3_open(s->s3, s->dir, why) == 0)
+		return 0;
+	free(s->s3);
+	s->s3 = NULL;
+	return -1;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s->s3) {
+		s3_close(s->s3);
+		free(s->s3);
+		s->s3 = NULL;
+	}
+}
+
+/* What an S3 request's failure is for the record. */
+static int
+s3_put_status(enum s3_status status)
+{
+	return status == S3_UNAVAILABLE ? PUT_RETRY : PUT_IO;
+}
+
+/* Whether the object under the item's name on S3 holds its bytes (for a
+ * content address, its size is enough): PUT_OK yes, PUT_EXISTS other
+ * bytes, -1 none there, else an S3 failure (s3_put_status). */
+static int
+held_s3(struct store *s, const struct item *it, int size_only,
+    struct buf *what)
+{
+	struct buf bytes = BUF_INIT;
+	enum s3_status status;
+	long long size;
+	int held;
+
+	status = s3_head(s->s3, it->rel.data, &size, what);
+	if (status == S3_ABSENT)
+		return -1;
+	if (status != S3_OK)
+		return s3_put_status(status);
+	if (size != (long long)it->bytes.len)
+		return PUT_EXISTS;
+	if (size_only)
+		return PUT_OK;
+	status = s3_get(s->s3, it->rel.data, it->bytes.len, &bytes, what);
+	if (status == S3_ABSENT)
+		held = -1;
+	else if (status != S3_OK)
+		held = s3_put_status(status);
+	else
+		held = bytes.len == it->bytes.len && memcmp(bytes.data,
+		    it->bytes.data, bytes.len) == 0 ? PUT_OK : PUT_EXISTS;
+	buf_free(&bytes);
+	return held;
+}
+
+/* put_object for an s3:// store (store_open). */
+static int
+put_object_s3(struct store *s, const struct item *it, struct buf *what)
+{
+	int content = s->name_template == NULL;
+	int held = held_s3(s, it, content, what);
+	enum s3_status status;
+
+	/* A content address of another size is a damaged copy: the same
+	 * name, so the same bytes, go over it. */
+	if (held == PUT_OK || (held == PUT_EXISTS && !content) ||
+	    held == PUT_IO || held == PUT_RETRY)
+		return held;
+	status = s3_put(s->s3, it->rel.data, it->bytes.data, it->bytes.len,
+	    it->kind.mime, !content, what);
+	if (status == S3_CONFLICT)
+		return (held = held_s3(s, it, 0, what)) < 0 ? PUT_EXISTS : held;
+	return status == S3_OK ? PUT_OK : s3_put_status(status);
 }
 
 /* A string member as a JSON string, anything else as null. */
@@ -576,6 +660,24 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 	buf_printf(b, ",\"stored_at\":\"%s\"}", stamp);
 }
 
+/* The journal line as its own object of an s3:// store (journal.h): a
+ * PUT status. */
+static int
+put_journal_s3(struct store *s, const struct rec *r, const struct item *it,
+    struct buf *what)
+{
+	struct buf line = BUF_INIT, key = BUF_INIT;
+	enum s3_status status;
+
+	put_journal_line(r, it, &line);
+	journal_object_key(&key, it->session, it->turn);
+	status = s3_put(s->s3, key.data, line.data, line.len,
+	    "application/json", 0, what);
+	buf_free(&line);
+	buf_free(&key);
+	return status == S3_OK ? PUT_OK : s3_put_status(status);
+}
+
 /* Append the journal line; on failure `what` says where. */
 static int
 append_journal(struct store *s, const struct rec *r, const struct item *it,
@@ -650,6 +752,28 @@ store_lock(const char *dir, int how, struct buf *failed)
 	return fd;
 }
 
+/* store_record on an s3:// store: no lock, for no remover runs there. */
+static int
+store_s3(struct store *s, const struct rec *r, const struct item *it,
+    struct buf *out)
+{
+	struct buf what = BUF_INIT;
+	int status;
+
+	if ((status = put_object_s3(s, it, &what)) == PUT_OK)
+		status = put_journal_s3(s, r, it, &what);
+	if (status == PUT_EXISTS)
+		store_error(r, out, "exists", 0, "%s in %s already holds other "
+		    "bytes; choose another --name", it->rel.data, s->dir);
+	else if (status != PUT_OK)
+		store_error(r, out, "io", status == PUT_RETRY, "cannot store "
+		    "the image: %s", what.data);
+	else
+		put_output(s, r, it, out);
+	buf_free(&what);
+	return status == PUT_OK ? 0 : 1;
+}
+
 int
 store_record(void *ctx, const struct rec *r, struct buf *out)
 {
@@ -661,6 +785,10 @@ store_record(void *ctx, const struct rec *r, struct buf *out)
 
 	if (read_item(s, r, &it, out) < 0)
 		goto done;
+	if (s->s3) {
+		status = store_s3(s, r, &it, out);
+		goto done;
+	}
 	if ((lock = store_lock(s->dir, LOCK_SH, &what)) < 0) {
 		io_error(r, out, &what);
 		goto done;

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "rec.h"
+#include "s3.h"
 
 /* The most of a record's own members a journal line keeps ("judge"). */
 #define STORE_JUDGE_MAX 65536
@@ -30,7 +31,26 @@ struct store {
 	int keep_data;			/* keep image.data in the output */
 	int embed;			/* PNGs get imgp: text chunks */
 	int no_fsync;			/* unsafe: a crash may lose images */
+	struct s3 *s3;			/* an s3:// store: store_open */
 };
+
+/*
+ * Open the store for writing: for an s3:// store (design.md §2 "A store
+ * on S3"), its client with the AWS_* environment; a directory is opened on
+ * the first record.  0, or -1 with the reason in `why` (a setup error).
+ *
+ * On S3 the objects have the keys a local store's files have.  A content
+ * address already there with its size is not written again; a readable
+ * name goes with If-None-Match: *, and, for the servers that ignore it,
+ * after a GET found none or the same bytes: two writers putting different
+ * bytes under one new name at the same moment may still leave the later
+ * one (design.md §2).  The journal line is its own object (journal.h).
+ * A request the server answers with 500 or 503, or that the network
+ * fails, after its retries (s3.h), is a retryable io error; a PUT is
+ * atomic, so none leaves part of an object under its key.
+ */
+int store_open(struct store *s, struct buf *why);
+void store_close(struct store *s);
 
 /*
  * Check a --name template: its fields ({session}, {turn}, {turn:0N},

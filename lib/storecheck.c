@@ -26,8 +26,12 @@
 #include "journal.h"
 #include "json.h"
 #include "out.h"
+#include "s3.h"
 #include "storelayout.h"
 #include "xalloc.h"
+
+/* The largest object --check reads from S3. */
+#define STORE_CHECK_S3_MAX (256u << 20)
 
 struct object {
 	char *rel;
@@ -64,19 +68,15 @@ report(struct check *c, int is_problem, const char *rel, const char *fmt, ...)
 	c->problems += is_problem != 0;
 }
 
+/* Check the object `rel`, whose bytes are in c->bytes. */
 static void
-check_object(struct check *c, int dfd, const char *name, const char *rel)
+check_bytes(struct check *c, const char *rel)
 {
 	struct object *o;
 	struct imgsniff kind;
 	char named[DIGEST_HEX_LEN + 1];
 	const char *why;
 
-	buf_reset(&c->bytes);
-	if (buf_read_fileat(&c->bytes, dfd, name, O_NOFOLLOW) < 0) {
-		report(c, 1, rel, "cannot read: %s", strerror(errno));
-		return;
-	}
 	if (c->nobjects == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 64;
 		c->objects = xcheck(realloc(c->objects,
@@ -95,6 +95,16 @@ check_object(struct check *c, int dfd, const char *name, const char *rel)
 	else if (storelayout_content_name(rel, named) &&
 	    strcmp(strrchr(rel, '.') + 1, kind.ext))
 		report(c, 1, rel, "holds a %s image", kind.mime);
+}
+
+static void
+check_object(struct check *c, int dfd, const char *name, const char *rel)
+{
+	buf_reset(&c->bytes);
+	if (buf_read_fileat(&c->bytes, dfd, name, O_NOFOLLOW) < 0)
+		report(c, 1, rel, "cannot read: %s", strerror(errno));
+	else
+		check_bytes(c, rel);
 }
 
 /*
@@ -332,6 +342,133 @@ is_store(int root)
 	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode));
 }
 
+/* The keys of an s3:// store, listed. */
+struct keys {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+add_key(const char *key, long long size, void *arg)
+{
+	struct keys *k = arg;
+
+	(void)size;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 256;
+		k->v = xcheck(reallocarray(k->v, k->cap, sizeof(*k->v)));
+	}
+	k->v[k->n++] = xstrdup(key);
+	return 0;
+}
+
+/* GET `key` into c->bytes: 0, or -1 after reporting why. */
+static int
+get_s3(struct check *c, struct s3 *s, const char *key)
+{
+	struct buf why = BUF_INIT;
+	enum s3_status status;
+
+	buf_reset(&c->bytes);
+	status = s3_get(s, key, STORE_CHECK_S3_MAX, &c->bytes, &why);
+	if (status == S3_ABSENT)
+		report(c, 1, key, "removed while being checked");
+	else if (status != S3_OK)
+		report(c, 1, key, "cannot read: %s", why.data);
+	buf_free(&why);
+	return status == S3_OK ? 0 : -1;
+}
+
+/*
+ * --check on an s3:// store: the whole listing, every object read and
+ * checked as a file is, then every journal line (its own object,
+ * journal.h).  A PUT is atomic, so no temporary object is ever left:
+ * --repair has nothing to mend.  Exit 2 when the store cannot be listed
+ * or is no imgp store (nothing under sessions/ or requests/).
+ */
+static int
+check_s3(struct check *c)
+{
+	struct keys k = { 0 };
+	struct buf why = BUF_INIT, session = BUF_INIT, last = BUF_INIT;
+	struct s3 s;
+	size_t i;
+	int status = 0, is_store = 0;
+	long long turn;
+
+	if (s3_open(&s, c->dir, &why) < 0 ||
+	    s3_list(&s, "", NULL, 1000, add_key, &k, &why) != S3_OK) {
+		diag_warnx("%s", why.data);
+		status = 2;
+	}
+	for (i = 0; i < k.n && status == 0; i++)
+		is_store |= !strncmp(k.v[i], "sessions/", 9) ||
+		    !strncmp(k.v[i], "requests/", 9);
+	if (status == 0 && !is_store) {
+		diag_warnx("%s: not an imgp store (nothing under sessions/ or "
+		    "requests/); nothing was checked", c->dir);
+		status = 2;
+	}
+	for (i = 0; i < k.n && status == 0; i++)
+		if (strncmp(k.v[i], "sessions/", 9) &&
+		    strncmp(k.v[i], "requests/", 9) &&
+		    get_s3(c, &s, k.v[i]) == 0)
+			check_bytes(c, k.v[i]);
+	if (c->nobjects)	/* qsort's array may not be NULL */
+		qsort(c->objects, c->nobjects, sizeof(*c->objects), by_rel);
+	for (i = 0; i < k.n && status == 0; i++) {
+		if (strncmp(k.v[i], "sessions/", 9))
+			continue;
+		buf_reset(&session);
+		if ((turn = journal_object_turn(k.v[i], &session)) < 0) {
+			report(c, 1, k.v[i], "not a journal line");
+			continue;
+		}
+		if (c->sessions == 0 || strcmp(session.data, last.data)) {
+			c->sessions++;
+			buf_reset(&last);
+			buf_puts(&last, session.data);
+		}
+		c->lines++;
+		if (get_s3(c, &s, k.v[i]) == 0)
+			check_entry(c, k.v[i], 1, c->bytes.data, c->bytes.len);
+	}
+	for (i = 0; i < k.n; i++)
+		free(k.v[i]);
+	free(k.v);
+	s3_close(&s);
+	buf_free(&why);
+	buf_free(&session);
+	buf_free(&last);
+	return status;
+}
+
+/* --check on a store directory: 0, or 2 when it is none. */
+static int
+check_dir(struct check *c)
+{
+	int root;
+
+	if (storelayout_dir_usable(c->dir))
+		return 2;
+	if ((root = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		diag_warn("%s", c->dir);
+		return 2;
+	}
+	if (!is_store(root)) {
+		diag_warnx("%s: not an imgp store (it has no sessions/ or "
+		    "requests/ directory); nothing was checked", c->dir);
+		close(root);
+		return 2;
+	}
+	walk(c, dup(root), "");
+	if (c->nobjects)		/* qsort's array may not be NULL */
+		qsort(c->objects, c->nobjects, sizeof(*c->objects), by_rel);
+	check_journals(c, root);
+	close(root);
+	return 0;
+}
+
 int
 store_check(const char *dir, int repair, long long grace)
 {
@@ -339,30 +476,16 @@ store_check(const char *dir, int repair, long long grace)
 	    .cutoff = time(NULL) - (time_t)grace };
 	struct buf summary = BUF_INIT;
 	size_t i;
-	int status, root;
+	int status;
 
-	if (storelayout_dir_usable(dir))
-		return 2;
-	if ((root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		diag_warn("%s", dir);
-		return 2;
+	if ((status = s3loc_is_uri(dir) ? check_s3(&c) : check_dir(&c)) == 0) {
+		buf_printf(&summary, "%s: %zu objects, %zu journal lines in "
+		    "%zu sessions, %zu temporary files removed, %zu problems",
+		    dir, c.nobjects, c.lines, c.sessions, c.removed,
+		    c.problems);
+		out_line(summary.data, summary.len);
+		status = out_close() || c.problems > 0;
 	}
-	if (!is_store(root)) {
-		diag_warnx("%s: not an imgp store (it has no sessions/ or "
-		    "requests/ directory); nothing was checked", dir);
-		close(root);
-		return 2;
-	}
-	walk(&c, dup(root), "");
-	if (c.nobjects)		/* qsort's array may not be NULL */
-		qsort(c.objects, c.nobjects, sizeof(*c.objects), by_rel);
-	check_journals(&c, root);
-	close(root);
-	buf_printf(&summary, "%s: %zu objects, %zu journal lines in %zu "
-	    "sessions, %zu temporary files removed, %zu problems", dir,
-	    c.nobjects, c.lines, c.sessions, c.removed, c.problems);
-	out_line(summary.data, summary.len);
-	status = out_close() || c.problems > 0;
 	for (i = 0; i < c.nobjects; i++)
 		free(c.objects[i].rel);
 	free(c.objects);

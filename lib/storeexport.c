@@ -93,10 +93,13 @@ store_export(const char *dir, const char *session)
 	int status = 1;
 
 	/* An empty answer to a misspelt session would pass unnoticed. */
-	if (access(path, F_OK) < 0)
+	if (!s3loc_is_uri(dir) && access(path, F_OK) < 0)
 		diag_warn("--export %s: %s", session, path);
 	else if (journal_scan(dir, session, LLONG_MAX, SIZE_MAX, &view) < 0)
 		diag_warn("--export %s: cannot read %s", session, path);
+	else if (view.n == 0 && s3loc_is_uri(dir))
+		diag_warnx("--export %s: %s has no journal lines of it",
+		    session, dir);
 	else
 		status = 0;
 	for (i = 0; i < view.n; i++) {

@@ -1,16 +1,20 @@
 #include "url.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "curlx.h"
 #include "diag.h"
 #include "digest.h"
 #include "jqx.h"
 #include "journal.h"
 #include "json.h"
+#include "s3sign.h"
 #include "storelayout.h"
+#include "xalloc.h"
 
 enum { P_BASE, P_PATH, P_SHA256, P_SESSION, P_TURN, P_EXT, P_COUNT };
 
@@ -100,26 +104,24 @@ field_error(const struct rec *r, struct buf *out, jv value,
 	return 1;
 }
 
-/* Fill values[] with what the template uses; on a problem append the
- * error record to `out` and return 1. */
-static int
-read_values(const struct url *u, const struct rec *r, struct buf *values,
-    struct buf *out)
+/* The record's asset.path, a name imgp-store could have written, so never
+ * a journal, a request file or a temporary file (design.md §5); NULL
+ * with the error record appended to `out` when it is not. */
+static const char *
+asset_path(const struct rec *r, struct buf *out, size_t *len)
 {
 	jv asset = rec_get(r, "asset"), v;
 	const char *s, *why;
-	size_t len;
-	long long turn;
 
-	if (jv_get_kind(asset) != JV_KIND_OBJECT)
-		return field_error(r, out, asset, "asset", "must be an object "
-		    "as imgp-store writes it");
+	if (jv_get_kind(asset) != JV_KIND_OBJECT) {
+		field_error(r, out, asset, "asset", "must be an object as "
+		    "imgp-store writes it");
+		return NULL;
+	}
 	v = jqx_get(asset, "path");
-	/* A name imgp-store could have written, so never a journal, a
-	 * request file or a temporary file (design.md §5). */
-	if ((s = jqx_str(v, &len)) == NULL)
+	if ((s = jqx_str(v, len)) == NULL)
 		why = "it is not a string";
-	else if (strlen(s) != len)
+	else if (strlen(s) != *len)
 		why = "it has a NUL byte";
 	else
 		why = storelayout_name_problem(s);
@@ -130,8 +132,24 @@ read_values(const struct url *u, const struct rec *r, struct buf *values,
 		    "%s", why);
 		field_error(r, out, v, "asset.path", text.data);
 		buf_free(&text);
-		return 1;
+		return NULL;
 	}
+	return s;
+}
+
+/* Fill values[] with what the template uses; on a problem append the
+ * error record to `out` and return 1. */
+static int
+read_values(const struct url *u, const struct rec *r, struct buf *values,
+    struct buf *out)
+{
+	jv asset = rec_get(r, "asset"), v;
+	const char *s;
+	size_t len;
+	long long turn;
+
+	if ((s = asset_path(r, out, &len)) == NULL)
+		return 1;
 	put_base(u, &values[P_BASE]);
 	put_path(s, len, &values[P_PATH], &values[P_EXT]);
 	if (u->uses & 1u << P_SHA256) {
@@ -169,17 +187,49 @@ free_values(struct buf *values)
 		buf_free(&values[i]);
 }
 
-static void
-check_options(const struct url *u)
+/* The S3 store to use, NULL when none: --store, else $IMGP_STORE when it
+ * is an s3:// store and --sign s3 or --verify could use it. */
+static const char *
+s3_store(const struct url *u)
 {
-	int expiry = u->expires_in || u->expires_at;
+	const char *env = cli_env((const char *const[]){ "IMGP_STORE", NULL },
+	    NULL);
+
+	if (u->store)
+		return u->store;
+	return (u->scheme == SIGN_S3 || u->verify) && s3loc_is_uri(env) ?
+	    env : NULL;
+}
+
+static void
+check_options(const struct url *u, const char *store)
+{
+	int expiry = u->expires_in || u->expires_at, s3 = u->scheme == SIGN_S3;
 
 	if (u->verify && (u->scheme != SIGN_NONE || expiry))
 		diag_errx(2, "--verify: checks URLs; --sign, --expires and "
 		    "--expires-at make them");
-	if ((u->verify || u->scheme != SIGN_NONE) && u->key_file == NULL)
-		diag_errx(2, "--%s needs --key-file", u->verify ? "verify" :
-		    "sign");
+	if (u->store && !s3 && !u->verify)
+		diag_errx(2, "--store goes with --sign s3 or --verify");
+	if (store && !s3loc_is_uri(store))
+		diag_errx(2, "--store %s: imgp-url takes an s3:// store (the "
+		    "URLs of a local store are made with --base)", store);
+	if (u->verify && !u->key_file && !store)
+		diag_errx(2, "--verify needs --key-file, or an s3:// store "
+		    "(--store or IMGP_STORE)");
+	if (s3 && !store)
+		diag_errx(2, "--sign s3 needs --store s3://BUCKET/PREFIX (or "
+		    "IMGP_STORE)");
+	if (s3 && (u->key_file || u->base || u->template || u->expires_at))
+		diag_errx(2, "--sign s3 presigns the object's own URL with the "
+		    "AWS credentials for --expires: --key-file, --base, "
+		    "--template and --expires-at go with hmac, nginx or "
+		    "unsigned URLs");
+	if (s3 && u->expires_in > S3SIGN_MAX_EXPIRES)
+		diag_errx(2, "--expires: S3 takes at most 7 days (604800 "
+		    "seconds)");
+	if (u->scheme != SIGN_NONE && !s3 && u->key_file == NULL)
+		diag_errx(2, "--sign needs --key-file");
 	if (!u->verify && u->scheme == SIGN_NONE && (u->key_file || expiry))
 		diag_errx(2, "--key-file, --expires and --expires-at go with "
 		    "--sign or --verify");
@@ -187,6 +237,19 @@ check_options(const struct url *u)
 		diag_errx(2, "--sign needs --expires or --expires-at");
 	if (u->expires_in && u->expires_at)
 		diag_errx(2, "--expires and --expires-at: give one of them");
+}
+
+/* Read the S3 store's location and credentials, or exit 2 saying why
+ * (never with a secret: s3loc_parse names none). */
+static struct s3loc *
+s3_setup(const char *store)
+{
+	struct s3loc *loc = xcalloc(1, sizeof(*loc));
+	struct buf why = BUF_INIT;
+
+	if (s3loc_parse(store, loc, &why) < 0)
+		diag_errx(2, "--store %s", why.data);
+	return loc;
 }
 
 void
@@ -197,13 +260,18 @@ url_setup(struct url *u)
 	    "0000000000000000000000000000000000000000000000000000000000000000",
 	    "s", "0", "png" };
 	struct buf values[P_COUNT], link = BUF_INIT;
-	const char *bad;
+	const char *bad, *store = s3_store(u);
 	long uses;
 	size_t i, bad_len;
 
-	check_options(u);
+	check_options(u, store);
 	if (u->key_file)
 		u->key = sign_key_load("--key-file", u->key_file, u->scheme);
+	if (store)
+		u->s3 = s3_setup(store);
+	/* A presigned URL is the object's own: no base, no template. */
+	if (u->scheme == SIGN_S3)
+		return;
 	if (u->template == NULL)
 		u->template = DEFAULT_TEMPLATE;
 	memset(values, 0, sizeof(values));
@@ -231,6 +299,10 @@ url_free(struct url *u)
 {
 	sign_key_free(u->key);
 	u->key = NULL;
+	if (u->s3)
+		s3loc_free(u->s3);
+	free(u->s3);
+	u->s3 = NULL;
 }
 
 int
@@ -238,11 +310,19 @@ url_record(void *ctx, const struct rec *r, struct buf *out)
 {
 	const struct url *u = ctx;
 	struct buf values[P_COUNT], link = BUF_INIT, text = BUF_INIT;
-	const char *bad;
+	const char *bad, *key;
 	long long expires;
+	size_t len;
 	int status = 1;
 
 	memset(values, 0, sizeof(values));
+	if (u->scheme == SIGN_S3) {
+		if ((key = asset_path(r, out, &len)) == NULL)
+			goto done;
+		s3sign_url(u->s3, key, (long long)time(NULL), u->expires_in,
+		    &link);
+		goto put;
+	}
 	if (read_values(u, r, values, out) != 0)
 		goto done;
 	expand(u->template, values, &link, &bad);
@@ -257,6 +337,7 @@ url_record(void *ctx, const struct rec *r, struct buf *out)
 		rec_with(r, "error", text.data, text.len, out);
 		goto done;
 	}
+put:
 	json_put_string(&text, link.data, link.len);
 	rec_with(r, "url", text.data, text.len, out);
 	status = 0;
@@ -272,11 +353,16 @@ verify(const struct url *u, const char *s, size_t len)
 {
 	struct buf link = BUF_INIT;
 	enum sign_result result = SIGN_MALFORMED;
+	long long now = (long long)time(NULL);
 
 	buf_add(&link, s, len);
-	/* A NUL inside (a JSON "\u0000") would cut the URL short. */
-	if (strlen(link.data) == len)
-		result = sign_verify(u->key, link.data, (long long)time(NULL));
+	/* A NUL inside (a JSON "\u0000") would cut the URL short.  Each
+	 * scheme is checked with what was given for it; without that, its
+	 * URLs are not ones this run can read. */
+	if (strlen(link.data) == len && u->s3 && s3sign_claims(link.data))
+		result = s3sign_verify(u->s3, link.data, now);
+	else if (strlen(link.data) == len && u->key)
+		result = sign_verify(u->key, link.data, now);
 	buf_free(&link);
 	return result;
 }

@@ -15,12 +15,16 @@
  *	{session}  the record's session (design.md §1 syntax, URL-safe as is)
  *	{turn}     the record's turn
  *	{ext}      the extension of asset.path's last segment, encoded
+ *
+ * With --sign s3 there is no base or template: the URL is the object's
+ * own in the S3 store, presigned with the store's credentials (s3sign.h).
  */
 #ifndef IMGP_URL_H
 #define IMGP_URL_H
 
 #include "buf.h"
 #include "rec.h"
+#include "s3loc.h"
 #include "sign.h"
 
 struct url {
@@ -28,24 +32,29 @@ struct url {
 	const char *template;	/* NULL: "{base}/{path}" */
 	enum sign_scheme scheme;	/* SIGN_NONE: unsigned URLs */
 	const char *key_file;	/* for signing and for --verify */
+	const char *store;	/* --store: an s3:// store, for --sign s3 and
+				 * --verify (NULL: $IMGP_STORE if s3://) */
 	long long expires_in;	/* signed URLs last this many seconds, */
 	long long expires_at;	/* or until this Unix time when not 0 */
 	int verify;		/* --verify: check URLs instead */
 	/* set by url_setup */
 	struct sign_key *key;
+	struct s3loc *s3;	/* the S3 store, when one is used */
 	unsigned uses;		/* the placeholders the template uses */
 };
 
 /*
- * Check the options and read the key before any record is read, or exit 2
- * naming the problem: options that do not go together, an unreadable or
- * empty key file, an unknown placeholder, or, when signing, URLs that have
- * no path a server would see (a base neither absolute nor starting with /)
- * or a query or fragment that the signature would not cover.
+ * Check the options and read the key (or the S3 store's location and
+ * credentials) before any record is read, or exit 2 naming the problem:
+ * options that do not go together, an unreadable or empty key file, an S3
+ * store that s3loc_parse refuses, an unknown placeholder, or, when
+ * signing with a key file, URLs that have no path a server would see (a
+ * base neither absolute nor starting with /) or a query or fragment that
+ * the signature would not cover.
  */
 void url_setup(struct url *u);
 
-/* Wipe the key. */
+/* Wipe the key and the S3 credentials. */
 void url_free(struct url *u);
 
 /* A filter_fn (ctx: struct url): add `url` to a record with `asset`. */

@@ -105,6 +105,7 @@ man_options() {
 	cd "$BATS_TEST_TMPDIR"
 	ln -s "$ROOT/examples" examples
 	ln -s "$ROOT/contrib" contrib
+	s3_start
 	cp examples/lighthouse.json world.json
 	cp examples/judge.ndjson turns.ndjson
 	imgp-enrich -p world.json turns.ndjson >requests.ndjson
@@ -118,4 +119,5 @@ man_options() {
 
 teardown() {
 	mock_stop
+	s3_stop
 }

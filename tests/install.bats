@@ -23,7 +23,7 @@ load helper
 }
 
 @test "make install puts the examples and both nginx configurations under share/imgp, where the man pages say" {
-	local dest="$BATS_TEST_TMPDIR/dest" share f
+	local dest="$BATS_TEST_TMPDIR/dest" share f dep
 	run make_imgp install DESTDIR="$dest" PREFIX=/opt/imgp
 	assert_success
 	share=$dest/opt/imgp/share/imgp
@@ -40,6 +40,14 @@ load helper
 	# the installed examples run with the installed tools
 	run bash -c "'$dest/opt/imgp/bin/imgp-enrich' -p '$share/examples/lighthouse.json' '$share/examples/judge.ndjson' | wc -l"
 	assert_output 10
+	# the Node example's dependency resolves to the installed package
+	dep=$(jq -r '.dependencies.imgp | sub("^file:"; "")' "$share/examples/node/package.json")
+	for f in "$ROOT"/bindings/node/*.*; do
+		cmp "$f" "$share/examples/node/$dep/${f##*/}"
+	done
+	run node -e 'const p = require(process.argv[1]); if (typeof p.Pipeline !== "function") process.exit(1)' \
+		"$share/examples/node/$dep"
+	assert_success
 }
 
 @test "make uninstall removes the directories install made and left empty, and only those" {

@@ -276,8 +276,8 @@ $url" imgp-url --verify -k "$KEY"
 @test "-h prints the synopsis" {
 	run imgp-url -h
 	assert_success
-	assert_equal "${lines[0]}" 'usage: imgp-url [-hqV] [--verify] [-b base] [-t template] [-S hmac | nginx] [-k key-file] [-e duration | --expires-at time] [file ...]'
-	assert_line '  -S hmac | nginx, --sign hmac | nginx  sign the URLs, with an HMAC or as nginx secure_link checks them'
+	assert_equal "${lines[0]}" 'usage: imgp-url [-hqV] [--verify] [-b base] [-t template] [-S hmac | nginx | s3] [-k key-file] [-s store] [-e duration | --expires-at time] [file ...]'
+	assert_line '  -S hmac | nginx | s3, --sign hmac | nginx | s3  sign the URLs, with an HMAC, as nginx secure_link checks them, or presigned for S3'
 }
 
 @test "the EXAMPLES of imgp-url(1) run as printed" {

@@ -12,6 +12,7 @@
 #include "filter.h"
 #include "journal.h"
 #include "out.h"
+#include "s3loc.h"
 #include "store.h"
 #include "storegc.h"
 #include "storereport.h"
@@ -99,7 +100,8 @@ main(int argc, char *argv[])
 {
 	struct store s = { .dir = NULL, .root = -1 };
 	struct storegc g = { .grace = STOREGC_DEFAULT_GRACE };
-	int c, mode = 0, repair = 0, grace = 0;
+	struct buf failed = BUF_INIT;
+	int c, mode = 0, repair = 0, grace = 0, status;
 	const char *why, *session = NULL;
 
 	diag_init("imgp-store");
@@ -152,6 +154,11 @@ main(int argc, char *argv[])
 		    "--embed, --keep-data or --no-fsync");
 	if (session && !journal_session_valid(session))
 		diag_errx(2, "'%s' is not a session name", session);
+	if (mode && mode != OPT_CHECK && mode != OPT_EXPORT &&
+	    s3loc_is_uri(s.dir))
+		diag_errx(2, "an s3:// store takes --check and --export; "
+		    "--report, --delete-session, --prune and --gc read a "
+		    "directory");
 	if (mode == OPT_CHECK && !grace)
 		g.grace = STORE_CHECK_DEFAULT_GRACE;
 	if (mode)
@@ -159,5 +166,9 @@ main(int argc, char *argv[])
 	if (s.name_template &&
 	    store_template_check(s.name_template, &why) < 0)
 		diag_errx(2, "--name: '%s': %s", s.name_template, why);
-	return filter_run(argv + optind, argc - optind, store_record, &s);
+	if (store_open(&s, &failed) < 0)
+		diag_errx(2, "%s", failed.data);
+	status = filter_run(argv + optind, argc - optind, store_record, &s);
+	store_close(&s);
+	return status;
 }

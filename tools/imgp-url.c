@@ -13,8 +13,9 @@
 #include "url.h"
 
 static const char synopsis[] =
-    "imgp-url [-hqV] [--verify] [-b base] [-t template] [-S hmac | nginx] "
-    "[-k key-file] [-e duration | --expires-at time] [file ...]";
+    "imgp-url [-hqV] [--verify] [-b base] [-t template] "
+    "[-S hmac | nginx | s3] [-k key-file] [-s store] "
+    "[-e duration | --expires-at time] [file ...]";
 
 /* One line per option, headed as in the man page. */
 static const char *const help[] = {
@@ -27,10 +28,13 @@ static const char *const help[] = {
 	    "(default $IMGP_PUBLIC_BASE_URL, else /assets/)",
 	"-t template, --template template\tthe URL's path from the "
 	    "record ({path}, {session}, {turn}, ...)",
-	"-S hmac | nginx, --sign hmac | nginx\tsign the URLs, with an "
-	    "HMAC or as nginx secure_link checks them",
+	"-S hmac | nginx | s3, --sign hmac | nginx | s3\tsign the URLs, "
+	    "with an HMAC, as nginx secure_link checks them, or presigned "
+	    "for S3",
 	"-k key-file, --key-file key-file\tthe signing key (or keys, "
 	    "one ID:SECRET a line)",
+	"-s store, --store store\tthe s3://BUCKET/PREFIX store of --sign "
+	    "s3 and --verify (default $IMGP_STORE)",
 	"-e duration, --expires duration\tsigned URLs expire after "
 	    "duration (3600, 90m, 7d)",
 	"--expires-at time\tsigned URLs expire at this Unix time",
@@ -46,6 +50,7 @@ static const struct option options[] = {
 	{ "template", required_argument, NULL, 't' },
 	{ "sign", required_argument, NULL, 'S' },
 	{ "key-file", required_argument, NULL, 'k' },
+	{ "store", required_argument, NULL, 's' },
 	{ "expires", required_argument, NULL, 'e' },
 	{ "expires-at", required_argument, NULL, OPT_EXPIRES_AT },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
@@ -63,7 +68,7 @@ main(int argc, char *argv[])
 
 	diag_init("imgp-url");
 	out_init();
-	while ((c = getopt_long(argc, argv, "hqVb:t:S:k:e:", options,
+	while ((c = getopt_long(argc, argv, "hqVb:t:S:k:s:e:", options,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'h': cli_usage(synopsis, help, 0);
@@ -73,6 +78,7 @@ main(int argc, char *argv[])
 		case 't': u.template = optarg; break;
 		case 'S': u.scheme = sign_parse_scheme("--sign", optarg); break;
 		case 'k': u.key_file = optarg; break;
+		case 's': u.store = optarg; break;
 		case 'e':
 			u.expires_in = (long long)cli_duration("--expires",
 			    optarg);
@@ -85,7 +91,8 @@ main(int argc, char *argv[])
 		default: cli_usage(synopsis, help, 2);
 		}
 	}
-	if (u.base == NULL)
+	/* A presigned S3 URL has no base: only an explicit -b is refused. */
+	if (u.base == NULL && u.scheme != SIGN_S3)
 		u.base = cli_env((const char *const[]){ "IMGP_PUBLIC_BASE_URL",
 		    "PUBLIC_ASSETS_BASE_URL", NULL }, "/assets/");
 	url_setup(&u);
