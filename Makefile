@@ -23,10 +23,12 @@ endif
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib \
 	$(shell pkg-config --cflags libcurl 2>/dev/null) $(CPPFLAGS)
 # libjq 1.6 on Debian ships no pkg-config file.
-ALL_LDLIBS = $(LDLIBS) -ljq -lonig -lcurl -lcrypto -lz -lm
-# Each tool loads only the libraries it calls: libcurl alone brings some
-# 25 more (GnuTLS, LDAP, Kerberos, SSH…) whose loading costs a one-shot
-# imgp-enrich or imgp-store several milliseconds a turn (bench/pipeline.sh).
+# libcurl is not linked: lib/curlx.c loads it (dlopen) when a tool first
+# needs it, for it brings some 25 more libraries (GnuTLS, LDAP, Kerberos,
+# SSH…) whose loading costs a one-shot imgp-enrich or imgp-store several
+# milliseconds a turn (bench/pipeline.sh), and only a store on S3 needs it.
+ALL_LDLIBS = $(LDLIBS) -ljq -lonig -lcrypto -lz -lm
+# Each tool loads only the libraries it calls.
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
 # Every object records the headers it includes (build/*/**/*.d).
 DEPFLAGS = -MMD -MP

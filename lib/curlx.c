@@ -12,22 +12,13 @@
 #define ANY_ORIGIN "http://imgp.invalid/"
 
 /*
- * Loading libcurl costs a one-shot imgp-url most of its start-up (the
- * constructors of some thirty libraries it depends on: ~7 ms), and a
- * content-addressed path never needs it.  So the URL functions are found
- * with dlopen the first time one is needed; a tool that makes requests
- * (imgp-gen) links libcurl anyway and calls curlx_init() at start.
+ * Loading libcurl costs a one-shot tool most of its start-up (the
+ * constructors of some thirty libraries it depends on: ~7 ms, more on a
+ * busy machine), and a content-addressed path or a store directory never
+ * needs it.  So it is found with dlopen the first time one is needed; a
+ * tool that makes requests calls curlx_init() at start.
  */
-static struct {
-	CURLcode (*global_init)(long);
-	char *(*easy_escape)(CURL *, const char *, int);
-	char *(*easy_unescape)(CURL *, const char *, int, int *);
-	void (*free)(void *);
-	CURLU *(*url)(void);
-	void (*url_cleanup)(CURLU *);
-	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned);
-	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned);
-} curl;
+struct curlx_lib curlx_fn;
 
 static void *
 symbol(void *lib, const char *name)
@@ -39,24 +30,52 @@ symbol(void *lib, const char *name)
 	return f;
 }
 
+/* curlx_fn.name = libcurl's curl_name. */
+#define SYMBOL(lib, name) \
+	(*(void **)&curlx_fn.name = symbol(lib, "curl_" #name))
+
 void
 curlx_init(void)
 {
 	void *lib;
 
-	if (curl.global_init)
+	if (curlx_fn.global_init)
 		return;
 	if ((lib = dlopen("libcurl.so.4", RTLD_NOW)) == NULL)
 		diag_errx(2, "cannot load libcurl: %s", dlerror());
-	*(void **)&curl.global_init = symbol(lib, "curl_global_init");
-	*(void **)&curl.easy_escape = symbol(lib, "curl_easy_escape");
-	*(void **)&curl.easy_unescape = symbol(lib, "curl_easy_unescape");
-	*(void **)&curl.free = symbol(lib, "curl_free");
-	*(void **)&curl.url = symbol(lib, "curl_url");
-	*(void **)&curl.url_cleanup = symbol(lib, "curl_url_cleanup");
-	*(void **)&curl.url_set = symbol(lib, "curl_url_set");
-	*(void **)&curl.url_get = symbol(lib, "curl_url_get");
-	if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	SYMBOL(lib, global_init);
+	SYMBOL(lib, easy_escape);
+	SYMBOL(lib, easy_unescape);
+	SYMBOL(lib, free);
+	SYMBOL(lib, url);
+	SYMBOL(lib, url_cleanup);
+	SYMBOL(lib, url_set);
+	SYMBOL(lib, url_get);
+	SYMBOL(lib, easy_init);
+	SYMBOL(lib, easy_setopt);
+	SYMBOL(lib, easy_perform);
+	SYMBOL(lib, easy_getinfo);
+	SYMBOL(lib, easy_cleanup);
+	SYMBOL(lib, easy_strerror);
+	SYMBOL(lib, slist_append);
+	SYMBOL(lib, slist_free_all);
+	SYMBOL(lib, getdate);
+	SYMBOL(lib, mime_init);
+	SYMBOL(lib, mime_free);
+	SYMBOL(lib, mime_addpart);
+	SYMBOL(lib, mime_name);
+	SYMBOL(lib, mime_data);
+	SYMBOL(lib, mime_filename);
+	SYMBOL(lib, mime_type);
+	SYMBOL(lib, multi_init);
+	SYMBOL(lib, multi_setopt);
+	SYMBOL(lib, multi_add_handle);
+	SYMBOL(lib, multi_remove_handle);
+	SYMBOL(lib, multi_poll);
+	SYMBOL(lib, multi_perform);
+	SYMBOL(lib, multi_info_read);
+	SYMBOL(lib, multi_cleanup);
+	if (curlx_fn.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		diag_errx(2, "libcurl failed to initialise");
 }
 
@@ -75,9 +94,9 @@ curlx_escape(struct buf *out, const char *s, size_t len)
 	curlx_init();
 	/* The handle is unused since curl 7.82; callers keep len far below
 	 * libcurl's limit of 8 MB, so NULL means no memory. */
-	escaped = xcheck(curl.easy_escape(NULL, s, (int)len));
+	escaped = xcheck(curlx_fn.easy_escape(NULL, s, (int)len));
 	buf_puts(out, escaped);
-	curl.free(escaped);
+	curlx_fn.free(escaped);
 }
 
 int
@@ -91,12 +110,12 @@ curlx_unescape(struct buf *out, const char *s, size_t len)
 		return 0;
 	}
 	curlx_init();
-	plain = xcheck(curl.easy_unescape(NULL, s, (int)len, &n));
+	plain = xcheck(curlx_fn.easy_unescape(NULL, s, (int)len, &n));
 	if (!memchr(plain, '\0', (size_t)n)) {
 		buf_add(out, plain, (size_t)n);
 		rc = 0;
 	}
-	curl.free(plain);
+	curlx_fn.free(plain);
 	return rc;
 }
 
@@ -105,14 +124,14 @@ static int
 get_part(CURLU *h, CURLUPart what, unsigned flags, struct buf *out)
 {
 	char *part = NULL;
-	CURLUcode rc = curl.url_get(h, what, &part, flags);
+	CURLUcode rc = curlx_fn.url_get(h, what, &part, flags);
 
 	if (rc == CURLUE_NO_QUERY)
 		return 0;
 	if (rc != CURLUE_OK)
 		return -1;
 	buf_puts(out, part);
-	curl.free(part);
+	curlx_fn.free(part);
 	return 0;
 }
 
@@ -124,11 +143,11 @@ curlx_path(const char *url, struct buf *path, struct buf *query)
 	int rc = -1;
 
 	curlx_init();
-	h = xcheck(curl.url());
+	h = xcheck(curlx_fn.url());
 	if (url[0] == '/' && url[1] != '/' &&
-	    curl.url_set(h, CURLUPART_URL, ANY_ORIGIN, 0) != CURLUE_OK)
+	    curlx_fn.url_set(h, CURLUPART_URL, ANY_ORIGIN, 0) != CURLUE_OK)
 		goto done;
-	if (curl.url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	if (curlx_fn.url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    get_part(h, CURLUPART_PATH, CURLU_URLDECODE, path) < 0 ||
 	    (query && get_part(h, CURLUPART_QUERY, 0, query) < 0))
 		goto done;
@@ -150,7 +169,7 @@ curlx_path(const char *url, struct buf *path, struct buf *query)
 done:
 	if (rc < 0)
 		buf_truncate(path, start);
-	curl.url_cleanup(h);
+	curlx_fn.url_cleanup(h);
 	return rc;
 }
 
@@ -162,8 +181,8 @@ curlx_origin(const char *url, struct buf *origin)
 	int rc = -1;
 
 	curlx_init();
-	h = xcheck(curl.url());
-	if (curl.url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	h = xcheck(curlx_fn.url());
+	if (curlx_fn.url_set(h, CURLUPART_URL, url, 0) == CURLUE_OK &&
 	    get_part(h, CURLUPART_SCHEME, 0, origin) == 0) {
 		buf_puts(origin, "://");
 		if (get_part(h, CURLUPART_HOST, 0, origin) == 0) {
@@ -177,7 +196,7 @@ curlx_origin(const char *url, struct buf *origin)
 			origin->data[i] += 'a' - 'A';
 	if (rc < 0)
 		buf_truncate(origin, start);
-	curl.url_cleanup(h);
+	curlx_fn.url_cleanup(h);
 	return rc;
 }
 
@@ -189,14 +208,14 @@ curlx_hide_password(const char *url, struct buf *out)
 	const char *host;
 
 	curlx_init();
-	h = xcheck(curl.url());
-	if (curl.url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    (curl.url_get(h, CURLUPART_USER, &user, 0) != CURLUE_OK &&
-	    curl.url_get(h, CURLUPART_PASSWORD, &password, 0) !=
+	h = xcheck(curlx_fn.url());
+	if (curlx_fn.url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    (curlx_fn.url_get(h, CURLUPART_USER, &user, 0) != CURLUE_OK &&
+	    curlx_fn.url_get(h, CURLUPART_PASSWORD, &password, 0) !=
 	    CURLUE_OK) ||
-	    curl.url_set(h, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
-	    curl.url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
-	    curl.url_get(h, CURLUPART_URL, &bare, 0) != CURLUE_OK ||
+	    curlx_fn.url_set(h, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curlx_fn.url_set(h, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curlx_fn.url_get(h, CURLUPART_URL, &bare, 0) != CURLUE_OK ||
 	    (host = strstr(bare, "://")) == NULL) {
 		buf_puts(out, url);
 	} else {
@@ -204,8 +223,8 @@ curlx_hide_password(const char *url, struct buf *out)
 		buf_puts(out, "[redacted]@");
 		buf_puts(out, host + 3);
 	}
-	curl.free(user);
-	curl.free(password);
-	curl.free(bare);
-	curl.url_cleanup(h);
+	curlx_fn.free(user);
+	curlx_fn.free(password);
+	curlx_fn.free(bare);
+	curlx_fn.url_cleanup(h);
 }

@@ -16,8 +16,56 @@
 #define IMGP_CURLX_H
 
 #include <stddef.h>
+#include <time.h>
+
+#include <curl/curl.h>
 
 #include "buf.h"
+
+/*
+ * libcurl's functions that imgp calls, found by curlx_init (dlopen): no
+ * tool links libcurl, so a one-shot imgp-store or imgp-enrich on a store
+ * directory never pays for loading it and the libraries it brings (some
+ * 25: GnuTLS, LDAP, Kerberos…).  Valid once curlx_init() has run: http.h
+ * and s3.h are used only after it (a tool's main, s3_open).
+ */
+struct curlx_lib {
+	CURLcode (*global_init)(long);
+	char *(*easy_escape)(CURL *, const char *, int);
+	char *(*easy_unescape)(CURL *, const char *, int, int *);
+	void (*free)(void *);
+	CURLU *(*url)(void);
+	void (*url_cleanup)(CURLU *);
+	CURLUcode (*url_set)(CURLU *, CURLUPart, const char *, unsigned);
+	CURLUcode (*url_get)(const CURLU *, CURLUPart, char **, unsigned);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	time_t (*getdate)(const char *, const time_t *);
+	curl_mime *(*mime_init)(CURL *);
+	void (*mime_free)(curl_mime *);
+	curl_mimepart *(*mime_addpart)(curl_mime *);
+	CURLcode (*mime_name)(curl_mimepart *, const char *);
+	CURLcode (*mime_data)(curl_mimepart *, const char *, size_t);
+	CURLcode (*mime_filename)(curl_mimepart *, const char *);
+	CURLcode (*mime_type)(curl_mimepart *, const char *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd[], unsigned int,
+	    int, int *);
+	CURLMcode (*multi_perform)(CURLM *, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	CURLMcode (*multi_cleanup)(CURLM *);
+};
+
+extern struct curlx_lib curlx_fn;
 
 /* Load and initialise libcurl once (later calls do nothing); exit 2 on
  * failure. */

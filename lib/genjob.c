@@ -16,6 +16,7 @@
 #include "provenance.h"
 #include "render.h"
 #include "reqcache.h"
+#include "storeobj.h"
 #include "text.h"
 #include "xalloc.h"
 
@@ -259,7 +260,8 @@ reuse_previous(struct gen *g, struct genjob *j, struct buf *why)
 		    "turn %lld", session, e->turn);
 	else {
 		buf_printf(&path, "%s/%s", g->cfg->store, e->path);
-		if (buf_read_file(&bytes, path.data) < 0 ||
+		if (storeobj_read(g->cfg->store, e->path,
+		    g->cfg->limits.max_bytes, &bytes, NULL) < 0 ||
 		    imgcheck((const unsigned char *)bytes.data, bytes.len,
 		    &sniff, NULL) < 0)
 			buf_printf(why, "cannot read the image %s", path.data);

@@ -46,7 +46,7 @@ parse_retry_after(const char *value)
 		if (*end != '\0')
 			return -1;
 	} else {
-		time_t when = curl_getdate(value, NULL);
+		time_t when = curlx_fn.getdate(value, NULL);
 
 		if (when == -1)
 			return -1;
@@ -86,48 +86,50 @@ struct http_xfer *
 http_new(const char *url, const struct http_limits *limits, void *owner)
 {
 	struct http_xfer *x = xcheck(calloc(1, sizeof(*x)));
-	CURL *e = xcheck(curl_easy_init());
+	CURL *e = xcheck(curlx_fn.easy_init());
 
 	x->easy = e;
 	x->owner = owner;
 	x->max_bytes = limits->max_bytes;
 	x->retry_after = -1;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(limits->timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	curlx_fn.easy_setopt(e, CURLOPT_URL, url);
+	curlx_fn.easy_setopt(e, CURLOPT_PRIVATE, x);
+	curlx_fn.easy_setopt(e, CURLOPT_ERRORBUFFER, x->error);
+	curlx_fn.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curlx_fn.easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curlx_fn.easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curlx_fn.easy_setopt(e, CURLOPT_HEADERDATA, x);
+	curlx_fn.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curlx_fn.easy_setopt(e, CURLOPT_TIMEOUT_MS,
+	    (long)(limits->timeout * 1000));
+	curlx_fn.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)(limits->connect_timeout * 1000));
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, STALL_BYTES_PER_SECOND);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, limits->stall_seconds);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "imgp/" IMGP_VERSION);
+	curlx_fn.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT,
+	    STALL_BYTES_PER_SECOND);
+	curlx_fn.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, limits->stall_seconds);
+	curlx_fn.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curlx_fn.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curlx_fn.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
+	curlx_fn.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curlx_fn.easy_setopt(e, CURLOPT_USERAGENT, "imgp/" IMGP_VERSION);
 	/* Each redirect target is checked by the caller (http.h). */
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curlx_fn.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	return x;
 }
 
 void
 http_header(struct http_xfer *x, const char *line)
 {
-	x->headers = xcheck(curl_slist_append(x->headers, line));
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	x->headers = xcheck(curlx_fn.slist_append(x->headers, line));
+	curlx_fn.easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 }
 
 void
 http_post(struct http_xfer *x, const char *body, size_t len)
 {
-	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	curlx_fn.easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)len);
-	curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body);
+	curlx_fn.easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS, body);
 }
 
 static curl_mimepart *
@@ -136,18 +138,18 @@ form_part(struct http_xfer *x, const char *name)
 	curl_mimepart *part;
 
 	if (x->mime == NULL) {
-		x->mime = xcheck(curl_mime_init(x->easy));
-		curl_easy_setopt(x->easy, CURLOPT_MIMEPOST, x->mime);
+		x->mime = xcheck(curlx_fn.mime_init(x->easy));
+		curlx_fn.easy_setopt(x->easy, CURLOPT_MIMEPOST, x->mime);
 	}
-	part = xcheck(curl_mime_addpart(x->mime));
-	curl_mime_name(part, name);
+	part = xcheck(curlx_fn.mime_addpart(x->mime));
+	curlx_fn.mime_name(part, name);
 	return part;
 }
 
 void
 http_form_text(struct http_xfer *x, const char *name, const char *value)
 {
-	curl_mime_data(form_part(x, name), value, CURL_ZERO_TERMINATED);
+	curlx_fn.mime_data(form_part(x, name), value, CURL_ZERO_TERMINATED);
 }
 
 void
@@ -156,9 +158,9 @@ http_form_file(struct http_xfer *x, const char *name, const char *filename,
 {
 	curl_mimepart *part = form_part(x, name);
 
-	curl_mime_data(part, data, len);
-	curl_mime_filename(part, filename);
-	curl_mime_type(part, type);
+	curlx_fn.mime_data(part, data, len);
+	curlx_fn.mime_filename(part, filename);
+	curlx_fn.mime_type(part, type);
 }
 
 int
@@ -180,10 +182,10 @@ http_outcome(struct http_xfer *x, CURLcode res)
 {
 	char *location = NULL;
 
-	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+	curlx_fn.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
 	buf_reset(&x->location);
 	if (x->status >= 300 && x->status <= 399 &&
-	    curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location) ==
+	    curlx_fn.easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &location) ==
 	    CURLE_OK && location)
 		buf_puts(&x->location, location);
 	if (x->too_large)
@@ -193,7 +195,7 @@ http_outcome(struct http_xfer *x, CURLcode res)
 	if (res != CURLE_OK) {
 		if (x->error[0] == '\0')
 			snprintf(x->error, sizeof(x->error), "%s",
-			    curl_easy_strerror(res));
+			    curlx_fn.easy_strerror(res));
 		return HTTP_NETWORK;
 	}
 	return HTTP_DONE;
@@ -206,11 +208,11 @@ http_free(struct http_xfer *x)
 
 	if (x == NULL)
 		return;
-	curl_easy_cleanup(x->easy);
-	curl_mime_free(x->mime);
+	curlx_fn.easy_cleanup(x->easy);
+	curlx_fn.mime_free(x->mime);
 	for (h = x->headers; h; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(x->headers);
+	curlx_fn.slist_free_all(x->headers);
 	buf_free(&x->body);
 	buf_free(&x->location);
 	free(x);
@@ -219,23 +221,23 @@ http_free(struct http_xfer *x)
 CURLM *
 http_multi_new(void)
 {
-	CURLM *m = xcheck(curl_multi_init());
+	CURLM *m = xcheck(curlx_fn.multi_init());
 
-	curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curlx_fn.multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	return m;
 }
 
 void
 http_multi_add(CURLM *m, struct http_xfer *x)
 {
-	if (curl_multi_add_handle(m, x->easy) != CURLM_OK)
+	if (curlx_fn.multi_add_handle(m, x->easy) != CURLM_OK)
 		diag_errx(1, "cannot start a transfer");
 }
 
 void
 http_multi_remove(CURLM *m, struct http_xfer *x)
 {
-	curl_multi_remove_handle(m, x->easy);
+	curlx_fn.multi_remove_handle(m, x->easy);
 }
 
 void
@@ -244,8 +246,8 @@ http_multi_wait(CURLM *m, int extra_fd, int timeout_ms)
 	struct curl_waitfd fd = { extra_fd, CURL_WAIT_POLLIN, 0 };
 	int running;
 
-	curl_multi_poll(m, &fd, extra_fd >= 0, timeout_ms, NULL);
-	curl_multi_perform(m, &running);
+	curlx_fn.multi_poll(m, &fd, extra_fd >= 0, timeout_ms, NULL);
+	curlx_fn.multi_perform(m, &running);
 }
 
 struct http_xfer *
@@ -255,11 +257,12 @@ http_multi_done(CURLM *m, CURLcode *res)
 	int left;
 	char *priv;
 
-	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+	while ((msg = curlx_fn.multi_info_read(m, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		*res = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		curlx_fn.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    &priv);
 		return (struct http_xfer *)priv;
 	}
 	return NULL;
@@ -268,5 +271,5 @@ http_multi_done(CURLM *m, CURLcode *res)
 void
 http_multi_free(CURLM *m)
 {
-	curl_multi_cleanup(m);
+	curlx_fn.multi_cleanup(m);
 }

@@ -717,7 +717,8 @@ key_turn(const char *name)
 			return -1;
 		n = n * 10 + (name[i] - '0');
 	}
-	return n <= (long long)JQX_MAX_EXACT ? (long long)JQX_MAX_EXACT - n : -1;
+	return n <= (long long)JQX_MAX_EXACT ?
+	    (long long)JQX_MAX_EXACT - n : -1;
 }
 
 long long
@@ -841,8 +842,8 @@ s3_line(struct s3 *s, const char *key, long long turn, struct buf *line,
 		status = s3_failed(&why);
 	else
 		status = got == S3_OK && json_scan_object(line->data ?
-		    line->data : "", line->len, members, &problem, &where) == 0 &&
-		    line_turn(members) == turn;
+		    line->data : "", line->len, members, &problem,
+		    &where) == 0 && line_turn(members) == turn;
 	buf_free(&why);
 	return status;
 }

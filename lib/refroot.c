@@ -10,10 +10,15 @@
 
 #include "diag.h"
 #include "durable.h"
+#include "s3loc.h"
+#include "storelayout.h"
+#include "storeobj.h"
 #include "xalloc.h"
 
 struct root {
-	char *given;	/* absolute, "." and ".." resolved as written */
+	char *given;	/* absolute, "." and ".." resolved as written; or
+			 * an s3:// store, without a '/' at its end */
+	int s3;
 	char *real;	/* its real path, once opened */
 	int fd;		/* -1 until it could be opened */
 };
@@ -85,10 +90,17 @@ refroot_add(struct refroot_set *s, const char *dir, const char *option,
 
 	s->roots = xcheck(reallocarray(s->roots, s->n + 1, sizeof(*s->roots)));
 	r = &s->roots[s->n++];
-	normalise(*dir ? dir : ".", &path);
-	r->given = buf_detach(&path, NULL);
 	r->real = NULL;
 	r->fd = -1;
+	if ((r->s3 = s3loc_is_uri(dir))) {
+		buf_puts(&path, dir);
+		while (path.data[path.len - 1] == '/')
+			path.data[--path.len] = '\0';
+		r->given = buf_detach(&path, NULL);
+		return;
+	}
+	normalise(*dir ? dir : ".", &path);
+	r->given = buf_detach(&path, NULL);
 	if (open_root(r) < 0 && must_exist)
 		diag_err(2, "%s %s", option, dir);
 }
@@ -138,6 +150,26 @@ read_file(int fd, const char *path, size_t max, struct buf *bytes,
 	return why->len ? -1 : 0;
 }
 
+/* A reference in an s3:// store: an object whose key passes the store's
+ * name rule (no "..", no hidden segment: storelayout.h). */
+static int
+read_s3(struct refroot_set *s, const struct root *r, const char *path,
+    const char *rel, struct buf *bytes, struct buf *why)
+{
+	const char *problem = storelayout_name_problem(rel);
+	struct buf failed = BUF_INIT;
+	int rc = -1;
+
+	if (problem)
+		buf_printf(why, "reference %s: not an object of the store: %s",
+		    path, problem);
+	else if ((rc = storeobj_read(r->given, rel, s->max_bytes, bytes,
+	    &failed)) < 0)
+		buf_printf(why, "reference %s: %s", path, failed.data);
+	buf_free(&failed);
+	return rc;
+}
+
 int
 refroot_read(struct refroot_set *s, const char *path, struct buf *bytes,
     struct buf *why)
@@ -148,10 +180,14 @@ refroot_read(struct refroot_set *s, const char *path, struct buf *bytes,
 	size_t i;
 	int fd, rc = -1;
 
+	for (i = 0; i < s->n; i++)
+		if (s->roots[i].s3 && (rel = under(s->roots[i].given, path)))
+			return read_s3(s, &s->roots[i], path, rel, bytes, why);
 	normalise(path, &abs);
 	for (i = 0; *path && rel == NULL && i < s->n; i++) {
 		r = &s->roots[i];
-		if (open_root(r) >= 0 && ((rel = under(r->given, abs.data)) ||
+		if (!r->s3 && open_root(r) >= 0 &&
+		    ((rel = under(r->given, abs.data)) ||
 		    (r->real && (rel = under(r->real, abs.data)))))
 			break;
 	}

@@ -9,6 +9,11 @@
 #include "imgcheck.h"
 #include "json.h"
 #include "storelayout.h"
+#include "storeobj.h"
+
+/* The most read back of a request file and of its image. */
+#define REQCACHE_FILE_MAX (64u << 20)
+#define REQCACHE_IMAGE_MAX (256u << 20)
 
 /* One field of the canonical form, "<name>:<length>:<value>\n"; none for
  * an absent value. */
@@ -87,10 +92,10 @@ reqcache_get(const char *store, const char *key, struct reqcache_answer *a)
 
 	memset(a, 0, sizeof(*a));
 	a->file = jv_invalid();
-	buf_printf(&dir, "%s/", store);
 	request_file(key, &dir, &name);
 	buf_printf(&dir, "/%s", name.data);
-	if (buf_read_file(&file, dir.data) < 0 ||
+	if (storeobj_read(store, dir.data, REQCACHE_FILE_MAX, &file,
+	    NULL) < 0 ||
 	    json_scan_object(file.data, file.len, &members, &why, &where) < 0)
 		goto done;
 	a->file = jqx_parse(file.data, file.len);
@@ -103,9 +108,8 @@ reqcache_get(const char *store, const char *key, struct reqcache_answer *a)
 	if (path == NULL || sha == NULL || a->provider == NULL ||
 	    !storelayout_content_name(path, named) || strcmp(named, sha) != 0)
 		goto done;
-	buf_reset(&dir);
-	buf_printf(&dir, "%s/%s", store, path);
-	if (buf_read_file(&a->own_bytes, dir.data) < 0)
+	if (storeobj_read(store, path, REQCACHE_IMAGE_MAX, &a->own_bytes,
+	    NULL) < 0)
 		goto done;
 	digest_sha256_hex(a->own_bytes.data, a->own_bytes.len, hex);
 	/* A half image is a miss: the request is made again. */
@@ -170,7 +174,7 @@ reqcache_put(const char *store, const char *key,
 {
 	struct buf dir = BUF_INIT, name = BUF_INIT, path = BUF_INIT;
 	struct buf json = BUF_INIT;
-	char sha[DIGEST_HEX_LEN + 1], held[DIGEST_HEX_LEN + 1];
+	char sha[DIGEST_HEX_LEN + 1];
 	struct imgsniff sniff;
 	const char *broken;
 	int status = -1;
@@ -182,24 +186,18 @@ reqcache_put(const char *store, const char *key,
 		return -1;
 	}
 	digest_sha256_hex(a->bytes->data, a->bytes->len, sha);
-	buf_printf(&name, "%s.%s", sha, sniff.ext);
-	buf_printf(&dir, "%.2s", sha);
-	buf_printf(&path, "%s/%s/%s", store, dir.data, name.data);
+	storelayout_object_name(&path, sha, sniff.ext);
 	/* The object may be there already (imgp-store, an earlier run);
 	 * a damaged copy is replaced by the same name with whole bytes. */
-	if ((digest_file_sha256_hex(path.data, held) < 0 ||
-	    strcmp(held, sha) != 0) &&
-	    durable_put(store, dir.data, name.data, STORE_TEMP_PREFIX,
-	    a->bytes->data, a->bytes->len, 0, why) < 0)
+	if (!storeobj_holds(store, path.data, a->bytes->len, sha) &&
+	    storeobj_put(store, path.data, a->bytes->data, a->bytes->len,
+	    sniff.mime, why) < 0)
 		goto done;
-	buf_reset(&path);
-	storelayout_object_name(&path, sha, sniff.ext);
 	request_json(key, sha, path.data, &sniff, a, &json);
-	buf_reset(&dir);
-	buf_reset(&name);
 	request_file(key, &dir, &name);
-	status = durable_put(store, dir.data, name.data, STORE_TEMP_PREFIX,
-	    json.data, json.len, 0, why);
+	buf_printf(&dir, "/%s", name.data);
+	status = storeobj_put(store, dir.data, json.data, json.len,
+	    "application/json", why);
 done:
 	buf_free(&dir);
 	buf_free(&name);

@@ -33,7 +33,8 @@
  * image, relative to the store), "mime", "bytes", "model", "provider",
  * "fallback", "usage", "text", "created"}; usage and text are kept as the
  * provider wrote them.  A request file whose image is missing, or whose
- * image's bytes do not have its sha256, is a miss.
+ * image's bytes do not have its sha256, is a miss.  On an s3:// store
+ * both are objects under the same keys (storeobj.h), each one PUT.
  */
 #ifndef IMGP_REQCACHE_H
 #define IMGP_REQCACHE_H

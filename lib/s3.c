@@ -92,8 +92,8 @@ prepare(struct s3 *s, const struct s3_request *q)
 		limits.max_bytes = q->max;
 	x = http_new(q->url, &limits, NULL);
 	buf_printf(&sigv4, "aws:amz:%s:s3", s->loc.region);
-	curl_easy_setopt(x->easy, CURLOPT_AWS_SIGV4, sigv4.data);
-	curl_easy_setopt(x->easy, CURLOPT_USERPWD, s->userpwd);
+	curlx_fn.easy_setopt(x->easy, CURLOPT_AWS_SIGV4, sigv4.data);
+	curlx_fn.easy_setopt(x->easy, CURLOPT_USERPWD, s->userpwd);
 	/* libcurl signs the payload's hash given in this header. */
 	digest_sha256_hex(q->body ? q->body : "", q->len, sha);
 	buf_printf(&line, "x-amz-content-sha256: %s", sha);
@@ -107,16 +107,16 @@ prepare(struct s3 *s, const struct s3_request *q)
 	}
 	if (strcmp(q->method, "PUT") == 0) {
 		http_post(x, q->body, q->len);
-		curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "PUT");
+		curlx_fn.easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "PUT");
 		buf_reset(&line);
 		buf_printf(&line, "Content-Type: %s", q->type);
 		http_header(x, line.data);
 		if (q->no_replace)
 			http_header(x, "If-None-Match: *");
 	} else if (strcmp(q->method, "HEAD") == 0) {
-		curl_easy_setopt(x->easy, CURLOPT_NOBODY, 1L);
+		curlx_fn.easy_setopt(x->easy, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(q->method, "DELETE") == 0) {
-		curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+		curlx_fn.easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
 	}
 	buf_free(&line);
 	buf_free(&sigv4);
@@ -155,7 +155,7 @@ perform(struct s3 *s, const struct s3_request *q, struct buf *why)
 			pause_ms(S3_BACKOFF_MS << (attempt - 1));
 		http_free(x);
 		x = prepare(s, q);
-		outcome = http_outcome(x, curl_easy_perform(x->easy));
+		outcome = http_outcome(x, curlx_fn.easy_perform(x->easy));
 		if (!passing(outcome, x->status))
 			break;
 	}
@@ -163,7 +163,7 @@ perform(struct s3 *s, const struct s3_request *q, struct buf *why)
 		status = S3_OK;
 		if (q->answer)
 			buf_add(q->answer, x->body.data, x->body.len);
-		if (q->size && curl_easy_getinfo(x->easy,
+		if (q->size && curlx_fn.easy_getinfo(x->easy,
 		    CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK)
 			*q->size = (long long)length;
 	} else if (outcome == HTTP_DONE && x->status == 404 && q->key) {

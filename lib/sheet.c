@@ -13,6 +13,7 @@
 #include "json.h"
 #include "out.h"
 #include "rec.h"
+#include "s3loc.h"
 #include "xalloc.h"
 
 struct sheet_ref {
@@ -210,7 +211,8 @@ sheet_read_journals(struct sheet *s, char *const *sessions, int n)
 		if (!journal_session_valid(sessions[i])) {
 			diag_warnx("'%s' is not a session name", sessions[i]);
 			s->status = 1;
-		} else if (access(path, F_OK) < 0) {
+		} else if (!s3loc_is_uri(s->store) &&
+		    access(path, F_OK) < 0) {
 			diag_warn("%s: %s", sessions[i], path);
 			s->status = 1;
 		} else if (journal_each(s->store, sessions[i], LLONG_MAX,

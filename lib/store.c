@@ -148,6 +148,15 @@ store_error(const struct rec *r, struct buf *out, const char *code,
 	buf_free(&error);
 }
 
+/* The error of a readable name that holds other bytes. */
+static void
+exists_error(const struct store *s, const struct rec *r, const struct item *it,
+    struct buf *out)
+{
+	store_error(r, out, "exists", 0, "%s in %s already holds other bytes; "
+	    "choose another --name", it->rel.data, s->dir);
+}
+
 /* An io error for errno while doing `what`.  Only passing conditions are
  * worth a retry; a full disk or a permission is not (design.md §7). */
 static void
@@ -763,8 +772,7 @@ store_s3(struct store *s, const struct rec *r, const struct item *it,
 	if ((status = put_object_s3(s, it, &what)) == PUT_OK)
 		status = put_journal_s3(s, r, it, &what);
 	if (status == PUT_EXISTS)
-		store_error(r, out, "exists", 0, "%s in %s already holds other "
-		    "bytes; choose another --name", it->rel.data, s->dir);
+		exists_error(s, r, it, out);
 	else if (status != PUT_OK)
 		store_error(r, out, "io", status == PUT_RETRY, "cannot store "
 		    "the image: %s", what.data);
@@ -795,8 +803,7 @@ store_record(void *ctx, const struct rec *r, struct buf *out)
 	}
 	switch (put_object(s, &it, &what)) {
 	case PUT_EXISTS:
-		store_error(r, out, "exists", 0, "%s in %s already holds other "
-		    "bytes; choose another --name", it.rel.data, s->dir);
+		exists_error(s, r, &it, out);
 		goto done;
 	case PUT_IO:
 		io_error(r, out, &what);

@@ -391,6 +391,7 @@ check_s3(struct check *c)
 {
 	struct keys k = { 0 };
 	struct buf why = BUF_INIT, session = BUF_INIT, last = BUF_INIT;
+	const char *problem;
 	struct s3 s;
 	size_t i;
 	int status = 0, is_store = 0;
@@ -409,11 +410,18 @@ check_s3(struct check *c)
 		    "requests/); nothing was checked", c->dir);
 		status = 2;
 	}
-	for (i = 0; i < k.n && status == 0; i++)
-		if (strncmp(k.v[i], "sessions/", 9) &&
-		    strncmp(k.v[i], "requests/", 9) &&
-		    get_s3(c, &s, k.v[i]) == 0)
+	for (i = 0; i < k.n && status == 0; i++) {
+		if (!strncmp(k.v[i], "sessions/", 9) ||
+		    !strncmp(k.v[i], "requests/", 9))
+			continue;
+		/* A key another writer of the bucket made, with a ".."
+		 * segment, would name another object once in a URL. */
+		if ((problem = storelayout_name_problem(k.v[i])))
+			report(c, 1, k.v[i], "not a name of the store: %s",
+			    problem);
+		else if (get_s3(c, &s, k.v[i]) == 0)
 			check_bytes(c, k.v[i]);
+	}
 	if (c->nobjects)	/* qsort's array may not be NULL */
 		qsort(c->objects, c->nobjects, sizeof(*c->objects), by_rel);
 	for (i = 0; i < k.n && status == 0; i++) {

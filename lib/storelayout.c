@@ -5,6 +5,7 @@
 
 #include "diag.h"
 #include "digest.h"
+#include "s3loc.h"
 
 void
 storelayout_object_name(struct buf *rel, const char *sha, const char *ext)
@@ -63,6 +64,9 @@ storelayout_dir_usable(const char *dir)
 {
 	struct stat st;
 
+	/* A bucket is found by the first request, which says why not. */
+	if (s3loc_is_uri(dir))
+		return 0;
 	if (stat(dir, &st) < 0) {
 		diag_warn("%s", dir);
 		return 2;

@@ -43,7 +43,7 @@ int storelayout_content_name(const char *rel, char *sha);
 
 /* Whether the store `dir` exists as a directory, for the modes and tools
  * that read a store rather than write one: 0, or 2 (their exit status)
- * after a diagnostic. */
+ * after a diagnostic.  An s3:// store is 0: its first request tells. */
 int storelayout_dir_usable(const char *dir);
 
 #endif

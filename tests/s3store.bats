@@ -14,6 +14,7 @@ setup() {
 
 teardown() {
 	s3_stop
+	mock_stop
 }
 
 images() {
@@ -194,4 +195,132 @@ error_lines() {
 	run imgp-store -s "$STORE" --gc
 	assert_failure 2
 	assert_output --partial 'an s3:// store takes --check and --export'
+}
+
+# One turn through the whole pipeline on the bucket, as a server would run
+# it: imgp-enrich reads the session's previous frame and history from the
+# bucket, imgp-gen reads that frame from it (and --cache keeps its answers
+# there), imgp-store writes the frame and its journal line.
+turn() {
+	printf '{"session":"%s","turn":%d,"image_prompt":"scene %d"}\n' "$1" "$2" "$2" |
+		imgp-enrich -s "$STORE" --reference previous -p "$ROOT/tests/fixtures/profile.json" |
+		imgp-gen --api local -s "$STORE" ${3:-} | imgp-store -s "$STORE"
+}
+
+@test "s3 store: imgp-gen reads the previous frame and keeps --cache in the bucket" {
+	turn s 0 >"$T/0"
+	: >"$S3_LOG"
+	turn s 1 --cache >"$T/1"
+	jq -e '.asset and (.error | not)' "$T/1"
+	local sha0
+	sha0=$(jq -r .asset.sha256 "$T/0")
+	# The reference is turn 0's frame, read from the bucket by imgp-gen.
+	assert_equal "$(jq -r '.request.references[0].path' "$T/1")" "$STORE/${sha0:0:2}/$sha0.png"
+	grep -q "^GET /imgp/games/${sha0:0:2}/$sha0.png 200$" "$S3_LOG"
+	grep -q '^PUT /imgp/games/requests/[0-9a-f][0-9a-f]/[0-9a-f]\{64\}\.json 200$' "$S3_LOG"
+	assert_equal "$(jq -r .image.cached "$T/1")" false
+	# The same turn again: the answer comes from the bucket's cache.
+	imgp-gen --api local -s "$STORE" --cache < <(jq -c 'del(.asset, .image)' "$T/1") >"$T/again"
+	assert_equal "$(jq -r .image.cached "$T/again")" true
+	assert_equal "$(jq -r .image.data "$T/again" | base64 -d | sha256sum | cut -c1-64)" "$(jq -r .asset.sha256 "$T/1")"
+	# A reference path that climbs out of the store is no object of it.
+	jq -c '.request.references[0].path = "s3://imgp/games/../other/x.png" | del(.asset, .image)' "$T/1" |
+		imgp-gen --api local -s "$STORE" >"$T/bad" || true
+	assert_regex "$(jq -r .error.message "$T/bad")" 'not an object of the store'
+}
+
+# feed PIPELINE: the records of one of the 4 pipelines of the test below.
+# Sessions shared-0 (pipelines 0 and 1) and shared-1 (2 and 3) are written
+# in blocks of 10 turns, the two pipelines taking turns; before its block a
+# pipeline waits until the other's last turn is in the bucket, as a game
+# server takes a session's next turn only once the last one is answered.
+# Each pipeline also has its own session.  100 records a pipeline.
+feed() {
+	local p=$1 shared="shared-$(($1 / 2))" b t tries
+	for b in $(seq 0 9); do
+		if [ $((b % 2)) -eq $((p % 2)) ]; then
+			if [ "$b" -gt 0 ]; then
+				t=$((b * 10 - 1))
+				for tries in $(seq 3000); do
+					imgp-store -s "$STORE" --export "$shared" 2>/dev/null |
+						jq .turn | grep -qx "$t" && break
+					sleep 0.1
+				done
+			fi
+			for t in $(seq $((b * 10)) $((b * 10 + 9))); do
+				printf '{"session":"%s","turn":%d,"image_prompt":"scene %s %d"}\n' \
+					"$shared" "$t" "$shared" "$t"
+			done
+		fi
+		for t in $(seq $((b * 5)) $((b * 5 + 4))); do
+			printf '{"session":"own-%d","turn":%d,"image_prompt":"scene own-%d %d"}\n' \
+				"$p" "$t" "$p" "$t"
+		done
+	done
+}
+
+@test "s3 store: 4 pipelines on one bucket, 400 records, sessions shared: none lost or doubled, history and previous frames resolved, --check clean" {
+	local p pids=()
+	for p in 0 1 2 3; do
+		mkdir "$T/machine-$p"
+		(cd "$T/machine-$p" && feed "$p" |
+			imgp-enrich -s "$STORE" --reference previous -p "$ROOT/tests/fixtures/profile.json" |
+			imgp-gen --api local -s "$STORE" | imgp-store -s "$STORE" >out.ndjson 2>err) &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do
+		wait "$p"
+	done
+	cat "$T"/machine-*/out.ndjson >"$T/all"
+	assert_equal "$(wc -l <"$T/all")" 400
+	assert_equal "$(jq -s 'map(select(.asset and (.error | not))) | length' "$T/all")" 400
+	assert_equal "$(jq -r '[.session, .turn] | @tsv' "$T/all" | sort -u | wc -l)" 400
+	# Every turn after the first has the previous turn as its previous
+	# frame (pending, from this run, or stored in the bucket) and in its
+	# history.
+	assert_equal "$(jq -s --arg store "$STORE" '
+		(map({key: "\(.session) \(.turn)", value: .asset.path}) | from_entries) as $path |
+		map(select(.turn > 0) | (.turn - 1) as $p | .session as $s |
+			select(([.request.references[] | select(.role == "previous" and
+				(.turn == $p or .path == "\($store)/\($path["\($s) \($p)"])"))] | length) != 1 or
+			(.request.prompt | contains("T\($p):scene \($s) \($p)") | not))) | length' "$T/all")" 0
+	# One journal line per record, in the journal of its session.
+	for p in shared-0:99 shared-1:99 own-0:49 own-1:49 own-2:49 own-3:49; do
+		run imgp-store -s "$STORE" --export "${p%:*}"
+		assert_success
+		assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .turn | tr '\n' ' ')" \
+			"$(seq 0 "${p#*:}" | tr '\n' ' ')"
+	done
+	assert_equal "$(keys sessions/ | wc -l)" 400
+	run imgp-store -s "$STORE" --check
+	assert_success
+	assert_output --partial ": 400 objects, 400 journal lines in 6 sessions, 0 temporary files removed, 0 problems"
+}
+
+@test "s3 store: --session-budget adds up the costs of the session's lines in the bucket" {
+	local turn
+	for turn in 0 1 2; do
+		printf '{"turn":%d,"cost":%s}' "$turn" "$([ "$turn" = 1 ] && echo null || echo 0.03)" >"$T/line"
+		s3_curl -f -T "$T/line" "$S3_URL/imgp/games/sessions/s/$(printf '%016d' $((9007199254740991 - turn)))-$(printf '%020d' "$turn")-00000000000000a$turn.json"
+	done
+	printf '%s\n' '{"session":"s","turn":3,"request":{"prompt":"a"}}' \
+		'{"session":"t","turn":3,"request":{"prompt":"b"}}' >"$T/in"
+	mock_start
+	IMGP_API_KEY=sk-test-0123456789abcdef run --separate-stderr imgp-gen \
+		--base-url "$MOCK_URL" -j 1 --session-budget 0.05 -s "$STORE" "$T/in"
+	assert_failure 1
+	assert_equal "$(line_jq 1 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 1 .error.message)" 'session s has spent 0\.0600 of its --session-budget 0\.0500'
+	assert_equal "$(line_jq 2 .image.mime)" image/png
+}
+
+@test "s3 store: imgp-sheet draws a session from the bucket's journal" {
+	images png 64 48 -n 3 >"$T/rec"
+	imgp-store -s "$STORE" "$T/rec" >"$T/out"
+	run --separate-stderr imgp-sheet -s "$STORE" -b https://cdn.example/ s
+	assert_success
+	local path
+	for path in $(jq -r .asset.path "$T/out"); do
+		assert_output --partial "https://cdn.example/$path"
+	done
 }
