@@ -1,8 +1,9 @@
 /* Fuzz the journal reader, which reads backwards and trusts the lines'
  * totals only when they make sense: any file gives entries in ascending
  * turn order, all before the turn asked about, at most as many as asked;
- * every turn, as --export asks, in ascending order too; and a session's
- * cost that is a finite number of at least 0. */
+ * every turn, as --export asks, in ascending order too; and, the same
+ * bytes read as a spend ledger, a session's cost that is a finite number
+ * of at least 0. */
 #include <float.h>
 #include <limits.h>
 #include <stdint.h>
@@ -53,10 +54,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 		journal_view_free(&view);
 	}
-	/* a session's cost, from the last line's totals or summed */
+	/* a session's cost, from its ledger's last line's totals or summed */
 	{
 		struct journal_cost cost;
 
+		free(path);
+		if (asprintf(&path, "%s/sessions/s" JOURNAL_SPEND_EXT,
+		    store) < 0 || (f = fopen(path, "w")) == NULL)
+			abort();
+		fwrite(data, 1, size, f);
+		fclose(f);
 		if (journal_session_cost(store, "s", &cost) == 0 &&
 		    !(cost.spent >= 0 && cost.spent <= DBL_MAX))
 			__builtin_trap();

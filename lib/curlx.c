@@ -1,6 +1,8 @@
 #include "curlx.h"
 
 #include <dlfcn.h>
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -30,6 +32,49 @@ symbol(void *lib, const char *name)
 	return f;
 }
 
+/*
+ * libcurl's memory, wiped when libcurl frees it: the requests it builds
+ * hold the Authorization header, and a freed block keeps its bytes until
+ * something else is put there, so without this the API key outlives
+ * imgp-gen's own wiped copy (design.md §7).  Blocks are the C library's,
+ * so anything libcurl hands over may be freed with free(3).
+ */
+static void
+wiping_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+/* realloc(3) would leave the old block unwiped when it moves it. */
+static void *
+wiping_realloc(void *p, size_t size)
+{
+	void *moved;
+	size_t had;
+
+	if (p == NULL)
+		return malloc(size);
+	if ((had = malloc_usable_size(p)) >= size && size > 0)
+		return p;
+	if ((moved = malloc(size ? size : 1)) == NULL)
+		return NULL;
+	memcpy(moved, p, had < size ? had : size);
+	wiping_free(p);
+	return moved;
+}
+
+static char *
+wiping_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *copy = malloc(n);
+
+	return copy ? memcpy(copy, s, n) : NULL;
+}
+
 /* curlx_fn.name = libcurl's curl_name. */
 #define SYMBOL(lib, name) \
 	(*(void **)&curlx_fn.name = symbol(lib, "curl_" #name))
@@ -39,11 +84,11 @@ curlx_init(void)
 {
 	void *lib;
 
-	if (curlx_fn.global_init)
+	if (curlx_fn.global_init_mem)
 		return;
 	if ((lib = dlopen("libcurl.so.4", RTLD_NOW)) == NULL)
 		diag_errx(2, "cannot load libcurl: %s", dlerror());
-	SYMBOL(lib, global_init);
+	SYMBOL(lib, global_init_mem);
 	SYMBOL(lib, easy_escape);
 	SYMBOL(lib, easy_unescape);
 	SYMBOL(lib, free);
@@ -75,7 +120,8 @@ curlx_init(void)
 	SYMBOL(lib, multi_perform);
 	SYMBOL(lib, multi_info_read);
 	SYMBOL(lib, multi_cleanup);
-	if (curlx_fn.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (curlx_fn.global_init_mem(CURL_GLOBAL_DEFAULT, malloc, wiping_free,
+	    wiping_realloc, wiping_strdup, calloc) != CURLE_OK)
 		diag_errx(2, "libcurl failed to initialise");
 }
 

@@ -30,7 +30,9 @@
  * and s3.h are used only after it (a tool's main, s3_open).
  */
 struct curlx_lib {
-	CURLcode (*global_init)(long);
+	CURLcode (*global_init_mem)(long, curl_malloc_callback,
+	    curl_free_callback, curl_realloc_callback, curl_strdup_callback,
+	    curl_calloc_callback);
 	char *(*easy_escape)(CURL *, const char *, int);
 	char *(*easy_unescape)(CURL *, const char *, int, int *);
 	void (*free)(void *);
@@ -68,7 +70,8 @@ struct curlx_lib {
 extern struct curlx_lib curlx_fn;
 
 /* Load and initialise libcurl once (later calls do nothing); exit 2 on
- * failure. */
+ * failure.  Every block libcurl frees is wiped first: the requests it
+ * builds hold the API key. */
 void curlx_init(void);
 
 /* Append s[0..len) percent-encoded as one path segment or query value:

@@ -203,8 +203,7 @@ reference_roots(const struct gen_config *c)
 int
 gen_run(struct gen_config *cfg, char *const *operands, int n)
 {
-	struct gen g = { .cfg = cfg, .budget = { .limit = cfg->budget,
-	    .session_limit = cfg->session_budget, .store = cfg->store } };
+	struct gen g = { .cfg = cfg };
 	struct window w = { .cap = (size_t)cfg->jobs * GEN_WINDOW_PER_JOB };
 	struct input *in = input_open(operands, n);
 	int ended = 0, status = 0;
@@ -212,6 +211,7 @@ gen_run(struct gen_config *cfg, char *const *operands, int n)
 	struct http_xfer *x;
 	CURLcode res;
 
+	budget_init(&g.budget, cfg->budget, cfg->session_budget, cfg->store);
 	g.roots = reference_roots(cfg);
 	srand48((long)time(NULL) ^ (long)getpid());
 	w.jobs = xcheck(calloc(w.cap, sizeof(*w.jobs)));

@@ -626,6 +626,18 @@ scrub_answer(struct gen *g, struct genjob *j)
 	buf_free(&usage);
 }
 
+/* Count the cost an answer to the job reported, in its session's ledger
+ * too. */
+static void
+spend(struct gen *g, struct genjob *j, double cost)
+{
+	long long turn;
+
+	if (!jqx_int(rec_get(&j->rec, "turn"), 0, JQX_MAX_EXACT, &turn))
+		turn = -1;
+	budget_spend(&g->budget, j->session, turn, j->key, cost);
+}
+
 void
 genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 {
@@ -654,7 +666,7 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 		/* An answer without a usable image may still have been
 		 * billed: what it reports counts. */
 		if (!j->download.len && r->cost != PROVIDER_COST_UNKNOWN)
-			budget_spend(&g->budget, j->session, r->cost);
+			spend(g, j, r->cost);
 		ladder(g, j);
 		return;
 	}
@@ -664,7 +676,7 @@ genjob_transfer_done(struct gen *g, struct http_xfer *x, CURLcode res)
 		SWAP_BUF(j->usage, r->usage);
 		SWAP_BUF(j->text, r->text);
 		scrub_answer(g, j);
-		budget_spend(&g->budget, j->session, r->cost);
+		spend(g, j, r->cost);
 	}
 	if (r->url.len) {
 		/* The API answered with a URL: fetch it (no key, see http.h). */

@@ -67,7 +67,7 @@ struct genjob {
 	struct buf usage, text;	/* of the API answer that gave the image */
 	char key[DIGEST_HEX_LEN + 1];	/* the request key (reqcache.h) */
 	int cached;		/* answered from the request cache */
-	struct budget_session *session;	/* its spend, for --session-budget */
+	struct budget_session *session;	/* its session's spend (budget.h) */
 	unsigned long seq;	/* its place in the input */
 	struct genframe *frame;	/* its own frame, until it is settled */
 	struct provider_ref *pending;	/* its unresolved pending reference */

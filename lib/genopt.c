@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "diag.h"
 #include "json.h"
+#include "s3loc.h"
 #include "xalloc.h"
 
 #define MIB (1024 * 1024)
@@ -217,6 +218,10 @@ genopt_finish(struct gen_config *c)
 	if (c->store == NULL)
 		c->store = cli_env((const char *const[]){ "IMGP_STORE", NULL },
 		    "imgp-store");
+	/* Its costs would be the journal's, which records write (§4.4). */
+	if (c->session_budget >= 0 && s3loc_is_uri(c->store))
+		diag_errx(2, "--session-budget: an s3:// store keeps no spend "
+		    "ledger yet; use a store directory");
 	if (c->profile == NULL)	/* imgp-enrich's, in a shared environment */
 		c->profile = cli_env((const char *const[]){ "IMGP_PROFILE",
 		    NULL }, NULL);

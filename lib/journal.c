@@ -60,7 +60,7 @@ journal_path(const char *store, const char *session)
 	struct buf path = BUF_INIT;
 
 	buf_printf(&path, s3loc_is_uri(store) ? "%s/sessions/%s/" :
-	    "%s/sessions/%s.ndjson", store, session);
+	    "%s/sessions/%s" JOURNAL_EXT, store, session);
 	return buf_detach(&path, NULL);
 }
 
@@ -300,19 +300,23 @@ totals_add_line(struct totals *t, const struct json_members *members)
 static int
 line_totals(const struct json_members *members, struct totals *t)
 {
-	const struct json_member *m = json_find(members, "totals");
+	const struct json_member *m = json_find(members, "totals"), *max_turn;
 	struct json_members in = JSON_MEMBERS_INIT;
 	long long unknown;
+	int no_turn;
 
 	if (m == NULL || m->value[0] != '{')
 		return 0;
 	json_members_of(m->value, m->value_len, &in);
-	t->max_turn = plain_whole(json_find(&in, "max_turn"));
+	max_turn = json_find(&in, "max_turn");
+	/* -1: no line so far had a turn (a spend ledger's need not). */
+	no_turn = number_value(max_turn) == -1;
+	t->max_turn = no_turn ? -1 : plain_whole(max_turn);
 	t->spent = number_value(json_find(&in, "spent"));
 	unknown = plain_whole(json_find(&in, "unknown"));
 	json_members_free(&in);
-	if (t->max_turn < 0 || unknown < 0 || !(t->spent >= 0) ||
-	    !isfinite(t->spent))
+	if ((t->max_turn < 0 && !no_turn) || unknown < 0 ||
+	    !(t->spent >= 0) || !isfinite(t->spent))
 		return 0;
 	t->unknown = (unsigned long long)unknown;
 	return 1;
@@ -483,13 +487,14 @@ fail:
 	return -1;
 }
 
-int
-journal_append(int dirfd, const char *session, const char *line, size_t len,
-    int sync)
+/* Append `line` to the file `name` of the directory dirfd, with its
+ * totals, as journal_append says; *t gets those totals. */
+static int
+append_with_totals(int dirfd, const char *name, const char *line, size_t len,
+    int sync, struct totals *t)
 {
 	struct json_members members = JSON_MEMBERS_INIT;
-	struct buf name = BUF_INIT, out = BUF_INIT;
-	struct totals t;
+	struct buf out = BUF_INIT;
 	struct stat st;
 	const char *why;
 	size_t where, removed;
@@ -501,20 +506,19 @@ journal_append(int dirfd, const char *session, const char *line, size_t len,
 		errno = EINVAL;
 		return -1;
 	}
-	buf_printf(&name, "%s.ndjson", session);
-	if ((fd = open_locked(dirfd, name.data, O_RDWR | O_APPEND | O_CREAT,
+	if ((fd = open_locked(dirfd, name, O_RDWR | O_APPEND | O_CREAT,
 	    LOCK_EX, &st)) < 0)
 		goto fail;
 	if (seal(fd, &st.st_size, &removed) < 0 ||
-	    journal_totals(fd, st.st_size, &t) < 0)
+	    journal_totals(fd, st.st_size, t) < 0)
 		goto fail;
 	created = st.st_size == 0;
-	totals_add_line(&t, &members);
+	totals_add_line(t, &members);
 	buf_add(&out, line, (size_t)(members.close - line));
 	buf_printf(&out, ",\"totals\":{\"max_turn\":%lld,\"spent\":",
-	    t.max_turn);
-	put_double(&out, t.spent);
-	buf_printf(&out, ",\"unknown\":%llu}}\n", t.unknown);
+	    t->max_turn);
+	put_double(&out, t->spent);
+	buf_printf(&out, ",\"unknown\":%llu}}\n", t->unknown);
 	/* One write(2): O_APPEND alone does not keep a multi-KB line whole
 	 * against other writers, the lock does.  A short write (a full
 	 * disk) is undone, so that no half line stays behind. */
@@ -533,19 +537,78 @@ journal_append(int dirfd, const char *session, const char *line, size_t len,
 			goto fail;
 	}
 	json_members_free(&members);
-	buf_free(&name);
 	buf_free(&out);
 	return close(fd);
 fail:
 	if (saved == 0)
 		saved = errno;
 	json_members_free(&members);
-	buf_free(&name);
 	buf_free(&out);
 	if (fd >= 0)
 		close(fd);
 	errno = saved;
 	return -1;
+}
+
+int
+journal_append(int dirfd, const char *session, const char *line, size_t len,
+    int sync)
+{
+	struct buf name = BUF_INIT;
+	struct totals t;
+	int status;
+
+	buf_printf(&name, "%s" JOURNAL_EXT, session);
+	status = append_with_totals(dirfd, name.data, line, len, sync, &t);
+	buf_free(&name);
+	return status;
+}
+
+int
+journal_spend(const char *store, const char *session, long long turn,
+    const char *request_key, double cost, int make_store,
+    struct journal_cost *after)
+{
+	struct buf name = BUF_INIT, line = BUF_INIT;
+	struct totals t;
+	int root, dfd = -1, status = -1, saved;
+
+	/* Not yet kept on S3: never as a local directory named "s3:". */
+	if (s3loc_is_uri(store)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if ((root = make_store ? durable_open_dir(store, 1, NULL) :
+	    open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((dfd = durable_open_dir_beneath(root, "sessions", 1, NULL)) < 0)
+		goto done;
+	buf_putc(&line, '{');
+	if (turn >= 0)
+		buf_printf(&line, "\"turn\":%lld,", turn);
+	buf_printf(&line, "\"request_key\":\"%s\",\"cost\":", request_key);
+	if (cost >= 0)
+		put_double(&line, cost);
+	else
+		buf_puts(&line, "null");
+	buf_puts(&line, ",\"at\":");
+	json_put_now(&line);
+	buf_putc(&line, '}');
+	buf_printf(&name, "%s" JOURNAL_SPEND_EXT, session);
+	if ((status = append_with_totals(dfd, name.data, line.data, line.len,
+	    1, &t)) == 0) {
+		after->spent = t.spent;
+		after->unknown = (unsigned long)t.unknown;
+	}
+done:
+	saved = errno;
+	if (dfd >= 0)
+		close(dfd);
+	close(root);
+	buf_free(&name);
+	buf_free(&line);
+	errno = saved;
+	return status;
 }
 
 long long
@@ -643,19 +706,21 @@ entry_fill(struct journal_entry *e, long long turn,
 	e->options = with_judge ? dup_object(raw, "options") : NULL;
 }
 
-/* Open the journal of `session` for reading, beneath the store and never
- * through a symbolic link; with `lock`, under a shared lock (appends
- * wait, so no line is half there).  -1 with errno set (ENOENT: no
- * journal, or no store). */
+/* Open the journal of `session` (or, with `ext` JOURNAL_SPEND_EXT, its
+ * spend ledger) for reading, beneath the store and never through a
+ * symbolic link; with `lock`, under a shared lock (appends wait, so no
+ * line is half there).  -1 with errno set (ENOENT: no journal, or no
+ * store). */
 static int
-open_journal(const char *store, const char *session, int lock)
+open_session_file(const char *store, const char *session, const char *ext,
+    int lock)
 {
 	struct buf rel = BUF_INIT;
 	int root, fd, saved;
 
 	if ((root = open(store, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-	buf_printf(&rel, "sessions/%s.ndjson", session);
+	buf_printf(&rel, "sessions/%s%s", session, ext);
 	fd = durable_open_beneath(root, rel.data, O_RDONLY, 0);
 	saved = errno;
 	close(root);
@@ -910,7 +975,7 @@ journal_each(const char *store, const char *session, long long before_turn,
 	if (s3loc_is_uri(store))
 		return s3_each_line(store, session, before_turn, each_parsed,
 		    &(struct each_parsed){ fn, arg });
-	if ((fd = open_journal(store, session, 0)) < 0)
+	if ((fd = open_session_file(store, session, JOURNAL_EXT, 0)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if ((f = fdopen(fd, "r")) == NULL) {
 		saved = errno;
@@ -1021,7 +1086,7 @@ scan_local(const char *store, const char *session, struct scan *s)
 	long long turn;
 	int fd, got, saved;
 
-	if ((fd = open_journal(store, session, 1)) < 0)
+	if ((fd = open_session_file(store, session, JOURNAL_EXT, 1)) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (fstat(fd, &st) < 0) {
 		saved = errno;
@@ -1075,15 +1140,6 @@ journal_scan(const char *store, const char *session, long long before_turn,
 	return 0;
 }
 
-static void
-cost_add_line(const char *line, size_t len, const struct json_members *members,
-    void *arg)
-{
-	(void)line;
-	(void)len;
-	totals_add_line(arg, members);
-}
-
 int
 journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost)
@@ -1093,20 +1149,19 @@ journal_session_cost(const char *store, const char *session,
 	int fd, status, saved;
 
 	memset(cost, 0, sizeof(*cost));
+	/* Not yet kept on S3 (genopt refuses --session-budget there). */
 	if (s3loc_is_uri(store)) {
-		status = s3_each_line(store, session, LLONG_MAX, cost_add_line,
-		    &t);
-	} else {
-		if ((fd = open_journal(store, session, 1)) < 0)
-			return errno == ENOENT ? 0 : -1;
-		status = fstat(fd, &st) < 0 ? -1 :
-		    journal_totals(fd, st.st_size, &t);
-		saved = errno;
-		close(fd);
-		errno = saved;
+		errno = EOPNOTSUPP;
+		return -1;
 	}
+	if ((fd = open_session_file(store, session, JOURNAL_SPEND_EXT, 1)) < 0)
+		return errno == ENOENT ? 0 : -1;
+	status = fstat(fd, &st) < 0 ? -1 : journal_totals(fd, st.st_size, &t);
+	saved = errno;
+	close(fd);
 	cost->spent = t.spent;
 	cost->unknown = (unsigned long)t.unknown;
+	errno = saved;
 	return status;
 }
 

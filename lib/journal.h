@@ -4,8 +4,9 @@
  *
  * imgp-store appends one line per stored image to
  * <store>/sessions/<session>.ndjson.  imgp-enrich reads it for the "previous
- * frame" and the history of a session, imgp-gen for --on-failure previous
- * and the spend of --session-budget.
+ * frame" and the history of a session, imgp-gen for --on-failure previous.
+ * Beside it imgp-gen keeps the session's spend ledger, for
+ * --session-budget (journal_spend).
  * A journal is read from its end backwards and only the few entries asked
  * for are kept, so a turn costs the same at turn 10,000 as at turn 10, and
  * a long session's journal is never held in memory.
@@ -23,6 +24,11 @@
 #include "buf.h"
 #include "digest.h"
 #include "rec.h"
+
+/* A session's files in <store>/sessions/: its journal, written by
+ * imgp-store, and its spend ledger, written by imgp-gen. */
+#define JOURNAL_EXT		".ndjson"
+#define JOURNAL_SPEND_EXT	".spent"
 
 struct journal_entry {
 	long long turn;
@@ -134,19 +140,38 @@ int journal_sessions(const char *store, char ***names, size_t *n,
     size_t *skipped);
 void journal_sessions_free(char **names, size_t n);
 
-/* What a session has spent, from the `cost` members of its journal lines
- * (imgp-store writes the provider's reported cost, or null). */
+/*
+ * What imgp-gen has paid for a session (design.md §4.4), kept in its spend
+ * ledger <store>/sessions/<session>.spent beside the journal: one line
+ * per answer that imgp-gen received for a record of the session,
+ *	{"turn":N,"request_key":K,"cost":C,"at":T,"totals":{...}}
+ * with `turn` left out when the record had none and `cost` null when the
+ * answer reported none, appended like a journal line (under the lock,
+ * sealed, with the totals of journal_append: `max_turn` is -1 while no
+ * line had a turn).  Only imgp-gen writes it, from provider answers: the
+ * journal's `cost` members are what records said, which anyone feeding
+ * imgp-store can write, so a budget never reads them.
+ */
 struct journal_cost {
 	double spent;		/* the sum of the costs that are numbers */
-	unsigned long unknown;	/* lines whose cost is null or absent */
+	unsigned long unknown;	/* answers that reported no cost */
 };
 
+/* Append an answer of `cost` (negative: none reported) for the record of
+ * `turn` (-1: none) and `request_key` to the session's ledger, making
+ * sessions/ if need be (and the store, with `make_store`; else a store
+ * that does not exist is ENOENT), and fsync it; *after gets the ledger's
+ * totals with it (other runs' answers included).  0, or -1 with errno
+ * set (EOPNOTSUPP on an s3:// store, which keeps no ledger yet). */
+int journal_spend(const char *store, const char *session, long long turn,
+    const char *request_key, double cost, int make_store,
+    struct journal_cost *after);
+
 /*
- * The costs of every line of the session's journal added up (a
- * re-generated turn counts each time it was paid for): the totals of its
- * last line, or, for a journal written before lines had totals, a sum
- * over all its lines.  A journal that does not exist has spent nothing.
- * 0, or -1 with errno set when it cannot be read.
+ * What the session's ledger says it has spent: the totals of its last
+ * line, so O(1) however long the session.  A ledger that does not exist
+ * has spent nothing.  0, or -1 with errno set when it cannot be read
+ * (EOPNOTSUPP on an s3:// store).
  */
 int journal_session_cost(const char *store, const char *session,
     struct journal_cost *cost);
@@ -164,11 +189,10 @@ int journal_session_cost(const char *store, const char *session,
  * (start-after) thus meets the lines in the order a backwards read of a
  * local journal does, and stops after the turns it keeps.  The object
  * holds the line as a local journal has it, but for "totals", which no
- * writer can know without a lock: a session's cost is a sum over its
- * lines.  Every reader above (journal_scan, journal_each,
- * journal_session_cost, journal_sessions) takes an s3:// store and reads
- * it so; on a failed request it says why on standard error and fails with
- * errno EIO.
+ * writer can know without a lock.  Every reader above (journal_scan,
+ * journal_each, journal_sessions) takes an s3:// store and reads it so;
+ * on a failed request it says why on standard error and fails with errno
+ * EIO.  A spend ledger is not kept on S3 yet.
  */
 #define JOURNAL_KEY_SUFFIX ".json"
 

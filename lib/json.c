@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "diag.h"
 #include "xalloc.h"
@@ -558,4 +559,16 @@ json_put_key(struct buf *b, const char *name)
 {
 	json_put_cstring(b, name);
 	buf_putc(b, ':');
+}
+
+void
+json_put_now(struct buf *b)
+{
+	char stamp[sizeof("\"YYYY-MM-DDTHH:MM:SSZ\"")];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(stamp, sizeof(stamp), "\"%Y-%m-%dT%H:%M:%SZ\"",
+	    gmtime_r(&now, &tm));
+	buf_puts(b, stamp);
 }

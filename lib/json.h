@@ -101,4 +101,8 @@ void json_put_cstring(struct buf *b, const char *s);
 /* Append `"name":`, the name escaped as json_put_string does. */
 void json_put_key(struct buf *b, const char *name);
 
+/* Append the time now as a JSON string, RFC 3339 in UTC to the second:
+ * "2026-11-24T12:00:00Z" (journal lines, request files, spend ledgers). */
+void json_put_now(struct buf *b);
+
 #endif

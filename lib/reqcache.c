@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "durable.h"
 #include "imgcheck.h"
@@ -147,12 +146,6 @@ request_json(const char *key, const char *sha, const char *path,
     const struct imgsniff *sniff, const struct reqcache_answer *a,
     struct buf *b)
 {
-	char stamp[sizeof("YYYY-MM-DDTHH:MM:SSZ")];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
-	    gmtime_r(&now, &tm));
 	buf_printf(b, "{\"key\":\"%s\",\"sha256\":\"%s\",\"path\":", key, sha);
 	json_put_cstring(b, path);
 	buf_puts(b, ",\"mime\":");
@@ -163,9 +156,11 @@ request_json(const char *key, const char *sha, const char *path,
 	json_put_cstring(b, a->provider);
 	buf_puts(b, ",\"fallback\":");
 	put_string_or_null(b, a->fallback);
-	buf_printf(b, ",\"usage\":%s,\"text\":%s,\"created\":\"%s\"}\n",
+	buf_printf(b, ",\"usage\":%s,\"text\":%s,\"created\":",
 	    a->usage->len ? a->usage->data : "null",
-	    a->text->len ? a->text->data : "null", stamp);
+	    a->text->len ? a->text->data : "null");
+	json_put_now(b);
+	buf_puts(b, "}\n");
 }
 
 int

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -641,13 +640,8 @@ put_options(const struct rec *r, struct buf *b)
 static void
 put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 {
-	char stamp[sizeof("YYYY-MM-DDTHH:MM:SSZ")];
-	time_t now = time(NULL);
-	struct tm tm;
 	long long seed;
 
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
-	    gmtime_r(&now, &tm));
 	buf_printf(b, "{\"turn\":%lld,", it->turn);
 	put_object_fields(b, it);
 	buf_puts(b, ",\"image_prompt\":");
@@ -666,7 +660,9 @@ put_journal_line(const struct rec *r, const struct item *it, struct buf *b)
 	put_cost(b, r, it);
 	put_options(r, b);
 	put_judge(r, b);
-	buf_printf(b, ",\"stored_at\":\"%s\"}", stamp);
+	buf_puts(b, ",\"stored_at\":");
+	json_put_now(b);
+	buf_putc(b, '}');
 }
 
 /* The journal line as its own object of an s3:// store (journal.h): a

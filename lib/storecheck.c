@@ -245,6 +245,32 @@ check_entry(struct check *c, const char *rel, long lineno, const char *line,
 	jqx_free(entry);
 }
 
+/* A line of a spend ledger (journal.h): its cost a number >= 0 or null,
+ * for a request key. */
+static void
+check_spend_entry(struct check *c, const char *rel, long lineno,
+    const char *line, size_t len)
+{
+	const char *why, *key;
+	size_t where;
+	jv entry, cost;
+
+	entry = json_validate(line, len, &why, &where) < 0 ? jv_invalid() :
+	    jqx_parse(line, len);
+	key = jqx_str(jqx_get(entry, "request_key"), NULL);
+	cost = jqx_get(entry, "cost");
+	if (jv_get_kind(entry) != JV_KIND_OBJECT)
+		report(c, 1, rel, "line %ld is not a JSON object", lineno);
+	else if (key == NULL || strlen(key) != DIGEST_HEX_LEN ||
+	    strspn(key, "0123456789abcdef") != DIGEST_HEX_LEN)
+		report(c, 1, rel, "line %ld has no request_key", lineno);
+	else if (jv_get_kind(cost) != JV_KIND_NULL &&
+	    !(jv_get_kind(cost) == JV_KIND_NUMBER &&
+	    jv_number_value(cost) >= 0))
+		report(c, 1, rel, "line %ld has no cost", lineno);
+	jqx_free(entry);
+}
+
 /* With --repair, seal a torn last line first, as the next append would. */
 static void
 repair_journal(struct check *c, int dfd, const char *name, const char *rel)
@@ -258,8 +284,10 @@ repair_journal(struct check *c, int dfd, const char *name, const char *rel)
 		    "an interrupted write", removed);
 }
 
+/* Check each line of the journal `name` (a spend ledger with `spend`). */
 static void
-check_journal(struct check *c, int dfd, const char *name, const char *rel)
+check_journal(struct check *c, int dfd, const char *name, const char *rel,
+    int spend)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -274,15 +302,16 @@ check_journal(struct check *c, int dfd, const char *name, const char *rel)
 			close(fd);
 		return;
 	}
-	c->sessions++;
+	c->sessions += !spend;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		lineno++;
-		c->lines++;
+		c->lines += !spend;
 		if (line[len - 1] != '\n')
 			report(c, 1, rel, "line %ld has no newline: an append "
 			    "was cut short (--repair seals it)", lineno);
 		else if (!rec_blank(line, (size_t)len - 1))
-			check_entry(c, rel, lineno, line, (size_t)len - 1);
+			(spend ? check_spend_entry : check_entry)(c, rel,
+			    lineno, line, (size_t)len - 1);
 	}
 	if (ferror(f))
 		report(c, 1, rel, "cannot read: %s", strerror(errno));
@@ -290,6 +319,16 @@ check_journal(struct check *c, int dfd, const char *name, const char *rel)
 	fclose(f);
 }
 
+/* Whether `name` is something followed by `ext`. */
+static int
+has_ext(const char *name, const char *ext)
+{
+	size_t n = strlen(name), e = strlen(ext);
+
+	return n > e && strcmp(name + n - e, ext) == 0;
+}
+
+/* The journals and spend ledgers in sessions/. */
 static void
 check_journals(struct check *c, int root)
 {
@@ -309,21 +348,22 @@ check_journals(struct check *c, int root)
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
+		int spend = has_ext(e->d_name, JOURNAL_SPEND_EXT);
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		buf_reset(&rel);
 		buf_printf(&rel, "sessions/%s", e->d_name);
-		if (n <= 7 || strcmp(e->d_name + n - 7, ".ndjson") ||
+		if ((!spend && !has_ext(e->d_name, JOURNAL_EXT)) ||
 		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode)) {
-			report(c, 1, rel.data, "not a session journal");
+			report(c, 1, rel.data, "not a session journal or "
+			    "spend ledger");
 			continue;
 		}
 		if (c->repair)
 			repair_journal(c, dfd, e->d_name, rel.data);
-		check_journal(c, dfd, e->d_name, rel.data);
+		check_journal(c, dfd, e->d_name, rel.data, spend);
 	}
 	closedir(d);
 	buf_free(&rel);

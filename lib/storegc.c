@@ -181,11 +181,33 @@ open_parent(int dfd, const char *rel, const char **base)
  * when it is still older than `before` (0: whatever its age).  A file that
  * is gone, not regular, or younger is left alone.
  */
+static int
+remove_at(struct run *r, int fd, const char *base, const char *rel,
+    time_t before)
+{
+	struct stat st;
+
+	if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno != ENOENT)
+			problem(r, "%s: %s", rel, strerror(errno));
+	} else if (S_ISREG(st.st_mode) && (!before || st.st_mtime < before)) {
+		if (r->g->dry_run || unlinkat(fd, base, 0) == 0) {
+			out_line(rel, strlen(rel));
+			r->removed++;
+			r->bytes += (unsigned long long)st.st_size;
+			return 1;
+		} else if (errno != ENOENT) {
+			problem(r, "cannot remove %s: %s", rel,
+			    strerror(errno));
+		}
+	}
+	return 0;
+}
+
 static void
 remove_file(struct run *r, const char *rel, time_t before)
 {
 	const char *base;
-	struct stat st;
 	int fd;
 
 	if (storelayout_name_problem(rel) && strncmp(rel, "requests/", 9) != 0)
@@ -195,20 +217,25 @@ remove_file(struct run *r, const char *rel, time_t before)
 			problem(r, "%s: %s", rel, strerror(errno));
 		return;
 	}
-	if (fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
-			problem(r, "%s: %s", rel, strerror(errno));
-	} else if (S_ISREG(st.st_mode) && (!before || st.st_mtime < before)) {
-		if (r->g->dry_run || unlinkat(fd, base, 0) == 0) {
-			out_line(rel, strlen(rel));
-			r->removed++;
-			r->bytes += (unsigned long long)st.st_size;
-		} else if (errno != ENOENT) {
-			problem(r, "cannot remove %s: %s", rel,
-			    strerror(errno));
-		}
-	}
+	remove_at(r, fd, base, rel, before);
 	close(fd);
+}
+
+/* Remove the spend ledger of the session `name` that is ending, in the
+ * directory sfd (sessions/): 1 when there was one.  imgp-gen, appending
+ * meanwhile, then starts a new one, as imgp-store does a journal. */
+static int
+end_ledger(struct run *r, int sfd, const char *name)
+{
+	struct buf base = BUF_INIT, rel = BUF_INIT;
+	int had;
+
+	buf_printf(&base, "%s" JOURNAL_SPEND_EXT, name);
+	buf_printf(&rel, "sessions/%s", base.data);
+	had = remove_at(r, sfd, base.data, rel.data, 0);
+	buf_free(&base);
+	buf_free(&rel);
+	return had;
 }
 
 /* Take the store's lock exclusively: -1 after a diagnostic. */
@@ -305,16 +332,18 @@ end_session(struct run *r, const char *name, time_t before, struct set *named,
 	const char *base;
 	struct stat held, now;
 	size_t i;
-	int fd, sfd;
+	int fd, sfd, absent;
 
-	buf_printf(&rel, "sessions/%s.ndjson", name);
+	buf_printf(&rel, "sessions/%s" JOURNAL_EXT, name);
 	if ((sfd = open_parent(r->dfd, rel.data, &base)) < 0 ||
 	    (fd = openat(sfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT) {
+			/* A session imgp-gen paid for, never stored. */
+			absent = sfd < 0 || !end_ledger(r, sfd, name);
 			if (sfd >= 0)
 				close(sfd);
 			buf_free(&rel);
-			return 1;
+			return absent;
 		}
 		problem(r, "%s: %s", rel.data, strerror(errno));
 		goto done;
@@ -341,6 +370,7 @@ end_session(struct run *r, const char *name, time_t before, struct set *named,
 	out_line(rel.data, rel.len);
 	r->removed++;
 	r->bytes += (unsigned long long)held.st_size;
+	end_ledger(r, sfd, name);
 	set_add(ended, "", name);
 	for (i = 0; i < mine.n; i++)
 		set_add(named, "", mine.items[i]);

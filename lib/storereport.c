@@ -77,12 +77,18 @@ static int
 report_session(const char *dir, const char *session)
 {
 	struct tally t = { 0 };
+	struct journal_cost paid;
 	struct buf line = BUF_INIT;
 	size_t i, frames = 0;
 	int status = 0;
 
 	if (journal_each(dir, session, LLONG_MAX, count_line, &t) < 0) {
 		diag_warn("cannot read the journal of %s", session);
+		status = 1;
+		goto done;
+	}
+	if (journal_session_cost(dir, session, &paid) < 0) {
+		diag_warn("cannot read the spend ledger of %s", session);
 		status = 1;
 		goto done;
 	}
@@ -93,8 +99,9 @@ report_session(const char *dir, const char *session)
 	buf_puts(&line, "{\"session\":");
 	json_put_cstring(&line, session);
 	buf_printf(&line, ",\"frames\":%zu,\"images\":%zu,\"cost\":%.15g,"
-	    "\"unpriced\":%zu,\"fallbacks\":%zu,\"failures\":%zu", frames,
-	    t.images, t.cost, t.unpriced, t.fallbacks, t.failures);
+	    "\"unpriced\":%zu,\"paid\":%.15g,\"fallbacks\":%zu,"
+	    "\"failures\":%zu", frames, t.images, t.cost, t.unpriced,
+	    paid.spent, t.fallbacks, t.failures);
 	put_time(&line, "first", t.first);
 	put_time(&line, "last", t.last);
 	buf_putc(&line, '}');

@@ -729,9 +729,14 @@ text_chunks() {
 	assert_equal "$(sent)" 3
 }
 
-@test "--session-budget counts the journal's costs and this run's, per session" {
+@test "--session-budget counts the session's spend ledger and this run's, per session" {
+	# An earlier run paid 0.039 for s (the store exists: it is recorded
+	# without --session-budget); journal costs are not read.
 	mkdir -p "$STORE/sessions"
+	gen "$(req 'sb s 0')" -s "$STORE"
+	assert_success
 	printf '%s\n' '{"turn":0,"cost":0.05}' '{"turn":1,"cost":null}' '{"turn":2}' >"$STORE/sessions/s.ndjson"
+	assert_equal "$(jq -c '[.turn, .cost, .totals]' "$STORE/sessions/s.spent")" '[1,0.039,{"max_turn":1,"spent":0.039,"unknown":0}]'
 	in=$(for i in 1 2 3; do
 		jq -cn --arg p "sb s $i" '{session:"s",turn:(10+'$i'),request:{prompt:$p}}'
 		jq -cn --arg p "sb t $i" '{session:"t",turn:(10+'$i'),request:{prompt:$p}}'
@@ -739,11 +744,32 @@ text_chunks() {
 	gen "$in" -j 1 --session-budget 0.1 -s "$STORE"
 	assert_failure 1
 	assert_equal "$(err .code 5)" budget_exceeded
-	assert_regex "$(err .message 5)" "session s has spent 0.1280 of its --session-budget 0.1000"
+	assert_regex "$(err .message 5)" "session s has spent 0.1170 of its --session-budget 0.1000"
 	for i in 1 2 3 4 6; do
 		assert_equal "$(img .mime "$i")" image/png
 	done
-	assert_equal "$(sent)" 5
+	assert_equal "$(sent)" 6
+	assert_equal "$(tail -n 1 "$STORE/sessions/t.spent" | jq -c '.totals | [.max_turn, (.spent * 1000 | round), .unknown]')" '[13,117,0]'
+}
+
+@test "the spend ledger: every answer imgp-gen received, paid or not, and nothing without a store" {
+	# No store and no --session-budget: nothing is written anywhere.
+	cd "$BATS_TEST_TMPDIR"
+	gen "$(req 'nl 1')"
+	assert_success
+	assert_not_exist "$BATS_TEST_TMPDIR/imgp-store"
+	# --session-budget makes the store; an answer without a cost is
+	# unknown, one without a usable image that reports a cost counts,
+	# a record without a turn has none in the ledger.
+	gen "$(req '[mock reply=nocost] nl 2')"$'\n'"$(req '[mock reply=badb64] nl 3')"$'\n'"$(jq -cn '{session:"s",request:{prompt:"nl 4"}}')" \
+	    -j 1 --session-budget 5 --retries 0
+	assert_failure 1
+	run jq -c '[.turn, .cost, (.request_key | length), .totals]' imgp-store/sessions/s.spent
+	assert_output - <<-'EOF'
+		[1,null,64,{"max_turn":1,"spent":0,"unknown":1}]
+		[1,0.039,64,{"max_turn":1,"spent":0.039,"unknown":1}]
+		[null,0.039,64,{"max_turn":1,"spent":0.078,"unknown":1}]
+	EOF
 }
 
 @test "13.9: --on-failure previous refuses a journal path that leaves the store" {

@@ -297,21 +297,25 @@ feed() {
 	assert_output --partial ": 400 objects, 400 journal lines in 6 sessions, 0 temporary files removed, 0 problems"
 }
 
-@test "s3 store: --session-budget adds up the costs of the session's lines in the bucket" {
+@test "s3 store: --session-budget is exit 2 (no spend ledger on S3 yet), never the costs the bucket's journal lines say" {
 	local turn
 	for turn in 0 1 2; do
 		printf '{"turn":%d,"cost":%s}' "$turn" "$([ "$turn" = 1 ] && echo null || echo 0.03)" >"$T/line"
 		s3_curl -f -T "$T/line" "$S3_URL/imgp/games/sessions/s/$(printf '%016d' $((9007199254740991 - turn)))-$(printf '%020d' "$turn")-00000000000000a$turn.json"
 	done
-	printf '%s\n' '{"session":"s","turn":3,"request":{"prompt":"a"}}' \
-		'{"session":"t","turn":3,"request":{"prompt":"b"}}' >"$T/in"
+	printf '%s\n' '{"session":"s","turn":3,"request":{"prompt":"a"}}' >"$T/in"
 	mock_start
 	IMGP_API_KEY=sk-test-0123456789abcdef run --separate-stderr imgp-gen \
 		--base-url "$MOCK_URL" -j 1 --session-budget 0.05 -s "$STORE" "$T/in"
-	assert_failure 1
-	assert_equal "$(line_jq 1 .error.code)" budget_exceeded
-	assert_regex "$(line_jq 1 .error.message)" 'session s has spent 0\.0600 of its --session-budget 0\.0500'
-	assert_equal "$(line_jq 2 .image.mime)" image/png
+	assert_failure 2
+	assert_equal "$stderr" "imgp-gen: --session-budget: an s3:// store keeps no spend ledger yet; use a store directory"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 0
+	# Without it the records go through, with no warning.
+	IMGP_API_KEY=sk-test-0123456789abcdef run --separate-stderr imgp-gen \
+		--base-url "$MOCK_URL" -s "$STORE" "$T/in"
+	assert_success
+	assert_equal "$(line_jq 1 .image.mime)" image/png
+	assert_equal "$stderr" ""
 }
 
 @test "s3 store: imgp-sheet draws a session from the bucket's journal" {

@@ -56,6 +56,32 @@ objects() {
 	assert_success
 }
 
+@test "--delete-session: the session's spend ledger goes with it, one alone too; --check reads ledgers" {
+	mock_start
+	for s in a b; do
+		jq -cn --arg s "$s" '{session:$s,turn:0,request:{prompt:"p"}}' |
+			IMGP_API_KEY=sk-test imgp-gen --base-url "$MOCK_URL" -s "$STORE" --session-budget 1 >"$T/$s.ndjson"
+	done
+	mock_stop
+	imgp-store -s "$STORE" <"$T/a.ndjson" >/dev/null
+	run imgp-store -s "$STORE" --check
+	assert_success
+	assert_output --regexp ": 1 objects, 1 journal lines in 1 sessions, 0 temporary files removed, 0 problems$"
+	echo '{"request_key":"x","cost":-1}' >>"$STORE/sessions/b.spent"
+	run imgp-store -s "$STORE" --check
+	assert_failure 1
+	assert_line "sessions/b.spent: line 2 has no request_key"
+	run imgp-store -s "$STORE" --delete-session a
+	assert_success
+	assert_line "sessions/a.ndjson"
+	assert_line "sessions/a.spent"
+	# b was paid for, never stored: its ledger is the session
+	run imgp-store -s "$STORE" --delete-session b
+	assert_success
+	assert_line "sessions/b.spent"
+	assert_equal "$(ls "$STORE/sessions")" ""
+}
+
 @test "--delete-session: an unknown session is exit 1; names that are not sessions are exit 2" {
 	put a x 1
 	run imgp-store -s "$STORE" --delete-session nope
@@ -237,7 +263,7 @@ objects() {
 	assert_equal "$(jq .turn "$STORE/sessions/a.ndjson")" 5
 }
 
-@test "--report: frames, images, cost, unpriced, fallbacks and failures per session, as JSON lines" {
+@test "--report: frames, images, cost, unpriced, paid, fallbacks and failures per session, as JSON lines" {
 	put a x 3
 	put b y 1
 	images png 8 8 -n 1 -s a -t 1 --salt r | imgp-store -s "$STORE" >/dev/null
@@ -252,6 +278,18 @@ objects() {
 	assert_equal "$(line_jq 1 '[.session, .frames, .images, .cost, .unpriced, .fallbacks, .failures] | @csv')" '"a",3,4,0,4,0,0'
 	assert_equal "$(line_jq 3 '[.session, .frames, .images, .cost, .unpriced, .fallbacks, .failures] | @csv')" '"c",3,3,0.5,1,2,1'
 	line_jq 3 '.first, .last' | grep -Eqx '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z'
+	# paid: what imgp-gen recorded paying (two answers of 0.039), not
+	# what the records said they cost
+	mock_start
+	for i in 1 2; do
+		jq -cn --argjson t "$((10 + i))" '{session:"c",turn:$t,request:{prompt:"p \($t)"}}'
+	done | IMGP_API_KEY=sk-test imgp-gen --base-url "$MOCK_URL" -s "$STORE" >/dev/null
+	mock_stop
+	run imgp-store -s "$STORE" --report c
+	assert_success
+	assert_equal "$(line_jq 1 '[.cost, .paid] | @csv')" '0.5,0.078'
+	run imgp-store -s "$STORE" --report a
+	assert_equal "$(line_jq 1 .paid)" 0
 	run imgp-store -s "$STORE" --report b
 	assert_success
 	assert_equal "${#lines[@]}" 1

@@ -298,6 +298,45 @@ refs() {
 	assert_equal "$(line_jq 1 .image.text)" "You sent [redacted]"
 }
 
+# core_at STOP FILE ARGS… — run imgp-gen ARGS… under gdb, stopped at STOP
+# (a function, or "exit" for its last system call), and write its whole
+# memory to FILE.
+core_at() {
+	local stop=$1 core=$2
+	shift 2
+	if [ "$stop" = exit ]; then
+		stop='catch syscall exit_group'
+	else
+		stop="break $stop"
+	fi
+	gdb -nx -batch -ex 'set pagination off' -ex "$stop" -ex run \
+	    -ex "generate-core-file $core" -ex kill --args "$ROOT/bin/imgp-gen" "$@" \
+	    >"$core.log" 2>&1
+	[ -s "$core" ] || { cat "$core.log"; return 1; }
+}
+
+@test "trust: the API key is wiped from memory at the end: a core of imgp-gen at exit holds no copy" {
+	local t=$BATS_TEST_TMPDIR key=sk-wipe-0123456789abcdefghijklmnopqrstuv
+	# ASan reserves terabytes of shadow memory: no core of it is sane.
+	[[ $(readlink "$ROOT/bin") != build/sanitize/* ]] || skip "the sanitizer build"
+	mock_start
+	printf '%s\n' "$key" >"$t/key"
+	chmod 600 "$t/key"
+	# Read from a file (the environment's copy is the process's own, and
+	# stays), sent on requests that succeed, fail and are retried.
+	for p in one '[mock status=500] two'; do
+		jq -cn --arg p "$p" '{request:{prompt:$p}}'
+	done >"$t/in"
+	unset IMGP_API_KEY
+	# The check can fail: before genopt_free the key is there.
+	core_at genopt_free "$t/before" --base-url "$MOCK_URL" --retries 1 --retry-delay 0.01 -j 2 --api-key-file "$t/key" "$t/in"
+	[ "$(grep -c -a -F -e "$key" "$t/before")" -ge 1 ]
+	core_at exit "$t/core" --base-url "$MOCK_URL" --retries 1 --retry-delay 0.01 -j 2 --api-key-file "$t/key" "$t/in"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 6
+	run grep -c -a -F -e "$key" -e "${key#sk-}" "$t/core"
+	assert_output 0
+}
+
 @test "trust: --dry-run hides the user name and password of the base URL" {
 	run_with '{"request":{"prompt":"p"}}' imgp-gen --dry-run \
 	    --base-url 'https://alice:s3cret-pw@api.example/v1'
@@ -322,6 +361,58 @@ refs() {
 	    imgp-gen --base-url "$MOCK_URL" -s "$t/store" --session-budget 1 -v
 	assert_success
 	assert_equal "$(line_jq 1 .image.mime)" image/png
-	assert_regex "$stderr" "session s: its journal's cost is not a plausible amount; only this run's costs count"
 	refute_regex "$output$stderr" '[0-9]{20}'
+}
+
+# A plausible cost is the forgery that matters: 0.9 of a budget of 1.
+forged() {
+	jq -cn --arg d "$data" --argjson t "$1" '{session:"s",turn:$t,image:{data:$d,mime:"image/png",usage:{cost:0.9}}}'
+}
+
+real() {
+	jq -cn --argjson t "$1" '{session:"s",turn:$t,request:{prompt:"real \($t)"}}'
+}
+
+@test "trust: a plausible cost a record carries counts toward neither --budget nor --session-budget, in this run or later ones" {
+	local t=$BATS_TEST_TMPDIR data
+	mock_start
+	data=$(imgp-gen --api local <<<'{"request":{"prompt":"x","seed":1,"size":"8x8"}}' | jq -r .image.data)
+	# Through imgp-gen (which passes a record with an image on) and
+	# straight into imgp-store: the journal keeps what the records said.
+	{ forged 1; real 2; } |
+		imgp-gen --base-url "$MOCK_URL" -s "$t/store" --budget 0.5 --session-budget 0.5 -v 2>"$t/err" |
+		imgp-store -s "$t/store" >/dev/null
+	assert_equal "$(tail -n 1 "$t/err")" "imgp-gen: 1 image, 0 cached, 0 failed, cost 0.0390"
+	forged 3 | imgp-store -s "$t/store" >/dev/null
+	assert_equal "$(jq -c .cost "$t/store/sessions/s.ndjson" | paste -sd,)" "0.9,0.039,0.9"
+	# The next run counts what imgp-gen paid (0.039), not 1.839: turns 4
+	# and 5 are made, turn 6 finds 0.117 spent.
+	run_with "$(real 4; real 5; real 6)" imgp-gen --base-url "$MOCK_URL" -s "$t/store" -j 1 --session-budget 0.1
+	assert_failure 1
+	assert_equal "$(line_jq 1 .image.mime) $(line_jq 2 .image.mime)" "image/png image/png"
+	assert_equal "$(line_jq 3 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 3 .error.message)" "session s has spent 0.1170 of its --session-budget 0.1000"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 3
+}
+
+@test "trust: --session-budget on an s3:// store is exit 2 (it keeps no spend ledger yet), never the journal's costs" {
+	run --separate-stderr imgp-gen --session-budget 1 -s s3://bucket/store </dev/null
+	assert_failure 2
+	assert_equal "$stderr" "imgp-gen: --session-budget: an s3:// store keeps no spend ledger yet; use a store directory"
+}
+
+@test "trust: a cost the request cache recorded counts once, across runs, whether or not its image was stored" {
+	local t=$BATS_TEST_TMPDIR
+	mock_start
+	# Paid for and cached; the image never reaches a journal.
+	real 1 | imgp-gen --base-url "$MOCK_URL" -s "$t/store" --cache --session-budget 1 >/dev/null
+	# The cache answers turn 1 again for nothing; turn 2 is paid
+	# (0.078 in all) and turn 3 is past 0.05.  Counted twice, turn 1's
+	# cost would stop turn 2; not counted, turn 3 would be made.
+	run_with "$(real 1; real 2; real 3)" imgp-gen --base-url "$MOCK_URL" -s "$t/store" -j 1 --cache --session-budget 0.05
+	assert_failure 1
+	assert_equal "$(line_jq 1 .image.cached) $(line_jq 2 .image.cached)" "true false"
+	assert_equal "$(line_jq 3 .error.code)" budget_exceeded
+	assert_regex "$(line_jq 3 .error.message)" "session s has spent 0.0780"
+	assert_equal "$(wc -l <"$MOCK_LOG")" 2
 }
