@@ -164,7 +164,7 @@ clean:
 FUZZ_SECONDS ?= 10
 FUZZ_SRC = $(sort $(wildcard fuzz/*.c))
 FUZZ_BINS = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
-FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined -DLARGE_VALUE=16
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_LIB_OBJ = $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
 FUZZ_CFLAGS = $(ALL_CPPFLAGS) $(WARN) $(FUZZ_FLAGS) $(DEPFLAGS)
 

@@ -2,13 +2,15 @@
 'use strict';
 // overhead.js STORE N CATBIN DISKSTORE — the per-render cost of the imgp
 // package, for bench/node.sh: N renders one after the other (--api local
-// drawing 8x8 pictures, so the provider answers at once) through one
-// long-lived Pipeline; the same with the store in DISKSTORE; the same
-// through a Pipeline whose four stages are cat(1)
+// drawing 8x8 pictures, so the provider answers at once; imgp-store
+// --no-fsync) through one long-lived Pipeline; the same with the store in
+// DISKSTORE; the same through a Pipeline whose four stages are cat(1)
 // (CATBIN: the package and its pipes alone); the four stages spawned anew
 // for each turn (N/10 of them); a plain in-process JSON round trip of the
-// same record.  Prints "p50 p99" in ms of each, on one line, in that order
-// (the long-lived ones followed by their stages' CPU ms per render).
+// same record; the long-lived Pipeline with its store in DISKSTORE again,
+// imgp-store crash-safe (its default: fsync).  Prints "p50 p99" in ms of
+// each, on one line, in that order (the long-lived ones followed by their
+// stages' CPU ms per render).
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -63,8 +65,8 @@ function cpuMs(pid) {
 }
 
 // p50, p99 and each stage's CPU time per render ("enrich/gen/store/url").
-async function longLived(dir) {
-  const pipeline = new Pipeline({ bin, api: 'local', store: dir, base: '/assets/', args });
+async function longLived(dir, stageArgs = args) {
+  const pipeline = new Pipeline({ bin, api: 'local', store: dir, base: '/assets/', args: stageArgs });
   await timed(20, (i) => pipeline.render(record(100000 + i)));  // warm up
   const pids = Object.values(pipeline.pids());
   const before = pids.map(cpuMs);
@@ -77,6 +79,7 @@ async function longLived(dir) {
 async function main() {
   const long = await longLived(path.join(store, 'long'));
   const disk = await longLived(diskStore);
+  const synced = await longLived(`${diskStore}-fsync`, { ...args, store: [] });
   const cats = new Pipeline({ bin: catBin });
   await timed(20, (i) => cats.render(record(100000 + i)));
   const piped = await timed(n, (i) => cats.render(record(i)));
@@ -88,6 +91,6 @@ async function main() {
     sink += JSON.parse(text).turn;
   });
   if (sink < 0) throw new Error('unreachable: keeps the round trip from being optimised away');
-  console.log([...long, ...piped, ...once, ...json, ...disk].join(' '));
+  console.log([...long, ...piped, ...once, ...json, ...disk, ...synced].join(' '));
 }
 main().catch((e) => { console.error(e); process.exit(1); });

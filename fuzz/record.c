@@ -2,7 +2,9 @@
  * Fuzz the record path of every stage: strict validation, member spans,
  * splicing and the bad_json record.  Whatever the line, the output must be
  * one valid JSON object, and a line that libjq accepts as an object must
- * keep every member's text.
+ * keep every member's text.  What a stage reads of a member (built from
+ * json.h's spans) and image.data read as text must be what libjq's own
+ * parser reads there.
  */
 #include <stdint.h>
 #include <string.h>
@@ -32,17 +34,38 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			{ "image", NULL, 0 },
 		};
 
-		struct buf scratch = BUF_INIT;
+		struct buf scratch = BUF_INIT, key = BUF_INIT;
 		const char *text, *value;
 		size_t text_len, value_len;
+		jv oracle;
 
-		/* image.data read as text agrees with libjq's reading of it,
-		 * where the value has it (small records) */
-		value = jqx_str(jqx_get(rec_get(&r, "image"), "data"),
+		for (size_t i = 0; i < r.members.n; i++) {
+			const struct json_member *m = &r.members.v[i];
+
+			const char *name;
+
+			buf_reset(&key);
+			json_key_decode(m, &key);
+			name = key.data ? key.data : "";
+			if (strlen(name) != key.len ||
+			    json_find(&r.members, name) != m)
+				continue;	/* NUL in it, or not the last */
+			oracle = jv_parse_sized(m->value, (int)m->value_len);
+			if (!json_key_is(m, "image") && jv_is_valid(oracle) &&
+			    !jv_equal(jv_copy(oracle),
+			    jv_copy(rec_get(&r, name))))
+				__builtin_trap();
+			jv_free(oracle);
+		}
+		buf_free(&key);
+		/* image.data read as text agrees with libjq's reading of it */
+		oracle = jv_parse_sized(r.line, (int)r.len);
+		value = jqx_str(jqx_get(jqx_get(oracle, "image"), "data"),
 		    &value_len);
 		if (value && (rec_image_data(&r, &text, &text_len, &scratch) ||
 		    text_len != value_len || memcmp(text, value, value_len)))
 			__builtin_trap();
+		jv_free(oracle);
 		buf_free(&scratch);
 		rec_splice(&r.members, edits, 2, &out);
 		for (size_t i = 0; i < r.members.n; i++)

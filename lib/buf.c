@@ -57,13 +57,18 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_list copy;
 	int n;
 
+	/* Into the room there is, as git's strbuf_vaddf does: formatting
+	 * twice (to measure, then to write) only when it does not fit. */
 	va_copy(copy, ap);
-	n = vsnprintf(NULL, 0, fmt, copy);
+	n = vsnprintf(b->cap ? b->data + b->len : NULL,
+	    b->cap ? b->cap - b->len : 0, fmt, copy);
 	va_end(copy);
 	if (n < 0)
 		diag_errx(1, "bad format");
-	buf_grow(b, (size_t)n);
-	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	if (b->len + (size_t)n >= b->cap) {
+		buf_grow(b, (size_t)n);
+		vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	}
 	b->len += (size_t)n;
 }
 

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,10 +36,35 @@ hash(const EVP_MD *md, const void *data, size_t len, unsigned char *out)
 		diag_errx(1, "OpenSSL digest failed");
 }
 
+static EVP_MD *sha256;
+
+static void
+free_sha256(void)
+{
+	EVP_MD_free(sha256);
+	sha256 = NULL;
+}
+
+/* SHA-256 fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm
+ * up in its providers on every digest, which costs more than hashing a
+ * record.  Freed at exit, before OpenSSL's own clean-up (registered
+ * earlier, by init, so run later). */
+static const EVP_MD *
+sha256_md(void)
+{
+	init();
+	if (sha256 == NULL) {
+		if ((sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+			diag_errx(1, "OpenSSL has no SHA-256");
+		atexit(free_sha256);
+	}
+	return sha256;
+}
+
 void
 digest_sha256(const void *data, size_t len, unsigned char out[32])
 {
-	hash(EVP_sha256(), data, len, out);
+	hash(sha256_md(), data, len, out);
 }
 
 static void
@@ -83,7 +109,7 @@ digest_file_sha256_hex(const char *path, char hex[65])
 		return -1;
 	init();
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
-	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+	    !EVP_DigestInit_ex(ctx, sha256_md(), NULL))
 		diag_errx(1, "OpenSSL digest failed");
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0 ||
 	    (n < 0 && errno == EINTR))

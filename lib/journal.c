@@ -103,6 +103,10 @@ struct backwards {
 };
 
 #define BLOCK 65536
+/* The least read from the end: a turn wants the last few lines (about a
+ * kilobyte each), and copying 64 KiB for them on every record would cost
+ * more than the rest of reading them. */
+#define BACK_BLOCK 8192
 
 static void
 backwards_init(struct backwards *b, int fd, off_t size, int keep_tail)
@@ -116,7 +120,7 @@ backwards_init(struct backwards *b, int fd, off_t size, int keep_tail)
 static int
 refill(struct backwards *b)
 {
-	size_t want = b->buf.len > BLOCK ? b->buf.len : BLOCK;
+	size_t want = b->buf.len > BACK_BLOCK ? b->buf.len : BACK_BLOCK;
 	struct buf more = BUF_INIT;
 
 	if (b->start == 0)
@@ -236,26 +240,32 @@ plain_whole(const struct json_member *m)
 	return n <= (long long)JQX_MAX_EXACT ? n : -1;
 }
 
-/* A line's turn (of a line that json_scan_object accepted), or -1 when it
- * has none that is a whole number from 0 to 2^53-1. */
+/* A member's whole number from 0 to 2^53-1 (of a line that
+ * json_scan_object accepted), as libjq reads it, or -1. */
+static long long
+member_whole(const struct json_member *m)
+{
+	long long n = plain_whole(m);
+	jv v;
+
+	if (n >= 0 || m == NULL)
+		return n;
+	/* Written another way (3.0, 3e0): as libjq reads it. */
+	v = jqx_parse(m->value, m->value_len);
+	if (!jqx_int(v, 0, JQX_MAX_EXACT, &n))
+		n = -1;
+	jqx_free(v);
+	return n;
+}
+
+/* A line's turn, or -1 when it has none that is a whole number from 0 to
+ * 2^53-1. */
 static long long
 line_turn(const struct json_members *members)
 {
-	const struct json_member *m = json_find(members, "turn");
-	long long turn = plain_whole(m);
-	jv v;
-
-	if (turn >= 0 || m == NULL)
-		return turn;
-	/* Written another way (3.0, 3e0): as libjq reads it. */
-	v = jqx_parse(m->value, m->value_len);
-	if (!jqx_int(v, 0, JQX_MAX_EXACT, &turn))
-		turn = -1;
-	jqx_free(v);
-	return turn;
+	return member_whole(json_find(members, "turn"));
 }
 
-/* A JSON number as written, or NAN for anything else. */
 static double
 number_value(const struct json_member *m)
 {
@@ -442,30 +452,33 @@ done:
 }
 
 /* Open and lock the journal `name` in the directory dirfd, never through
- * a symbolic link, and only a regular file. */
+ * a symbolic link, and only a regular file; *st is its state once locked
+ * (its size stays so while the lock is held). */
 static int
-open_locked(int dirfd, const char *name, int flags, int lock)
+open_locked(int dirfd, const char *name, int flags, int lock,
+    struct stat *st)
 {
-	struct stat st;
 	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0644),
 	    saved;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, st) < 0)
 		goto fail;
-	if (!S_ISREG(st.st_mode)) {
+	if (!S_ISREG(st->st_mode)) {
 		errno = EINVAL;
 		goto fail;
 	}
 	while (flock(fd, lock) < 0)
 		if (errno != EINTR)
 			goto fail;
+	if (fstat(fd, st) < 0)
+		goto fail;
 	/* imgp-store --delete-session removed the journal while we waited
 	 * for its lock: an append starts the session's new journal. */
-	if ((flags & O_CREAT) && fstat(fd, &st) == 0 && st.st_nlink == 0) {
+	if ((flags & O_CREAT) && st->st_nlink == 0) {
 		close(fd);
-		return open_locked(dirfd, name, flags, lock);
+		return open_locked(dirfd, name, flags, lock, st);
 	}
 	return fd;
 fail:
@@ -495,9 +508,9 @@ append_with_totals(int dirfd, const char *name, const char *line, size_t len,
 		return -1;
 	}
 	if ((fd = open_locked(dirfd, name, O_RDWR | O_APPEND | O_CREAT,
-	    LOCK_EX)) < 0)
+	    LOCK_EX, &st)) < 0)
 		goto fail;
-	if (fstat(fd, &st) < 0 || seal(fd, &st.st_size, &removed) < 0 ||
+	if (seal(fd, &st.st_size, &removed) < 0 ||
 	    journal_totals(fd, st.st_size, t) < 0)
 		goto fail;
 	created = st.st_size == 0;
@@ -519,9 +532,11 @@ append_with_totals(int dirfd, const char *name, const char *line, size_t len,
 			saved = errno;
 		goto fail;
 	}
-	flock(fd, LOCK_UN);	/* the fsync below needs no lock */
-	if (sync && (fsync(fd) < 0 || (created && fsync(dirfd) < 0)))
-		goto fail;
+	if (sync) {
+		flock(fd, LOCK_UN);	/* the fsync needs no lock */
+		if (fsync(fd) < 0 || (created && fsync(dirfd) < 0))
+			goto fail;
+	}
 	json_members_free(&members);
 	buf_free(&out);
 	return close(fd);
@@ -606,12 +621,12 @@ journal_repair(int dirfd, const char *name)
 {
 	struct stat st;
 	size_t removed = 0;
-	int fd = open_locked(dirfd, name, O_RDWR | O_APPEND, LOCK_EX), saved;
+	int fd = open_locked(dirfd, name, O_RDWR | O_APPEND, LOCK_EX, &st),
+	    saved;
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || seal(fd, &st.st_size, &removed) < 0 ||
-	    fsync(fd) < 0) {
+	if (seal(fd, &st.st_size, &removed) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -646,33 +661,52 @@ dup_object(const struct json_members *raw, const char *key)
 	return copy;
 }
 
+/* A member's string as a C string (up to a NUL it may hold, as a C
+ * reader of libjq's value sees it), or NULL when it is no string. */
 static char *
-dup_field(jv line, const char *key)
+dup_string(const struct json_members *raw, const char *key)
 {
-	const char *s = jqx_str(jqx_get(line, key), NULL);
-	return xstrdup(s ? s : "");
+	const struct json_member *m = json_find(raw, key);
+	struct buf scratch = BUF_INIT;
+	const char *s;
+	size_t len;
+	char *copy = NULL;
+
+	if (m && json_string_value(m->value, m->value_len, &s, &len,
+	    &scratch) == 0) {
+		len = strnlen(s, len);
+		copy = xcheck(malloc(len + 1));
+		memcpy(copy, s, len);
+		copy[len] = '\0';
+	}
+	buf_free(&scratch);
+	return copy;
 }
 
+/* Read from the line's members as json.h found them: a journal line
+ * carries the judge's record and the request, and libjq would build all
+ * of it for the few members read here (every turn of every session). */
 static void
-entry_fill(struct journal_entry *e, long long turn, jv line,
+entry_fill(struct journal_entry *e, long long turn,
     const struct json_members *raw, int with_judge)
 {
-	const char *sha = jqx_str(jqx_get(line, "sha256"), NULL);
+	char *sha = dup_string(raw, "sha256");
 
 	e->turn = turn;
 	snprintf(e->sha256, sizeof(e->sha256), "%s",
 	    sha && strlen(sha) == DIGEST_HEX_LEN ? sha : "");
-	e->path = dup_field(line, "path");
+	free(sha);
+	if ((e->path = dup_string(raw, "path")) == NULL)
+		e->path = xstrdup("");
 	/* The path is used as a file in the store (a reference image, the
 	 * image of --on-failure previous): one that could leave it, or
 	 * name what is no image, is no path (design.md §2). */
 	if (storelayout_name_problem(e->path))
 		e->path[0] = '\0';
-	e->image_prompt = dup_field(line, "image_prompt");
-	e->prompt = jqx_str(jqx_get(line, "prompt"), NULL) ?
-	    dup_field(line, "prompt") : NULL;
-	if (!jqx_int(jqx_get(line, "seed"), 0, JQX_MAX_EXACT, &e->seed))
-		e->seed = -1;
+	if ((e->image_prompt = dup_string(raw, "image_prompt")) == NULL)
+		e->image_prompt = xstrdup("");
+	e->prompt = dup_string(raw, "prompt");
+	e->seed = member_whole(json_find(raw, "seed"));
 	e->judge = with_judge ? dup_object(raw, "judge") : NULL;
 	e->options = with_judge ? dup_object(raw, "options") : NULL;
 }
@@ -1102,12 +1136,10 @@ struct scan {
 /* Take the line of `turn` if it is among the `keep` latest turns seen and
  * no later line (seen before) had that turn. */
 static void
-scan_take(struct scan *s, long long turn, const char *line, size_t len,
-    const struct json_members *raw)
+scan_take(struct scan *s, long long turn, const struct json_members *raw)
 {
 	struct journal_view *v = s->view;
 	size_t i = v->n;
-	jv parsed;
 
 	while (i > 0 && v->entries[i - 1].turn < turn)
 		i--;
@@ -1126,9 +1158,7 @@ scan_take(struct scan *s, long long turn, const char *line, size_t len,
 	memmove(&v->entries[i + 1], &v->entries[i],
 	    (v->n - i) * sizeof(*v->entries));
 	v->n++;
-	parsed = jqx_parse(line, len);
-	entry_fill(&v->entries[i], turn, parsed, raw, v->with_judge);
-	jqx_free(parsed);
+	entry_fill(&v->entries[i], turn, raw, v->with_judge);
 }
 
 /* The entries of the `keep` latest turns before `before_turn` from S3:
@@ -1150,7 +1180,7 @@ scan_s3(const char *store, const char *session, struct scan *sc)
 		    &members)) < 0)
 			status = -1;
 		else if (got)
-			scan_take(sc, l.turn[i], line.data, line.len, &members);
+			scan_take(sc, l.turn[i], &members);
 	s3_close(&s);
 	s3_lines_free(&l);
 	json_members_free(&members);
@@ -1190,7 +1220,7 @@ scan_local(const char *store, const char *session, struct scan *s)
 		    t.max_turn < view->entries[view->n - 1].turn)
 			break;
 		if ((turn = line_turn(&members)) >= 0 && turn < s->before_turn)
-			scan_take(s, turn, line, len, &members);
+			scan_take(s, turn, &members);
 	}
 	saved = errno;
 	backwards_free(&b);

@@ -29,21 +29,18 @@ struct jqx_prog {
 };
 
 /*
- * libjq's parser is slow on multi-megabyte strings (base64 images) and
- * grows its token buffer to several times their size.  So a large object
- * is built member by member from json.h's spans, and a large string
- * without escapes goes straight to jv_string_sized; everything small goes
- * to libjq's parser as it is.  `skip` (a NULL-ended path of member names,
- * or NULL) names a member of a large object to leave out.
+ * libjq's parser is slow on multi-megabyte strings (base64 images), grows
+ * its token buffer to several times their size, and costs more than the
+ * rest of a stage's work for a record of a few kilobytes.  So objects are
+ * built member by member from json.h's spans and strings without escapes
+ * go straight to jv_string_sized; libjq's parser reads only numbers,
+ * literals, arrays and strings with escapes.  `skip` (a NULL-ended path
+ * of member names, or NULL) names a member to leave out.
  */
-#ifndef LARGE_VALUE
-#define LARGE_VALUE 65536	/* the fuzz build makes it small, to reach */
-#endif				/* the member-by-member path */
-
 static jv parse_value(const char *text, size_t len, const char *const *skip);
 
 static jv
-parse_large_object(const char *text, size_t len, const char *const *skip)
+parse_object(const char *text, size_t len, const char *const *skip)
 {
 	struct json_members members = JSON_MEMBERS_INIT;
 	struct buf key = BUF_INIT;
@@ -89,13 +86,13 @@ parse_value(const char *text, size_t len, const char *const *skip)
 	}
 	while (len > 0 && strchr(" \t\r\n", text[len - 1]) && text[len - 1])
 		len--;
-	if (len >= LARGE_VALUE && len < INT_MAX && *text == '{')
-		return parse_large_object(text, len, skip);
-	if (len >= LARGE_VALUE && len < INT_MAX && *text == '"' &&
-	    text[len - 1] == '"' && !memchr(text, '\\', len))
-		return jv_string_sized(text + 1, (int)len - 2);
-	if (len > INT_MAX)
+	if (len == 0 || len >= INT_MAX)
 		return jv_invalid();
+	if (*text == '{')
+		return parse_object(text, len, skip);
+	if (len >= 2 && *text == '"' && text[len - 1] == '"' &&
+	    !memchr(text, '\\', len))
+		return jv_string_sized(text + 1, (int)len - 2);
 	v = jv_parse_sized(text, (int)len);
 	if (!jv_is_valid(v)) {
 		jv_free(v);
@@ -120,6 +117,20 @@ void
 jqx_free(jv v)
 {
 	jv_free(v);
+}
+
+int
+jqx_accepts(const char *text, size_t len)
+{
+	jv v;
+	int ok;
+
+	if (len > INT_MAX)
+		return 0;
+	v = jv_parse_sized(text, (int)len);
+	ok = jv_is_valid(v);
+	jv_free(v);
+	return ok;
 }
 
 /* Values fetched from a container are also referenced by it: dropping

@@ -30,11 +30,15 @@
  * free) when libjq does not take it. */
 jv jqx_parse(const char *text, size_t len);
 
-/* As jqx_parse, but when the text is large (64 KiB or more), leave out
- * the member at the path `skip` (NULL-ended member names): the record
- * parser leaves multi-megabyte image data to be read as text. */
+/* As jqx_parse, but leave out the member at the path `skip` (NULL-ended
+ * member names): the record parser leaves image data, up to megabytes of
+ * base64, to be read as text. */
 jv jqx_parse_except(const char *text, size_t len, const char *const *skip);
 void jqx_free(jv v);
+
+/* Whether libjq's own parser takes text[0..len) (json.h-valid text it
+ * refuses: a \uD800-\uDBFF escape that its low half does not follow). */
+int jqx_accepts(const char *text, size_t len);
 
 /* obj[key] (borrowed), or an invalid jv when obj is not an object or has
  * no such member. */

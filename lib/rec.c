@@ -2,11 +2,13 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
 #include "jqx.h"
 #include "text.h"
+#include "xalloc.h"
 
 int
 rec_blank(const char *line, size_t len)
@@ -22,38 +24,123 @@ rec_blank(const char *line, size_t len)
 /* The path of the one large member of the contract, read as text. */
 static const char *const image_data[] = { "image", "data", NULL };
 
+/* The members' values as libjq reads them, each parsed when first asked
+ * for; invalid until then.  Kept from record to record, so that reading
+ * a line allocates nothing once the array has grown to the widest one. */
+struct rec_values {
+	jv *member;		/* [i]: r->members.v[i]'s value */
+	size_t n, cap;		/* n: the members of the record */
+	int parsed;		/* the record is a JSON object */
+	jv whole;
+};
+
+static void
+values_clear(struct rec_values *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++)
+		jqx_free(v->member[i]);
+	v->n = 0;
+	v->parsed = 0;
+	jqx_free(v->whole);
+	v->whole = jv_invalid();
+}
+
+/* Whether libjq refuses the line (json.h reads a lone \uD800-\uDBFF as
+ * U+FFFD, libjq 1.6 fails on it): no stage takes it as a record, as when
+ * libjq read every line whole.  Only a line with a \uD800-\uDBFF escape
+ * is read by libjq to know.  The line is valid JSON, so a backslash
+ * starts an escape, and the character after it ends a short one. */
+static int
+libjq_refuses(const char *line, size_t len)
+{
+	const char *p = line, *end = line + len;
+
+	while (p < end && (p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+		if (end - p >= 4 && p[1] == 'u' && (p[2] == 'd' ||
+		    p[2] == 'D') && p[3] && strchr("89abAB", p[3]))
+			return !jqx_accepts(line, len);
+		p += 2;
+	}
+	return 0;
+}
+
 int
 rec_parse(struct rec *r, const char *line, size_t len)
 {
-	size_t where;
+	struct rec_values *v;
+	size_t where, i;
 
-	jqx_free(r->value);
-	r->value = jv_invalid();
+	if (r->values == NULL) {
+		r->values = xcalloc(1, sizeof(*r->values));
+		r->values->whole = jv_invalid();
+	}
+	v = r->values;
+	values_clear(v);
 	r->line = line;
 	r->len = len;
 	r->why = NULL;
 	if (json_scan_object(line, len, &r->members, &r->why, &where) < 0)
 		return -1;
-	r->value = jqx_parse_except(line, len, image_data);
-	if (!jv_is_valid(r->value)) {
+	if (libjq_refuses(line, len)) {
 		r->why = "libjq could not parse it";
 		return -1;
 	}
+	if (r->members.n > v->cap) {
+		v->cap = r->members.n;
+		v->member = xcheck(reallocarray(v->member, v->cap,
+		    sizeof(*v->member)));
+	}
+	for (i = 0; i < r->members.n; i++)
+		v->member[i] = jv_invalid();
+	v->n = r->members.n;
+	v->parsed = 1;
 	return 0;
 }
 
 void
 rec_free(struct rec *r)
 {
-	jqx_free(r->value);
-	r->value = jv_invalid();
+	if (r->values) {
+		values_clear(r->values);
+		free(r->values->member);
+		free(r->values);
+		r->values = NULL;
+	}
 	json_members_free(&r->members);
 }
 
+/* json.h has checked the line, more strictly than libjq, so libjq reads
+ * any member of it (and the member read alone is the value libjq would
+ * find in the whole object: the last of its name). */
 jv
 rec_get(const struct rec *r, const char *key)
 {
-	return jqx_get(r->value, key);
+	const struct json_member *m;
+	struct rec_values *v = r->values;
+	size_t i;
+
+	if (v == NULL || !v->parsed || (m = json_find(&r->members, key)) ==
+	    NULL)
+		return jv_invalid();
+	i = (size_t)(m - r->members.v);
+	if (!jv_is_valid(v->member[i]))
+		v->member[i] = jqx_parse_except(m->value, m->value_len,
+		    strcmp(key, image_data[0]) == 0 ? image_data + 1 : NULL);
+	return v->member[i];
+}
+
+jv
+rec_value(const struct rec *r)
+{
+	struct rec_values *v = r->values;
+
+	if (v == NULL || !v->parsed)
+		return jv_invalid();
+	if (!jv_is_valid(v->whole))
+		v->whole = jqx_parse_except(r->line, r->len, image_data);
+	return v->whole;
 }
 
 int

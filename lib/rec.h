@@ -5,7 +5,10 @@
  * A record is parsed twice over: json.h checks the line strictly and finds
  * its members as spans of the original text, libjq (jqx.h) gives values to
  * read.  Output is spliced from the original spans, so every member the
- * stage does not own comes out byte for byte as it went in.
+ * stage does not own comes out byte for byte as it went in.  libjq reads
+ * a member when it is first asked for, and only that member: a stage that
+ * reads the few members it owns does not pay for building the rest of a
+ * long record (the judge's state, the image) on every line.
  */
 #ifndef IMGP_REC_H
 #define IMGP_REC_H
@@ -17,17 +20,19 @@
 #include "buf.h"
 #include "json.h"
 
+struct rec_values;
+
 struct rec {
 	const char *line;	/* the input line (borrowed), no newline */
 	size_t len;
 	long lineno;		/* within its input operand */
 	const char *source;	/* the operand's name, "-" for stdin */
 	struct json_members members;	/* spans of line */
-	jv value;		/* the parsed object; jqx_get() to read */
+	struct rec_values *values;	/* what libjq has read (rec.c) */
 	const char *why;	/* when rec_parse fails: what was wrong */
 };
 
-#define REC_INIT { NULL, 0, 0, NULL, JSON_MEMBERS_INIT, { 0 }, NULL }
+#define REC_INIT { NULL, 0, 0, NULL, JSON_MEMBERS_INIT, NULL, NULL }
 
 /* Members whose names begin with this belong to the program that drives
  * the pipeline (the Node.js package's "__imgp_render_id"): passed through
@@ -42,13 +47,19 @@ int rec_blank(const char *line, size_t len);
 int rec_parse(struct rec *r, const char *line, size_t len);
 void rec_free(struct rec *r);
 
-/* r[key] from the parsed value (borrowed), or an invalid jv. */
+/* r[key] as libjq reads it (borrowed until the next rec_parse), or an
+ * invalid jv when the record has no such member (or did not parse). */
 jv rec_get(const struct rec *r, const char *key);
 
+/* The whole record as libjq reads it (borrowed, as rec_get's values),
+ * but for image.data (see rec_image_data). */
+jv rec_value(const struct rec *r);
+
 /*
- * image.data, the base64 of an image, as text: it is left out of r->value
- * when the record is large, to spare libjq megabytes of string.  *data
- * points into the line, or into `scratch` when the string has escapes.
+ * image.data, the base64 of an image, as text: it is left out of the
+ * values read (rec_get, rec_value), to spare libjq up to megabytes of
+ * string.  *data points into the line, or into `scratch` when the string
+ * has escapes.
  * 0; -1 when there is no image.data, -2 when it is not a string.
  */
 int rec_image_data(const struct rec *r, const char **data, size_t *len,

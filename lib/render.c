@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -541,24 +542,56 @@ put_ihdr(unsigned char *dst, unsigned width, unsigned height)
 	return png_put_chunk(dst, "IHDR", &part, 1);
 }
 
+/*
+ * One deflate stream for the process, reset for each picture: zlib's
+ * quarter megabyte of state, allocated and freed for every picture, made
+ * malloc hand memory back to the system and fault it in again (about
+ * twenty page faults a picture in a long-lived imgp-gen).  The output is
+ * compress2's: a reset stream is a new one with the same parameters.
+ */
+static z_stream deflater;
+static int deflater_ready;
+
+static void
+deflater_end(void)
+{
+	deflateEnd(&deflater);
+	deflater_ready = 0;
+}
+
 static int
 deflate_rows(const struct canvas *c, unsigned char **idat, size_t *idat_len)
 {
-	uLong raw_len = (uLong)(c->stride * (size_t)c->height);
-	uLongf len = compressBound(raw_len);
+	uLong raw_len = (uLong)(c->stride * (size_t)c->height), len;
 	int status;
 
-	*idat = malloc(len);
-	if (!*idat)
-		return -1;
-	status = compress2(*idat, &len, c->rows, raw_len, DEFLATE_LEVEL);
-	if (status != Z_OK) {
-		free(*idat);
-		errno = ENOMEM;
-		return -1;
+	if (raw_len > UINT_MAX)
+		goto fail;
+	if (!deflater_ready) {
+		if (deflateInit(&deflater, DEFLATE_LEVEL) != Z_OK)
+			goto fail;
+		deflater_ready = 1;
+		atexit(deflater_end);
+	} else if (deflateReset(&deflater) != Z_OK) {
+		goto fail;
 	}
-	*idat_len = len;
+	len = deflateBound(&deflater, raw_len);
+	if (len > UINT_MAX || (*idat = malloc(len)) == NULL)
+		goto fail;
+	deflater.next_in = c->rows;
+	deflater.avail_in = (uInt)raw_len;
+	deflater.next_out = *idat;
+	deflater.avail_out = (uInt)len;
+	status = deflate(&deflater, Z_FINISH);
+	if (status != Z_STREAM_END) {
+		free(*idat);
+		goto fail;
+	}
+	*idat_len = len - deflater.avail_out;
 	return 0;
+fail:
+	errno = ENOMEM;
+	return -1;
 }
 
 /* `text_len` is what png_text_len() found for `meta`. */

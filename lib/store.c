@@ -307,8 +307,9 @@ fail:
  * sessions/, which is how imgp-store --check knows a store).  Everything
  * in it is then reached from this descriptor without following symbolic
  * links (durable_open_beneath): a link planted in a shared store cannot
- * make imgp-store write outside it (design.md §2).  On failure `what`
- * names what failed.
+ * make imgp-store write outside it (design.md §2).  sessions/ stays open
+ * too, for the journal line of every record (no imgp tool removes it).
+ * On failure `what` names what failed.
  */
 static int
 store_root(struct store *s, struct buf *what)
@@ -325,15 +326,14 @@ store_root(struct store *s, struct buf *what)
 		errno = saved;
 		return -1;
 	}
-	if ((s->root = durable_open_dir_beneath(fd, "sessions", !s->no_fsync,
-	    NULL)) < 0) {
+	if ((s->sessions = durable_open_dir_beneath(fd, "sessions",
+	    !s->no_fsync, NULL)) < 0) {
 		saved = errno;
 		buf_printf(what, "directory %s/sessions", s->dir);
 		close(fd);
 		errno = saved;
 		return -1;
 	}
-	close(s->root);
 	s->root = fd;
 	return fd;
 }
@@ -689,16 +689,15 @@ append_journal(struct store *s, const struct rec *r, const struct item *it,
     struct buf *what)
 {
 	struct buf line = BUF_INIT;
-	int fd, status = -1;
+	int status;
 
-	if ((fd = open_dir(s, "sessions", what)) < 0)
+	if (store_root(s, what) < 0)
 		return -1;
 	put_journal_line(r, it, &line);
-	if ((status = journal_append(fd, it->session, line.data, line.len,
-	    !s->no_fsync)) < 0)
+	if ((status = journal_append(s->sessions, it->session, line.data,
+	    line.len, !s->no_fsync)) < 0)
 		buf_printf(what, "append to %s/sessions/%s.ndjson", s->dir,
 		    it->session);
-	close(fd);
 	buf_free(&line);
 	return status;
 }

@@ -26,6 +26,7 @@
 struct store {
 	const char *dir;
 	int root;			/* -1 until the first record opens it */
+	int sessions;			/* its sessions/, opened with root */
 	const char *name_template;	/* NULL: content-addressed names */
 	int keep_data;			/* keep image.data in the output */
 	int embed;			/* PNGs get imgp: text chunks */

@@ -361,7 +361,7 @@ whens_first(struct whens *w, size_t upto, const struct rec *r)
 	if (upto > w->n)
 		upto = w->n;
 	buf_reset(&w->json);
-	jqx_dump(r->value, &w->json);
+	jqx_dump(rec_value(r), &w->json);
 	while (from < upto) {
 		outcome = ask(w, from, upto, &answer);
 		if (outcome == ANSWERED)

@@ -62,6 +62,19 @@ stages() {
 	done
 }
 
+@test "bad_json: a lone high surrogate escape, which libjq refuses, even in a member no stage reads; a pair or an escaped backslash is fine" {
+	local t input
+	input='{"session":"s","turn":0,"image_prompt":"x","note":"a\ud800b"}
+{"session":"s","turn":0,"image_prompt":"x","note":"a\\ud800 \ud83d\ude00 \udc00"}'
+	for t in $(stages); do
+		run_with "$input" $(stage_cmd "$t")
+		assert_equal "${#lines[@]}" 2
+		assert_equal "$(line_jq 1 '.error.code')" bad_json
+		assert_regex "$(line_jq 1 '.error.message')" "libjq"
+		[ "$(line_jq 2 '.error.code')" != bad_json ]
+	done
+}
+
 @test "hostile session names (/ .. . newline NUL empty 129 chars, not a string) are invalid_field; nothing written" {
 	local data name rec cmd
 	data=$(imgp-gen --api local <<<'{"request":{"prompt":"p","size":"8x8"}}' | jq -r .image.data)
