@@ -6,9 +6,9 @@
 //       [--bucket NAME]... [--faults FILE] [--max-seconds N]
 //
 // It writes the port it listens on to --port-file once the buckets exist,
-// logs one line per request ("METHOD path?query status") to --log, and
-// exits after --max-seconds (default 300) so that a test that dies cannot
-// leave it running.  Credentials: access key S3RVER, secret S3RVER; it
+// logs one line per request ("METHOD path?query status", written before
+// the answer is sent) to --log, and exits after --max-seconds (default
+// 300) so that a test that dies cannot leave it running.  Credentials: access key S3RVER, secret S3RVER; it
 // checks every signature (header and query-string SigV4).
 //
 // --faults FILE injects failures.  Before each request the first line of
@@ -72,10 +72,15 @@ function main() {
 	const log = o.log ? fs.openSync(o.log, 'a') : null;
 
 	const server = http.createServer((req, res) => {
-		res.on('finish', () => {
+		// Logged as the status line goes out (writeHead, which node
+		// calls for implicit headers too), not on 'finish': a client
+		// that has its answer finds the request in the log.
+		const writeHead = res.writeHead;
+		res.writeHead = function (status, ...rest) {
 			if (log !== null)
-				fs.writeSync(log, `${req.method} ${req.url} ${res.statusCode}\n`);
-		});
+				fs.writeSync(log, `${req.method} ${req.url} ${status}\n`);
+			return writeHead.call(this, status, ...rest);
+		};
 		const fault = nextFault(o.faults);
 		if (fault && fault[0] === 'status') {
 			req.resume();
