@@ -61,23 +61,41 @@ man_examples() {
 		sed -n '/^EXAMPLES$/,/^SEE ALSO$/p' | sed -n 's/^         *//p'
 }
 
+# Wait for a server just started to write its port to FILE, and read it
+# into SPAWNED_PORT: `port_from FILE WHAT`.  A busy machine may take
+# seconds to start python or node: up to 60 s, then the test fails.
+port_from() {
+	local i
+	for i in $(seq 1200); do
+		[ -s "$1" ] && break
+		sleep 0.05
+	done
+	[ -s "$1" ] || { echo "$2 did not start" >&2; return 1; }
+	SPAWNED_PORT=$(cat "$1")
+}
+
+# Stop the server whose pid the variable named $1 holds, and clear it.
+stop_server() {
+	local pid=${!1:-}
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		printf -v "$1" '%s' ''
+	fi
+	return 0
+}
+
 # Start a mock provider with its port and log files in DIR, with the
-# mock's own options after DIR; sets SPAWNED_PID and SPAWNED_PORT.  A busy
-# machine may take seconds to start python: wait up to 60 s for the port.
+# mock's own options after DIR; sets SPAWNED_PID and SPAWNED_PORT.
 mock_spawn() {
-	local dir=$1 i
+	local dir=$1
 	shift
 	: >"$dir/mock.log"
 	rm -f "$dir/mock.port"
 	python3 "$ROOT/tests/mock-provider.py" --port-file "$dir/mock.port" \
 		--log "$dir/mock.log" --max-seconds 120 "$@" 3>&- &
 	SPAWNED_PID=$!
-	for i in $(seq 1200); do
-		[ -s "$dir/mock.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$dir/mock.port" ] || { echo "mock provider did not start" >&2; return 1; }
-	SPAWNED_PORT=$(cat "$dir/mock.port")
+	port_from "$dir/mock.port" "mock provider" || return 1
 }
 
 # The mock provider (tests/mock-provider.py): `mock_start [--latency MS]
@@ -95,12 +113,7 @@ mock_start() {
 }
 
 mock_stop() {
-	if [ -n "${MOCK_PID:-}" ]; then
-		kill "$MOCK_PID" 2>/dev/null
-		wait "$MOCK_PID" 2>/dev/null
-		MOCK_PID=
-	fi
-	return 0
+	stop_server MOCK_PID
 }
 
 # Wait until the mock has answered and closed every other connection
@@ -122,7 +135,7 @@ mock_jq() {
 # S3_FAULTS a file whose lines inject failures (see server.js).  If it cannot
 # start, the test fails.  `s3_stop` (call it in teardown) stops it.
 s3_start() {
-	local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR} i
+	local dir=${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}
 	S3_LOG="$dir/s3.log" S3_FAULTS="$dir/s3.faults"
 	: >"$S3_LOG"
 	: >"$S3_FAULTS"
@@ -133,12 +146,8 @@ s3_start() {
 		--port-file "$dir/s3.port" --log "$S3_LOG" --faults "$S3_FAULTS" \
 		--bucket imgp --max-seconds 300 "$@" 3>&- &
 	S3_PID=$!
-	for i in $(seq 1200); do
-		[ -s "$dir/s3.port" ] && break
-		sleep 0.05
-	done
-	[ -s "$dir/s3.port" ] || { echo "S3 server did not start" >&2; return 1; }
-	S3_PORT=$(cat "$dir/s3.port")
+	port_from "$dir/s3.port" "S3 server" || return 1
+	S3_PORT=$SPAWNED_PORT
 	S3_URL="http://127.0.0.1:$S3_PORT"
 	AWS_ENDPOINT_URL=$S3_URL AWS_REGION=us-east-1
 	AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
@@ -148,12 +157,7 @@ s3_start() {
 }
 
 s3_stop() {
-	if [ -n "${S3_PID:-}" ]; then
-		kill "$S3_PID" 2>/dev/null
-		wait "$S3_PID" 2>/dev/null
-		S3_PID=
-	fi
-	return 0
+	stop_server S3_PID
 }
 
 # curl signing for the S3 server, as a shell user of the store would:

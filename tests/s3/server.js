@@ -16,6 +16,7 @@
 //   status N     answer with HTTP status N and an S3 error body
 //   drop         read part of the request, then reset the connection
 //   stop         exit at once, as a server that goes away mid-run
+//   ok           (or any other word) no fault for this request
 'use strict';
 
 const fs = require('fs');
