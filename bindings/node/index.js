@@ -204,12 +204,14 @@ class Pipeline extends EventEmitter {
         const report = () => {
           proc.signal = signal;
           gen.running--;
-          if (!gen.ended) {
-            const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
-            const kind = signal ? 'crashed' : code === 2 && gen.answered === 0 ? 'setup' : 'exited';
-            const why = proc.stderr.trim().split('\n').pop();
-            this._fault(gen, stage, kind, `imgp-${stage} ${how}` + (why ? ` (${why})` : ''));
-          }
+          const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+          const kind = signal ? 'crashed' : code === 2 && gen.answered === 0 ? 'setup' : 'exited';
+          const why = proc.stderr.trim().split('\n').pop();
+          const reason = `imgp-${stage} ${how}` + (why ? ` (${why})` : '');
+          // Kept even when a downstream stage's clean exit, seen first,
+          // ended the generation: that stage only saw its input end.
+          if (signal ? !proc.killed : code !== 0) proc.failure = { stage, kind, reason };
+          if (!gen.ended) this._fault(gen, stage, kind, reason, !signal && code === 0);
           this._settleGeneration(gen);
         };
         // 'exit' may come before the last of stderr, which says why, is read
@@ -327,9 +329,9 @@ class Pipeline extends EventEmitter {
 
   // Something went wrong with generation `gen`: stop feeding it and let
   // it finish what it can (the renders it answers still resolve).
-  _fault(gen, stage, kind, reason) {
+  _fault(gen, stage, kind, reason, cleanExit = false) {
     if (gen.fault) return;
-    gen.fault = { stage, kind, reason };
+    gen.fault = { stage, kind, reason, cleanExit };
     this._end(gen);
     gen.timer = setTimeout(() => {
       for (const p of gen.procs) {
@@ -364,8 +366,12 @@ class Pipeline extends EventEmitter {
     }
     // A stage killed by a signal (not by the drain timeout) is the cause,
     // whichever of its neighbours' exits was seen first.
+    // A clean exit seen first is a consequence: then the stage furthest
+    // up that failed is the cause.
     const killed = gen.procs.find((p) => p.signal && !p.killed);
+    const failed = fault && fault.cleanExit && gen.procs.find((p) => p.failure);
     const f = killed ? { stage: killed.stage, kind: 'crashed', reason: `imgp-${killed.stage} was killed by ${killed.signal}` }
+      : failed ? { ...failed.failure }
       : fault || { stage: 'url', kind: 'exited', reason: 'the pipeline ended early' };
     f.timedOut = fault && fault.timedOut;
     if (f.kind === 'setup') {
