@@ -160,7 +160,8 @@ clean:
 
 # libFuzzer harnesses (clang): `make fuzz FUZZ_SECONDS=60` runs each for
 # that long on its seed corpus in fuzz/corpus/<name>/; new inputs go to
-# fuzz/out/<name>/, crashes to fuzz/out/crash-<name>-*.
+# fuzz/out/<name>/, crashes to fuzz/out/crash-<name>-*.  Undefined
+# behaviour is a crash too: UBSan would otherwise report it and go on.
 FUZZ_SECONDS ?= 10
 FUZZ_SRC = $(sort $(wildcard fuzz/*.c))
 FUZZ_BINS = $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
@@ -189,6 +190,7 @@ fuzz: $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
 		n=$${f##*/}; mkdir -p fuzz/out/$$n fuzz/corpus/$$n; \
 		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 			-artifact_prefix=fuzz/out/crash-$$n- -print_final_stats=1 \
 			fuzz/out/$$n fuzz/corpus/$$n >fuzz/out/$$n.log 2>&1; \

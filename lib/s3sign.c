@@ -78,7 +78,8 @@ put_canonical_query(struct args *a, struct buf *out)
 	size_t i;
 	int first = 1;
 
-	qsort(a->v, a->n, sizeof(*a->v), arg_order);
+	if (a->n > 1)	/* qsort takes no NULL array, even of none */
+		qsort(a->v, a->n, sizeof(*a->v), arg_order);
 	for (i = 0; i < a->n; i++) {
 		if (strcmp(a->v[i].name, SIGNATURE_ARG) == 0)
 			continue;
@@ -223,7 +224,8 @@ parse_query(const char *query, struct args *a)
 		    value.data ? value.data : "");
 		p += len + (p[len] == '&');
 	}
-	qsort(a->v, a->n, sizeof(*a->v), arg_order);
+	if (a->n > 1)	/* qsort takes no NULL array, even of none */
+		qsort(a->v, a->n, sizeof(*a->v), arg_order);
 	for (i = 1; i < a->n; i++)
 		if (strcmp(a->v[i - 1].name, a->v[i].name) == 0)
 			goto done;
