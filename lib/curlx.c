@@ -181,6 +181,21 @@ get_part(CURLU *h, CURLUPart what, unsigned flags, struct buf *out)
 	return 0;
 }
 
+void
+curlx_escape_path(struct buf *out, const char *path)
+{
+	const char *end;
+
+	for (;; path = end + 1) {
+		end = strchr(path, '/');
+		curlx_escape(out, path, end ? (size_t)(end - path) :
+		    strlen(path));
+		if (!end)
+			break;
+		buf_putc(out, '/');
+	}
+}
+
 int
 curlx_path(const char *url, struct buf *path, struct buf *query)
 {

@@ -85,6 +85,11 @@ void curlx_escape(struct buf *out, const char *s, size_t len);
  * decodes to a NUL byte.  Same limits as curlx_escape. */
 int curlx_unescape(struct buf *out, const char *s, size_t len);
 
+/* Append `path` with each '/'-separated segment escaped by curlx_escape
+ * and the slashes kept: the path of an S3 object's URL as SigV4 signs it,
+ * one rule for the URLs imgp requests and those it presigns. */
+void curlx_escape_path(struct buf *out, const char *path);
+
 /*
  * Parse `url`, an absolute URL or a path starting with `/` (resolved as a
  * browser would, against an origin that does not matter), and append to

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "digest.h"
 #include "durable.h"
 #include "jqx.h"
 #include "json.h"
@@ -762,7 +763,6 @@ put_writer_stamp(struct buf *key)
 	unsigned char unique[KEY_RANDOM_BYTES];
 	unsigned long long ns;
 	struct timespec now;
-	size_t i;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	ns = (unsigned long long)now.tv_sec * 1000000000ULL +
@@ -770,8 +770,7 @@ put_writer_stamp(struct buf *key)
 	if (getrandom(unique, sizeof(unique), 0) != (ssize_t)sizeof(unique))
 		diag_err(1, "getrandom");
 	buf_printf(key, "%0*llu-", KEY_TIME_DIGITS, ULLONG_MAX - ns);
-	for (i = 0; i < sizeof(unique); i++)
-		buf_printf(key, "%02x", unique[i]);
+	digest_hex(key, unique, sizeof(unique));
 }
 
 void
@@ -1363,6 +1362,7 @@ journal_sessions(const char *store, char ***names, size_t *n,
     size_t *skipped)
 {
 	struct buf dir = BUF_INIT;
+	const size_t ext_len = sizeof(JOURNAL_EXT) - 1;
 	struct dirent *e;
 	size_t cap = 0, len;
 	DIR *d;
@@ -1388,10 +1388,11 @@ journal_sessions(const char *store, char ***names, size_t *n,
 		char *name;
 
 		len = strlen(e->d_name);
-		if (len <= 7 || strcmp(e->d_name + len - 7, ".ndjson") != 0)
+		if (len <= ext_len ||
+		    strcmp(e->d_name + len - ext_len, JOURNAL_EXT) != 0)
 			continue;
 		name = xstrdup(e->d_name);
-		name[len - 7] = '\0';
+		name[len - ext_len] = '\0';
 		if (!journal_session_valid(name) ||
 		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !S_ISREG(st.st_mode)) {

@@ -81,10 +81,9 @@ put_error_code(struct buf *why, const struct buf *body)
 }
 
 static struct http_xfer *
-prepare(struct s3 *s, const struct s3_request *q)
+prepare(struct s3 *s, const struct s3_request *q, const char *sha)
 {
 	struct http_limits limits = s3_limits;
-	char sha[DIGEST_HEX_LEN + 1];
 	struct buf line = BUF_INIT, sigv4 = BUF_INIT;
 	struct http_xfer *x;
 
@@ -95,7 +94,6 @@ prepare(struct s3 *s, const struct s3_request *q)
 	curlx_fn.easy_setopt(x->easy, CURLOPT_AWS_SIGV4, sigv4.data);
 	curlx_fn.easy_setopt(x->easy, CURLOPT_USERPWD, s->userpwd);
 	/* libcurl signs the payload's hash given in this header. */
-	digest_sha256_hex(q->body ? q->body : "", q->len, sha);
 	buf_printf(&line, "x-amz-content-sha256: %s", sha);
 	http_header(x, line.data);
 	if (s->loc.session_token) {
@@ -115,8 +113,6 @@ prepare(struct s3 *s, const struct s3_request *q)
 			http_header(x, "If-None-Match: *");
 	} else if (strcmp(q->method, "HEAD") == 0) {
 		curlx_fn.easy_setopt(x->easy, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(q->method, "DELETE") == 0) {
-		curlx_fn.easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "DELETE");
 	}
 	buf_free(&line);
 	buf_free(&sigv4);
@@ -146,15 +142,18 @@ perform(struct s3 *s, const struct s3_request *q, struct buf *why)
 {
 	enum http_outcome outcome = HTTP_NETWORK;
 	struct http_xfer *x = NULL;
+	char sha[DIGEST_HEX_LEN + 1];
 	enum s3_status status;
 	curl_off_t length;
 	int attempt;
 
+	/* The payload's hash, once for every attempt. */
+	digest_sha256_hex(q->body ? q->body : "", q->len, sha);
 	for (attempt = 0; attempt < S3_ATTEMPTS; attempt++) {
 		if (attempt)
 			pause_ms(S3_BACKOFF_MS << (attempt - 1));
 		http_free(x);
-		x = prepare(s, q);
+		x = prepare(s, q, sha);
 		outcome = http_outcome(x, curlx_fn.easy_perform(x->easy));
 		if (!passing(outcome, x->status))
 			break;
@@ -229,14 +228,6 @@ s3_head(struct s3 *s, const char *key, long long *size, struct buf *why)
 	struct s3_request q = { .method = "HEAD", .key = key, .size = size };
 
 	*size = -1;
-	return object_request(s, &q, why);
-}
-
-enum s3_status
-s3_delete(struct s3 *s, const char *key, struct buf *why)
-{
-	struct s3_request q = { .method = "DELETE", .key = key };
-
 	return object_request(s, &q, why);
 }
 

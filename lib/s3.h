@@ -64,8 +64,6 @@ enum s3_status s3_get(struct s3 *s, const char *key, size_t max,
 enum s3_status s3_head(struct s3 *s, const char *key, long long *size,
     struct buf *why);
 
-/* DELETE the object `key` (S3 answers 204 whether it existed or not). */
-enum s3_status s3_delete(struct s3 *s, const char *key, struct buf *why);
 
 /*
  * List the keys under `prefix` (relative to the store's) in ascending

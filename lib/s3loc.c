@@ -136,17 +136,11 @@ void
 s3loc_url(const struct s3loc *loc, const char *key, struct buf *url)
 {
 	struct buf full = BUF_INIT;
-	const char *seg, *end;
 
 	buf_printf(&full, "%s%s", loc->prefix, key);
 	s3loc_bucket_url(loc, url);
-	for (seg = full.data; ; seg = end + 1) {
-		end = strchr(seg, '/');
-		buf_putc(url, '/');
-		curlx_escape(url, seg, end ? (size_t)(end - seg) : strlen(seg));
-		if (!end)
-			break;
-	}
+	buf_putc(url, '/');
+	curlx_escape_path(url, full.data);
 	buf_free(&full);
 }
 

@@ -44,7 +44,7 @@ int s3loc_is_uri(const char *store);
 int s3loc_parse(const char *uri, struct s3loc *loc, struct buf *why);
 
 /* Append the URL of the store's `key` (relative to the prefix) to `url`,
- * every segment percent-encoded as SigV4 signs it (curlx_escape). */
+ * every segment percent-encoded as SigV4 signs it (curlx_escape_path). */
 void s3loc_url(const struct s3loc *loc, const char *key, struct buf *url);
 
 /* The URL of the bucket itself, for listings ("…/BUCKET" or the bucket's

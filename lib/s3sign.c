@@ -285,23 +285,6 @@ expires_of(const char *s)
 	return atoll(s);
 }
 
-/* Append the path a server canonicalises the decoded `path` to: each
- * segment encoded, the slashes kept. */
-static void
-put_canonical_path(const char *path, struct buf *out)
-{
-	const char *end;
-
-	for (;; path = end + 1) {
-		end = strchr(path, '/');
-		curlx_escape(out, path, end ? (size_t)(end - path) :
-		    strlen(path));
-		if (!end)
-			break;
-		buf_putc(out, '/');
-	}
-}
-
 enum sign_result
 s3sign_verify(const struct s3loc *loc, const char *url, long long now)
 {
@@ -334,7 +317,8 @@ s3sign_verify(const struct s3loc *loc, const char *url, long long now)
 	put_credential(loc, date, &cred);
 	if (strcmp(given_cred, cred.data) != 0)
 		goto done;
-	put_canonical_path(path.data, &canon);
+	/* the path a server canonicalises the decoded path to */
+	curlx_escape_path(&canon, path.data);
 	buf_reset(&query);
 	put_canonical_query(&a, &query);
 	put_host(origin.data, &host);

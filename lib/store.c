@@ -696,7 +696,7 @@ append_journal(struct store *s, const struct rec *r, const struct item *it,
 	put_journal_line(r, it, &line);
 	if ((status = journal_append(s->sessions, it->session, line.data,
 	    line.len, !s->no_fsync)) < 0)
-		buf_printf(what, "append to %s/sessions/%s.ndjson", s->dir,
+		buf_printf(what, "append to %s/sessions/%s" JOURNAL_EXT, s->dir,
 		    it->session);
 	buf_free(&line);
 	return status;
